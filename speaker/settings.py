@@ -1,0 +1,114 @@
+"""User-facing settings: voice presets and the options of one run.
+
+These are what a user can set (CLI flags, TOML voice presets, keyword
+arguments of :func:`speaker.speak`). Internal tuning constants live beside the
+code that uses them, not here. Every setting has a default that works.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import SpeakerError
+
+MotionStyle = Literal["still", "calm", "lively"]
+
+
+class VoicePreset(BaseModel):
+    """A voice: which TTS engine and model, and how it speaks.
+
+    Stored as TOML in ``voices/`` (or any file given by path).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "default"
+    description: str = ""
+    engine: Literal["piper"] = "piper"
+    #: Path to a Piper ``.onnx`` voice; empty for the bundled en_US joe voice.
+    #: A relative path is taken relative to the preset file.
+    model: str = ""
+    #: Path to the voice's ``.onnx.json``; empty for ``<model>.json``.
+    config: str = ""
+    speaker_id: int | None = None
+    #: Speaking rate: 1.0 as trained, 0.8 slower, 1.2 faster.
+    speed: float = Field(1.0, gt=0.2, le=4.0)
+    #: Piper's noise scale (variation of the voice).
+    noise_scale: float = Field(0.667, ge=0.0, le=2.0)
+    #: Piper's noise width (variation of phoneme durations).
+    noise_w: float = Field(0.8, ge=0.0, le=2.0)
+    #: Seconds of silence between sentences.
+    sentence_pause: float = Field(0.35, ge=0.0, le=5.0)
+
+
+class SpeakOptions(BaseModel):
+    """The options of one run, as the CLI flags and :func:`speaker.speak` give them."""
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    image: Path
+    out: Path
+    text: str | None = None
+    audio: Path | None = None
+    transcript: str | None = None
+    voice: str = "default"
+    fps: float = Field(25.0, ge=5.0, le=60.0)
+    seed: int = 0
+    motion: MotionStyle = "calm"
+    motion_scale: float = Field(1.0, ge=0.0, le=3.0)
+    face: int | None = None
+    face_backend: str = "dlib"
+    lipsync: Literal["auto", "phones", "audio-model"] = "auto"
+    subtitles: bool = True
+    export_track: Path | None = None
+    export_mouth_cues: Path | None = None
+    debug_overlay: bool = False
+    preview: Path | None = None
+    max_side: int = Field(1280, ge=64, le=4096)
+
+
+def _voices_dir() -> Path:
+    return Path(str(resources.files("speaker.voices")))
+
+
+def list_voices() -> list[VoicePreset]:
+    """The bundled voice presets, sorted by name."""
+    presets = [load_voice_preset(path) for path in sorted(_voices_dir().glob("*.toml"))]
+    return sorted(presets, key=lambda preset: preset.name)
+
+
+def load_voice_preset(name_or_path: str | Path) -> VoicePreset:
+    """Load a voice preset by bundled name (``"orator"``) or by TOML path.
+
+    Raises
+    ------
+    SpeakerError
+        Unknown name, unreadable file or invalid preset.
+    """
+    path = Path(name_or_path)
+    if not (path.suffix == ".toml" or path.exists()):
+        path = _voices_dir() / f"{name_or_path}.toml"
+        if not path.exists():
+            known = ", ".join(p.stem for p in sorted(_voices_dir().glob("*.toml")))
+            raise SpeakerError(f"Unknown voice '{name_or_path}'; known voices: {known}.")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise SpeakerError(f"Cannot read voice preset {path}: {error}.") from None
+    data.setdefault("name", path.stem)
+    try:
+        preset = VoicePreset(**data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise SpeakerError(f"Voice preset {path} is invalid at '{where}': {first['msg']}.") from None
+    for key in ("model", "config"):
+        value = getattr(preset, key)
+        if value and not Path(value).is_absolute():
+            preset = preset.model_copy(update={key: str((path.parent / value).resolve())})
+    return preset
