@@ -1,0 +1,138 @@
+"""Speed and memory of the whole pipeline, stage by stage.
+
+For about 10 s and 60 s of speech on a 512x512 portrait at 25 fps, each run
+in a fresh process: wall seconds per stage, total seconds per second of audio,
+peak memory (resident set of the Python process and, separately, of the
+ffmpeg encoder), rendering alone in frames per second, and the time of
+encoding the same number of frames alone (the floor a renderer cannot beat).
+
+Usage::
+
+    python scripts/benchmark.py [--durations 10 60] [--json bench.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+SENTENCES = [
+    "Four score and seven years ago our fathers brought forth on this continent a new nation.",
+    "It was conceived in liberty, and dedicated to the proposition that all men are created equal.",
+    "Now we are engaged in a great civil war, testing whether that nation can long endure.",
+    "We are met on a great battlefield of that war, to dedicate a portion of that field.",
+    "The world will little note, nor long remember what we say here, but it can never forget what they did here.",
+    "Museums keep the memory of people who can no longer speak for themselves.",
+    "A portrait that speaks invites the visitor to listen a little longer.",
+]
+WORDS_PER_SECOND = 2.6
+
+
+def script_for(seconds: float) -> str:
+    words_wanted = seconds * WORDS_PER_SECOND
+    sentences, words = [], 0
+    while words < words_wanted:
+        sentence = SENTENCES[len(sentences) % len(SENTENCES)]
+        sentences.append(sentence)
+        words += len(sentence.split())
+    return " ".join(sentences)
+
+
+def portrait_512(folder: Path) -> Path:
+    import cv2
+
+    from speaker.cli import demo_portrait_path
+
+    image = cv2.imread(str(demo_portrait_path()))
+    top = (image.shape[0] - 512) // 2
+    path = folder / "portrait_512.png"
+    cv2.imwrite(str(path), image[top:top + 512, :512])
+    return path
+
+
+def run_case(seconds: float, folder: Path) -> dict:
+    """One case, in this process (called in a fresh child by :func:`main`)."""
+    import speaker
+    from speaker import face, motion, render, speech, video
+    from speaker.settings import load_voice_preset
+
+    image = portrait_512(folder)
+    result = speaker.speak(image, text=script_for(seconds), out=folder / "bench.mp4", subtitles=False)
+    figures = {
+        "audio_seconds": result.audio_seconds,
+        "frames": result.frames,
+        "stage_seconds": result.stage_seconds,
+        "total_seconds": sum(result.stage_seconds.values()),
+        "seconds_per_audio_second": result.seconds_per_audio_second,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_ffmpeg_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }
+
+    # Rendering alone, on a track of the same length.
+    pixels, grayscale = face.load_image(image)
+    portrait = face.find_portrait(pixels, grayscale)
+    spoken = speech.synthesize(script_for(min(seconds, 10)), load_voice_preset("default"))
+    track = motion.animate(spoken, portrait, fps=25.0)
+    renderer = render.Renderer(portrait)
+    started = time.perf_counter()
+    for index in range(len(track)):
+        renderer.render(track.frame(index))
+    figures["render_only_fps"] = len(track) / (time.perf_counter() - started)
+
+    # Encoding alone: the same number of frames, a small changing patch on the portrait.
+    def frames():
+        for index in range(result.frames):
+            frame = portrait.image.copy()
+            frame[200:260, 220:300] = (index * 7) % 256
+            yield frame
+
+    samples = np.zeros(int(result.audio_seconds * 22050), np.float32)
+    started = time.perf_counter()
+    video.write_video(folder / "floor.mp4", frames(), size=portrait.size, fps=25.0,
+                      samples=samples, sample_rate=22050, n_frames=result.frames)
+    figures["encode_only_seconds"] = time.perf_counter() - started
+    return figures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0])
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+
+    if args.child is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(run_case(args.child, Path(tmp))))
+        return 0
+
+    results = {}
+    for seconds in args.durations:
+        done = subprocess.run([sys.executable, __file__, "--child", str(seconds)],
+                              capture_output=True, text=True, check=True)
+        results[seconds] = json.loads(done.stdout.strip().splitlines()[-1])
+
+    stages = ["face", "speech", "motion", "render", "encode"]
+    print(f"{'speech s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages)
+          + f"{'total':>8}{'s/s':>7}{'peak MB':>9}{'ffmpeg MB':>10}{'render fps':>11}{'enc only':>9}")
+    for figures in results.values():
+        cells = "".join(f"{figures['stage_seconds'].get(s, 0.0):>8.2f}" for s in stages)
+        print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['total_seconds']:>8.2f}"
+              f"{figures['seconds_per_audio_second']:>7.2f}{figures['peak_rss_mb']:>9.0f}"
+              f"{figures['peak_ffmpeg_rss_mb']:>10.0f}{figures['render_only_fps']:>11.1f}"
+              f"{figures['encode_only_seconds']:>9.2f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,274 @@
+"""Command line: flags become settings, ``SpeakerError`` becomes one line.
+
+This module imports nothing heavy, so ``speaker --help`` is instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import SpeakerError
+
+DEMO_LINE = (
+    "Hello! I am Grace Hopper. I wrote one of the first compilers, "
+    "and I still say: the most dangerous phrase in the language is, we've always done it this way."
+)
+
+EXAMPLES = """\
+examples:
+  speaker demo
+  speaker --image lincoln.jpg --text "Four score and seven years ago..." -o lincoln.mp4
+  speaker --image lincoln.jpg --text-file script.txt --voice orator -o out.mp4
+  speaker --image lincoln.jpg --audio narration.flac --transcript narration.txt -o out.mp4
+  speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
+  speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
+  speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
+  speaker voices
+"""
+
+
+def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = True) -> None:
+    source = parser.add_argument_group("what to say (one of)")
+    source.add_argument("--text", help="the words to say")
+    source.add_argument("--text-file", type=Path, metavar="FILE", help="read the words from a UTF-8 text file")
+    source.add_argument("--audio", type=Path, metavar="FILE", help="lip-sync this recording (wav, flac, mp3, ogg, m4a)")
+    source.add_argument(
+        "--transcript", metavar="FILE_OR_TEXT",
+        help="what is said in --audio (a text file or the words); improves lip sync",
+    )
+    parser.add_argument("--image", type=Path, required=image_required, metavar="FILE", help="the portrait to animate")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    look = parser.add_argument_group("voice and motion")
+    look.add_argument("--voice", default="default", help="voice preset name or .toml path (see 'speaker voices')")
+    look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
+    look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
+    look.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    look.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
+    look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
+    look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                      help="face landmark backend (default: dlib)")
+    look.add_argument("--lipsync", default="auto", choices=["auto", "phones", "audio-model"],
+                      help="for --audio without transcript: phone recognition or the audio model (default: auto)")
+    look.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
+    extra = parser.add_argument_group("extra outputs")
+    extra.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
+                       help="write .srt and .vtt beside the video (default: on)")
+    extra.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
+    extra.add_argument("--export-mouth-cues", type=Path, metavar="TSV_OR_JSON",
+                       help="save mouth cues in Rhubarb Lip Sync's format (.tsv or .json)")
+    extra.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    extra.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
+
+
+def _common_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-q", "--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker",
+        description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render' (each has --help)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"speaker {__version__}")
+    _speak_arguments(parser)
+    _common_arguments(parser)
+    return parser
+
+
+def build_render_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker render",
+        description="Render a saved (possibly edited) motion track on its portrait.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the portrait the track was made for")
+    parser.add_argument("--track", type=Path, required=True, metavar="JSON", help="track from --export-track")
+    parser.add_argument("--audio", type=Path, metavar="FILE", help="audio to mux (default: silent)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE")
+    parser.add_argument("--face", type=int, metavar="N", help="which face, as when the track was made")
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"])
+    parser.add_argument("--max-side", type=int, default=1280, metavar="PX")
+    parser.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--preview", type=Path, metavar="PNG")
+    parser.add_argument("--debug-overlay", action="store_true")
+    _common_arguments(parser)
+    return parser
+
+
+def build_demo_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker demo",
+        description="Grace Hopper's portrait (public domain, shipped with matplotlib) says a line.",
+    )
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-demo.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    parser.add_argument("--text", default=DEMO_LINE, help="what she says")
+    parser.add_argument("--voice", default="default")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    _common_arguments(parser)
+    return parser
+
+
+def demo_portrait_path() -> Path:
+    """Grace Hopper's US Navy portrait, which ships inside matplotlib."""
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+class _Progress:
+    """Stage-by-stage progress on stderr, only when it is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.started = time.perf_counter()
+
+    def __call__(self, stage: str, detail: str) -> None:
+        if self.enabled:
+            elapsed = time.perf_counter() - self.started
+            print(f"speaker: {elapsed:6.1f} s  {stage:<7} {detail}", file=sys.stderr, flush=True)
+
+
+def _read_text_file(path: Path, what: str) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpeakerError(f"The {what} file {path} does not exist.") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpeakerError(f"Cannot read the {what} file {path}: {error}.") from None
+
+
+def _transcript(value: str | None) -> str | None:
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() in {".txt", ".text", ".md"} or path.is_file():
+        return _read_text_file(path, "transcript")
+    return value
+
+
+def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
+    from .pipeline import speak
+
+    if args.text is not None and args.text_file is not None:
+        raise SpeakerError("Give --text or --text-file, not both.")
+    text = _read_text_file(args.text_file, "text") if args.text_file is not None else args.text
+    if args.transcript is not None and args.audio is None:
+        raise SpeakerError("--transcript goes with --audio.")
+    result = speak(
+        args.image,
+        text=text,
+        audio=args.audio,
+        out=args.out,
+        transcript=_transcript(args.transcript),
+        voice=args.voice,
+        fps=args.fps,
+        seed=args.seed,
+        motion=args.motion,
+        motion_scale=args.motion_scale,
+        face=args.face,
+        face_backend=args.face_backend,
+        lipsync=args.lipsync,
+        subtitles=args.subtitles,
+        export_track=args.export_track,
+        export_mouth_cues=args.export_mouth_cues,
+        debug_overlay=args.debug_overlay,
+        preview=args.preview,
+        max_side=args.max_side,
+        progress=progress,
+    )
+    _report(result, args.quiet)
+    return 0
+
+
+def _report(result, quiet: bool) -> None:
+    if quiet:
+        return
+    total = sum(result.stage_seconds.values())
+    print(
+        f"Wrote {result.path} ({result.audio_seconds:.1f} s, {result.frames} frames at {result.fps:g} fps) "
+        f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of speech)."
+    )
+    for path in result.extra_files:
+        print(f"Wrote {path}")
+
+
+def _run_render(argv: list[str]) -> int:
+    args = build_render_parser().parse_args(argv)
+
+    def run() -> int:
+        from .pipeline import render_track
+
+        result = render_track(
+            args.image, args.track, args.out, audio=args.audio, face=args.face,
+            face_backend=args.face_backend, max_side=args.max_side, subtitles=args.subtitles,
+            preview=args.preview, debug_overlay=args.debug_overlay,
+            progress=_Progress(sys.stderr.isatty() and not args.quiet),
+        )
+        _report(result, args.quiet)
+        return 0
+
+    return _guarded(run, args.debug)
+
+
+def _run_demo(argv: list[str]) -> int:
+    args = build_demo_parser().parse_args(argv)
+
+    def run() -> int:
+        from .pipeline import speak
+
+        result = speak(
+            demo_portrait_path(), text=args.text, out=args.out, voice=args.voice, preview=args.preview,
+            progress=_Progress(sys.stderr.isatty() and not args.quiet),
+        )
+        _report(result, args.quiet)
+        return 0
+
+    return _guarded(run, args.debug)
+
+
+def _run_voices(argv: list[str]) -> int:
+    from .settings import list_voices
+
+    if argv:
+        print("usage: speaker voices", file=sys.stderr)
+        return 2
+    for preset in list_voices():
+        print(f"{preset.name:<10} speed {preset.speed:<5g} pause {preset.sentence_pause:<4g} s  {preset.description}")
+    return 0
+
+
+def _guarded(run, debug: bool) -> int:
+    try:
+        return run()
+    except SpeakerError as error:
+        print(f"speaker: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("speaker: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line unless asked for the traceback
+        if debug:
+            raise
+        print(f"speaker: internal error: {type(error).__name__}: {error} (run with --debug for the traceback)",
+              file=sys.stderr)
+        return 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``speaker`` command; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
+    if argv and argv[0] in subcommands:
+        return subcommands[argv[0]](argv[1:])
+    args = build_parser().parse_args(argv)
+    progress = _Progress(sys.stderr.isatty() and not args.quiet)
+    return _guarded(lambda: _run_speak(args, progress), args.debug)

@@ -1,0 +1,162 @@
+"""The command line as a user meets it: help, voices, and one clear sentence for bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+
+def run_speaker(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "speaker", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, timeout=300)
+
+
+def assert_user_error(done: subprocess.CompletedProcess, *fragments: str) -> None:
+    assert done.returncode == 1, (done.returncode, done.stderr)
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("speaker: error: ")
+    assert "Traceback" not in done.stderr
+    for fragment in fragments:
+        assert fragment.lower() in lines[0].lower(), lines[0]
+
+
+def test_help_lists_examples_and_is_instant():
+    done = run_speaker("--help")
+    assert done.returncode == 0
+    assert "--image" in done.stdout and "examples:" in done.stdout and "speaker demo" in done.stdout
+    # --help must not import the heavy stages.
+    probe = subprocess.run(
+        [sys.executable, "-c", "import sys, speaker.cli as c\ntry: c.main(['--help'])\nexcept SystemExit: pass\n"
+         "print(sorted(m for m in ('piper','dlib','pocketsphinx','onnxruntime','cv2') if m in sys.modules))"],
+        capture_output=True, text=True)
+    assert probe.stdout.strip().endswith("[]"), probe.stdout
+
+
+def test_version_and_voices():
+    assert run_speaker("--version").stdout.startswith("speaker ")
+    done = run_speaker("voices")
+    assert done.returncode == 0
+    names = [line.split()[0] for line in done.stdout.splitlines()]
+    assert {"default", "orator"} <= set(names)
+
+
+@pytest.fixture()
+def out(tmp_path) -> Path:
+    return tmp_path / "result" / "out.mp4"
+
+
+def assert_nothing_written(out: Path) -> None:
+    folder = out.parent
+    assert not out.exists()
+    if folder.exists():
+        assert list(folder.iterdir()) == []
+
+
+def test_neither_text_nor_audio(grace_hopper_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "-o", out), "either text", "audio")
+    assert not out.exists()
+
+
+def test_text_and_audio_together(grace_hopper_path, tmp_path):
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"")
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "hi", "--audio", wav, "-o", out), "not both")
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("text", ["", "   ", "?!... --"])
+def test_empty_or_punctuation_text(grace_hopper_path, tmp_path, text):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", text, "-o", out), "empty")
+    assert not out.exists()
+
+
+def test_missing_image(tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", tmp_path / "nope.jpg", "--text", "Hello", "-o", out), "nope.jpg")
+    assert not out.exists()
+
+
+def test_corrupt_image(tmp_path):
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(np.random.default_rng(1).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", bad, "--text", "Hello", "-o", out), "bad.jpg")
+    assert not out.exists()
+
+
+def test_no_face(noise_image_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", noise_image_path, "--text", "Hello", "-o", out), "face")
+    assert not out.exists()
+
+
+def test_face_index_out_of_range(grace_hopper_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    done = run_speaker("--image", grace_hopper_path, "--text", "Hello", "--face", "3", "-o", out)
+    assert_user_error(done, "1 face")
+    assert not out.exists()
+
+
+def test_unknown_voice(grace_hopper_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hi", "--voice", "martian", "-o", out),
+                      "martian", "orator")
+    assert not out.exists()
+
+
+def test_unwritable_output_folder(grace_hopper_path, tmp_path):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    out = blocker / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", out), "write")
+
+
+def test_missing_text_file(grace_hopper_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text-file", tmp_path / "script.txt", "-o", out),
+                      "script.txt")
+
+
+def test_transcript_without_audio(grace_hopper_path, tmp_path):
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hi", "--transcript", "hi", "-o", out),
+                      "--audio")
+
+
+def _write_wav(path: Path, samples: np.ndarray, rate: int = 16000) -> Path:
+    import soundfile
+
+    soundfile.write(str(path), samples.astype(np.float32), rate)
+    return path
+
+
+def test_silent_audio(grace_hopper_path, tmp_path):
+    wav = _write_wav(tmp_path / "silence.wav", np.zeros(16000 * 2))
+    out = tmp_path / "out" / "x.mp4"
+    out.parent.mkdir()
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--audio", wav, "-o", out), "silent")
+    assert_nothing_written(out)
+
+
+def test_too_short_audio(grace_hopper_path, tmp_path):
+    tone = 0.3 * np.sin(np.arange(1600) * 2 * np.pi * 220 / 16000)
+    wav = _write_wav(tmp_path / "blip.wav", tone)
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--audio", wav, "-o", out), "short")
+    assert not out.exists()
+
+
+def test_corrupt_audio(grace_hopper_path, tmp_path):
+    bad = tmp_path / "narration.mp3"
+    bad.write_bytes(np.random.default_rng(2).integers(0, 256, 4000, dtype=np.uint8).tobytes())
+    out = tmp_path / "out.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--audio", bad, "-o", out), "narration.mp3")
+    assert not out.exists()

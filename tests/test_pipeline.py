@@ -1,0 +1,171 @@
+"""End to end, as a user runs it: real piper, pocketsphinx, dlib and ffmpeg, measured on the decoded MP4."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import speaker
+from speaker import face, speech, video
+from speaker.settings import load_voice_preset
+
+pytestmark = pytest.mark.slow
+
+FPS = 25.0
+
+
+def decode(path: Path) -> np.ndarray:
+    """All frames of a (short) video, shape (T, H, W, 3) uint8."""
+    import imageio_ffmpeg
+
+    reader = imageio_ffmpeg.read_frames(str(path))
+    width, height = next(reader)["size"]
+    return np.stack([np.frombuffer(raw, np.uint8).reshape(height, width, 3) for raw in reader])
+
+
+def assert_av_lengths_match(path: Path, audio_seconds: float) -> dict:
+    info = video.probe(path)
+    assert info["video_codec"] == "h264" and info["audio_codec"] == "aac", info
+    assert info["pix_fmt"] == "yuv420p"
+    assert abs(info["video_seconds"] - info["audio_seconds"]) <= 1.0 / FPS + 1e-3, info
+    assert abs(info["video_seconds"] - audio_seconds) <= 1.0 / FPS + 1e-3, info
+    return info
+
+
+def test_demo_command_writes_video_and_subtitles(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "speaker", "demo", "--text", "Hello, I am Grace Hopper."],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "speaker-demo.mp4"
+    assert out.exists()
+    info = video.probe(out)
+    assert info["width"] % 2 == 0 and info["height"] % 2 == 0
+    assert (tmp_path / "speaker-demo.srt").read_text().startswith("1\n")
+    assert (tmp_path / "speaker-demo.vtt").read_text().startswith("WEBVTT")
+    assert not [p for p in tmp_path.iterdir() if "partial" in p.name]
+
+
+@pytest.fixture(scope="module")
+def spoken_wav(tmp_path_factory):
+    """A sentence with bilabials, open vowels and a pause, and its true phone timeline (piper's)."""
+    import soundfile
+
+    text = "Mama made a map. Bob is home."
+    spoken = speech.synthesize(text, load_voice_preset("default"))
+    path = tmp_path_factory.mktemp("audio") / "mama.wav"
+    soundfile.write(str(path), spoken.samples, spoken.sample_rate)
+    return path, text, spoken
+
+
+@pytest.fixture(scope="module")
+def still_video(spoken_wav, tmp_path_factory, grace_hopper_path):
+    """Grace Hopper lip-syncing the recording with its transcript, head still."""
+    wav, text, spoken = spoken_wav
+    out = tmp_path_factory.mktemp("video") / "mama.mp4"
+    result = speaker.speak(grace_hopper_path, audio=wav, transcript=text, out=out, motion="still", seed=1)
+    return result, decode(out), spoken
+
+
+def mouth_box(portrait) -> tuple[slice, slice]:
+    lips = portrait.landmarks[48:68]
+    (x0, y0), (x1, y1) = lips.min(0), lips.max(0)
+    pad = 0.15 * (x1 - x0)
+    return slice(int(y0 - pad), int(y1 + pad)), slice(int(x0 + pad), int(x1 - pad))
+
+
+def test_audio_with_transcript_gives_equal_lengths(still_video):
+    result, frames, spoken = still_video
+    assert result.timing_source.startswith("pocketsphinx")
+    assert len(frames) == result.frames
+    assert_av_lengths_match(result.path, spoken.duration)
+
+
+def test_mouth_opens_on_vowels_and_closes_on_bilabials_and_silence(still_video, grace_hopper_path):
+    result, frames, spoken = still_video
+    image, grayscale = face.load_image(grace_hopper_path)
+    portrait = face.find_portrait(image, grayscale)
+    rows, cols = mouth_box(portrait)
+    source = portrait.image[rows, cols].astype(np.float32)
+
+    def change_at(t: float) -> float:
+        index = min(int(round(t * FPS)), len(frames) - 1)
+        return float(np.abs(frames[index][rows, cols].astype(np.float32) - source).mean())
+
+    vowels = [p for p in spoken.phones if p.symbol in {"AA", "AE", "AH", "EY", "OW"} and p.end - p.start > 0.06]
+    bilabials = [p for p in spoken.phones if p.symbol in {"M", "B", "P"}]
+    pauses = [p for p in spoken.phones if p.symbol == "SIL" and p.end - p.start > 0.25]
+    assert vowels and bilabials and pauses
+    open_change = np.median([change_at((p.start + p.end) / 2) for p in vowels])
+    closed_change = np.median([change_at((p.start + p.end) / 2) for p in bilabials])
+    silent_change = np.median([change_at((p.start + p.end) / 2) for p in pauses])
+    assert open_change > 6.0, open_change
+    assert closed_change < open_change / 2, (closed_change, open_change)
+    assert silent_change < open_change / 3, (silent_change, open_change)
+
+
+def test_background_far_from_face_does_not_change(still_video):
+    _, frames, _ = still_video
+    # Grace Hopper's face spans x 180..366 of 512: the left 60 columns lie over a head-width away.
+    far = frames[:, :, :60].astype(np.float32)
+    assert np.abs(far - far[0]).mean(axis=(1, 2, 3)).max() < 1.0
+
+
+def test_text_to_video_with_exports(astronaut_path, tmp_path):
+    out = tmp_path / "astronaut.mp4"
+    result = speaker.speak(
+        astronaut_path, text="Bob made a map of the moon. Then we went home.", out=out, seed=3,
+        export_track=tmp_path / "track.json", export_mouth_cues=tmp_path / "cues.tsv",
+        preview=tmp_path / "sheet.png",
+    )
+    assert result.path == out and result.timing_source == "piper"
+    assert set(result.stage_seconds) >= {"face", "speech", "motion", "render", "encode"}
+    assert_av_lengths_match(out, result.audio_seconds)
+    track = json.loads((tmp_path / "track.json").read_text())
+    assert len(track["landmarks"]) == result.frames
+    cues = (tmp_path / "cues.tsv").read_text().strip().splitlines()
+    assert cues and all(line.split("\t")[1] in "ABCDEFGHX" for line in cues)
+    assert (tmp_path / "sheet.png").stat().st_size > 10_000
+    srt = (tmp_path / "astronaut.srt").read_text()
+    assert "moon" in srt and "-->" in srt
+
+
+def test_same_seed_gives_identical_frames(astronaut_path, tmp_path):
+    text = "Pat bought a bike."
+    first = speaker.speak(astronaut_path, text=text, out=tmp_path / "a.mp4", seed=7, subtitles=False)
+    second = speaker.speak(astronaut_path, text=text, out=tmp_path / "b.mp4", seed=7, subtitles=False)
+    assert np.array_equal(decode(first.path), decode(second.path))
+
+
+def test_greyscale_photo_gives_greyscale_video(grayscale_portrait_path, tmp_path):
+    out = tmp_path / "gray.mp4"
+    speaker.speak(grayscale_portrait_path, text="Ahh, a wide open mouth.", out=out, subtitles=False)
+    frames = decode(out).astype(np.int16)
+    spread = np.abs(frames[..., 0] - frames[..., 1]) + np.abs(frames[..., 1] - frames[..., 2])
+    assert spread.max() <= 6, spread.max()
+
+
+def test_audio_without_transcript(spoken_wav, grace_hopper_path, tmp_path):
+    wav, _, spoken = spoken_wav
+    out = tmp_path / "no_transcript.mp4"
+    result = speaker.speak(grace_hopper_path, audio=wav, out=out, subtitles=False)
+    assert_av_lengths_match(out, spoken.duration)
+    assert result.timing_source
+
+
+def test_edited_track_renders_again(astronaut_path, spoken_wav, tmp_path):
+    wav, _, _ = spoken_wav
+    first = speaker.speak(astronaut_path, text="Hello there.", out=tmp_path / "first.mp4", seed=2,
+                          export_track=tmp_path / "track.json", subtitles=False)
+    track = json.loads((tmp_path / "track.json").read_text())
+    done = subprocess.run([sys.executable, "-m", "speaker", "render", "--image", str(astronaut_path),
+                           "--track", str(tmp_path / "track.json"), "-o", str(tmp_path / "again.mp4")],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    again, original = decode(tmp_path / "again.mp4"), decode(first.path)
+    assert again.shape == original.shape and len(again) == len(track["landmarks"])
+    assert np.abs(again.astype(np.float32) - original).mean() < 1.0
