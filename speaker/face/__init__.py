@@ -1,0 +1,268 @@
+"""The face stage: load the photo, find the face to animate and its 68 landmarks.
+
+>>> image, grayscale = load_image("portrait.jpg", max_side=1280)
+>>> portrait = find_portrait(image, grayscale, face_index=None, backend="dlib", max_side=1280)
+>>> portrait.landmarks.shape, portrait.face_count
+((68, 2), 1)
+
+:func:`find_portrait` may upscale a small photo whose face is small (see
+:func:`prepare_image`); use ``portrait.image``, not the loaded image, from
+then on.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import SpeakerError
+from ..types import Portrait
+from .core import BACKENDS, Detection, available_backends, get_landmarker
+from .image import load_image, looks_grayscale
+
+__all__ = [
+    "BACKENDS",
+    "available_backends",
+    "check_frontal",
+    "estimate_yaw_degrees",
+    "find_portrait",
+    "get_landmarker",
+    "load_image",
+    "looks_grayscale",
+    "prepare_image",
+]
+
+#: A face box narrower than this (in the photo as loaded) has too little detail to animate.
+MIN_FACE_WIDTH = 48
+#: Faces narrower than this in a photo whose short side is below
+#: :data:`UPSCALE_SHORT_SIDE` are worked on in an upscaled copy of the photo.
+SMALL_FACE_WIDTH = 128
+#: Short side (pixels) that :func:`prepare_image` upscales small photos to.
+UPSCALE_SHORT_SIDE = 512
+#: Detections scoring below this share of the best one are taken as false
+#: alarms (HOG fires weakly on badges and patterns; real second faces score
+#: close to the first).
+RELATIVE_SCORE_FLOOR = 0.3
+#: Overlap (intersection over union) for a face in the upscaled copy to be the same face.
+MIN_REFIT_OVERLAP = 0.4
+#: Faces turned further than this from the camera cannot be animated convincingly.
+MAX_YAW_DEGREES = 40.0
+
+
+def find_portrait(
+    image: np.ndarray,
+    grayscale: bool,
+    face_index: int | None = None,
+    backend: str = "dlib",
+    max_side: int = 1280,
+) -> Portrait:
+    """Find the face to animate.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+        RGB pixels as :func:`load_image` gives them (an odd last row or
+        column is cropped off).
+    grayscale : bool
+        Whether the photo has no colour (carried into the Portrait).
+    face_index : int or None
+        Which face, counting faces left to right from 0; None picks the
+        detection the backend is surest of.
+    backend : str
+        Face backend name, one of :data:`BACKENDS`.
+    max_side : int
+        Cap on the long side when a small photo is upscaled (the same value
+        given to :func:`load_image`).
+
+    Returns
+    -------
+    Portrait
+        ``image`` is the (possibly upscaled) photo all coordinates refer to;
+        ``landmarks`` (68, 2) float32; ``box`` (4,) float32; ``other_faces``
+        (F, 4) float32 boxes of the faces not chosen, left to right.
+
+    Raises
+    ------
+    SpeakerError
+        No face, ``face_index`` out of range, face too small, or turned too far
+        from the camera.
+    """
+    # H.264 yuv420p needs even sides; load_image already gives them, other callers may not.
+    image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
+    landmarker = get_landmarker(backend)
+    detections = _credible(landmarker.detect(image))
+    if not detections:
+        raise SpeakerError(
+            "No face was found in the photo; use a clearer photo with the face looking at the camera."
+        )
+
+    widest = max(float(box[2] - box[0]) for box, _, _ in detections)
+    upscaled, scale = prepare_image(image, max_side, face_width=widest)
+    if scale != 1.0:
+        detections = _refit(detections, landmarker.detect(upscaled), scale)
+        image = upscaled
+
+    detections.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
+    count = len(detections)
+    if face_index is None:
+        chosen = max(range(count), key=lambda index: detections[index][1])
+    elif 0 <= face_index < count:
+        chosen = face_index
+    else:
+        raise SpeakerError(_face_choice_message(count))
+
+    box, _, landmarks = detections[chosen]
+    source_width = float(box[2] - box[0]) / scale
+    if source_width < MIN_FACE_WIDTH:
+        raise SpeakerError(
+            f"The face is too small ({source_width:.0f} pixels wide); use a photo where the face is at "
+            f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
+        )
+    check_frontal(landmarks)
+    others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
+    return Portrait(
+        image=np.ascontiguousarray(image),
+        landmarks=np.asarray(landmarks, dtype=np.float32),
+        box=np.asarray(box, dtype=np.float32),
+        grayscale=bool(grayscale),
+        face_index=chosen,
+        face_count=count,
+        other_faces=np.array(others, dtype=np.float32).reshape(-1, 4),
+        depth=None,
+    )
+
+
+def prepare_image(
+    image: np.ndarray, max_side: int = 1280, face_width: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Upscale a small photo with a small face so the landmarks have pixels to work with.
+
+    Called by :func:`find_portrait` (the pipeline need not call it). The photo
+    is upscaled (bicubic) when its short side is below
+    :data:`UPSCALE_SHORT_SIDE` and the face (``face_width``; unknown counts as
+    small) is narrower than :data:`SMALL_FACE_WIDTH`: to a short side of
+    :data:`UPSCALE_SHORT_SIDE`, unless that would make the long side exceed
+    ``max_side``, which wins.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    max_side : int
+        Largest allowed long side in pixels.
+    face_width : float, optional
+        Width in pixels of the largest face found.
+
+    Returns
+    -------
+    image : np.ndarray, shape (H', W', 3), uint8
+        The upscaled photo (H' and W' even), or ``image`` itself.
+    scale : float
+        ``W' / W`` (1.0 when unchanged); multiply coordinates by it.
+    """
+    height, width = image.shape[:2]
+    short_side, long_side = min(height, width), max(height, width)
+    face_is_small = face_width is None or face_width < SMALL_FACE_WIDTH
+    if short_side >= UPSCALE_SHORT_SIDE or not face_is_small:
+        return image, 1.0
+    factor = min(UPSCALE_SHORT_SIDE / short_side, max_side / long_side)
+    new_width = int(round(width * factor)) // 2 * 2
+    new_height = int(round(height * factor)) // 2 * 2
+    if new_width <= width or new_height <= height:
+        return image, 1.0
+    import cv2
+
+    upscaled = cv2.resize(image, (new_width, new_height), interpolation=cv2.INTER_CUBIC)
+    return np.ascontiguousarray(upscaled), new_width / width
+
+
+def estimate_yaw_degrees(landmarks: np.ndarray) -> float:
+    """Rough head yaw from where the nose tip sits between the jaw's ends.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (68, 2)
+        iBUG-68 landmarks in pixels.
+
+    Returns
+    -------
+    float
+        Degrees; 0 facing the camera, positive when the nose tip lies right
+        of the jaw's midpoint in the image. Good to perhaps 10 degrees: the
+        nose's offset from the jaw midpoint, as a share of half the jaw width,
+        is read as the sine of the yaw.
+    """
+    left_jaw, right_jaw, nose_tip = landmarks[0], landmarks[16], landmarks[30]
+    half_width = float(np.linalg.norm(right_jaw - left_jaw)) / 2.0
+    if half_width <= 0:
+        return 90.0
+    axis = (right_jaw - left_jaw) / (2.0 * half_width)
+    offset = float(np.dot(nose_tip - (left_jaw + right_jaw) / 2.0, axis))
+    return math.degrees(math.asin(max(-1.0, min(1.0, offset / half_width))))
+
+
+def check_frontal(landmarks: np.ndarray) -> None:
+    """Refuse a face turned too far from the camera to animate.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (68, 2)
+        iBUG-68 landmarks in pixels.
+
+    Raises
+    ------
+    SpeakerError
+        :func:`estimate_yaw_degrees` beyond :data:`MAX_YAW_DEGREES` either way.
+    """
+    yaw = estimate_yaw_degrees(landmarks)
+    if abs(yaw) > MAX_YAW_DEGREES:
+        raise SpeakerError(
+            f"The face is turned too far from the camera (about {abs(yaw):.0f} degrees); "
+            "use a photo where the face looks towards the camera."
+        )
+
+
+def _credible(detections: list[Detection]) -> list[Detection]:
+    """Drop detections far weaker than the best one (HOG false alarms)."""
+    if not detections:
+        return []
+    best = max(score for _, score, _ in detections)
+    floor = RELATIVE_SCORE_FLOOR * best if best > 0 else -math.inf
+    return [detection for detection in detections if detection[1] >= floor]
+
+
+def _refit(detections: list[Detection], refitted: list[Detection], scale: float) -> list[Detection]:
+    """Each face of ``detections``, scaled, with its landmarks from the upscaled copy when found there.
+
+    The faces stay those of the original photo (the upscaled copy may gain or
+    lose a doubtful one); a face the copy misses keeps its scaled landmarks.
+    """
+    result = []
+    for box, score, points in detections:
+        scaled_box = box * scale
+        overlaps = [_iou(scaled_box, other[0]) for other in refitted]
+        best = int(np.argmax(overlaps)) if overlaps else -1
+        if best >= 0 and overlaps[best] >= MIN_REFIT_OVERLAP:
+            result.append((refitted[best][0], score, refitted[best][2]))
+        else:
+            result.append((scaled_box.astype(np.float32), score, (points * scale).astype(np.float32)))
+    return result
+
+
+def _iou(first: np.ndarray, second: np.ndarray) -> float:
+    """Intersection over union of two ``(x0, y0, x1, y1)`` boxes."""
+    width = min(first[2], second[2]) - max(first[0], second[0])
+    height = min(first[3], second[3]) - max(first[1], second[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = float(width * height)
+    area = float((first[2] - first[0]) * (first[3] - first[1]) + (second[2] - second[0]) * (second[3] - second[1]))
+    return inter / max(area - inter, 1e-9)
+
+
+def _face_choice_message(count: int) -> str:
+    if count == 1:
+        return "The photo has 1 face; choose --face 0 or leave --face out."
+    if count == 2:
+        return "The photo has 2 faces; choose --face 0 or 1."
+    return f"The photo has {count} faces; choose --face 0 to {count - 1}."

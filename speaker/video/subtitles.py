@@ -1,0 +1,167 @@
+"""Subtitles (SubRip .srt and WebVTT .vtt) from timed words.
+
+Words are grouped into cues a viewer can read: at most two lines of
+:data:`MAX_LINE_CHARS` characters, at most :data:`MAX_CUE_SECONDS` on
+screen, a new cue after the end of a sentence or a pause.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..types import Word
+
+#: Characters per subtitle line (the usual broadcast limit).
+MAX_LINE_CHARS = 42
+#: Lines per cue.
+MAX_LINES = 2
+#: Longest time one cue stays on screen, seconds.
+MAX_CUE_SECONDS = 5.0
+#: A silence longer than this between two words starts a new cue, seconds.
+PAUSE_SECONDS = 0.4
+#: Short cues are held up to this long (never over the next cue), seconds.
+MIN_CUE_SECONDS = 0.8
+#: A clause ending (comma, semicolon, colon) closes a cue once it holds this many characters.
+CLAUSE_BREAK_CHARS = 30
+
+_SENTENCE_ENDS = (".", "!", "?", "…")
+_CLAUSE_ENDS = (",", ";", ":", "—")
+
+
+@dataclass
+class Cue:
+    """One subtitle: its lines and when it shows (seconds)."""
+
+    start: float
+    end: float
+    lines: list[str]
+
+
+def write_subtitles(words: list[Word], path_stem: str | Path) -> list[Path]:
+    """Write ``<path_stem>.srt`` and ``<path_stem>.vtt``, each atomically.
+
+    Parameters
+    ----------
+    words : list of Word
+        Timed words in order (seconds). Tokens made only of punctuation are
+        attached to the word before them.
+    path_stem : str or Path
+        The files' path without extension (``out/talk`` gives ``out/talk.srt``
+        and ``out/talk.vtt``); a dot in it is kept (``v1.2`` gives ``v1.2.srt``).
+
+    Returns
+    -------
+    list of Path
+        ``[srt_path, vtt_path]``.
+    """
+    cues = group_cues(words)
+    stem = str(Path(path_stem).expanduser())
+    srt_path, vtt_path = Path(stem + ".srt"), Path(stem + ".vtt")
+    _write_atomic(srt_path, format_srt(cues))
+    _write_atomic(vtt_path, format_vtt(cues))
+    return [srt_path, vtt_path]
+
+
+def group_cues(words: list[Word]) -> list[Cue]:
+    """Group timed words into readable cues (see the module's limits)."""
+    tokens = _merge_punctuation(words)
+    groups: list[list[Word]] = []
+    current: list[Word] = []
+    for word in tokens:
+        if current:
+            text = " ".join(w.text for w in current + [word])
+            too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > MAX_LINE_CHARS for line in _wrap(text))
+            too_slow = word.end - current[0].start > MAX_CUE_SECONDS
+            paused = word.start - current[-1].end > PAUSE_SECONDS
+            if too_long or too_slow or paused:
+                groups.append(current)
+                current = []
+        current.append(word)
+        text = " ".join(w.text for w in current)
+        if word.text.endswith(_SENTENCE_ENDS) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS):
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+
+    cues = [Cue(group[0].start, group[-1].end, _wrap(" ".join(w.text for w in group))) for group in groups]
+    for index, cue in enumerate(cues):
+        limit = cues[index + 1].start if index + 1 < len(cues) else float("inf")
+        cue.end = min(max(cue.end, cue.start + MIN_CUE_SECONDS), max(limit, cue.end))
+    return cues
+
+
+def format_timestamp(seconds: float, separator: str) -> str:
+    """``HH:MM:SS<separator>mmm`` (``,`` for SRT, ``.`` for WebVTT)."""
+    millis = max(0, int(round(seconds * 1000)))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
+
+
+def format_srt(cues: list[Cue]) -> str:
+    """SubRip text: numbered cues from 1, ``00:00:01,234 --> 00:00:02,000``."""
+    blocks = [
+        f"{number}\n{format_timestamp(cue.start, ',')} --> {format_timestamp(cue.end, ',')}\n" + "\n".join(cue.lines)
+        for number, cue in enumerate(cues, start=1)
+    ]
+    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def format_vtt(cues: list[Cue]) -> str:
+    """WebVTT text: the ``WEBVTT`` header, then ``00:00:01.234 --> 00:00:02.000`` cues."""
+    blocks = [
+        f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n" + "\n".join(cue.lines)
+        for cue in cues
+    ]
+    return "WEBVTT\n\n" + "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _merge_punctuation(words: list[Word]) -> list[Word]:
+    """Drop empty words; glue punctuation-only tokens onto the word before."""
+    merged: list[Word] = []
+    for word in words:
+        text = " ".join(word.text.split())
+        if not text:
+            continue
+        if merged and not any(ch.isalnum() for ch in text):
+            previous = merged[-1]
+            merged[-1] = Word(previous.text + text, previous.start, max(previous.end, word.end))
+        else:
+            merged.append(Word(text, word.start, word.end))
+    return merged
+
+
+def _wrap(text: str) -> list[str]:
+    """One line if it fits, else the two-line split with the most even lengths (then greedy)."""
+    if len(text) <= MAX_LINE_CHARS:
+        return [text]
+    words = text.split(" ")
+    best: list[str] | None = None
+    for cut in range(1, len(words)):
+        lines = [" ".join(words[:cut]), " ".join(words[cut:])]
+        if best is None or max(map(len, lines)) < max(map(len, best)):
+            best = lines
+    if best is not None and max(map(len, best)) <= MAX_LINE_CHARS:
+        return best
+    lines = [""]
+    for word in words:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > MAX_LINE_CHARS:
+            lines.append(word)
+        else:
+            lines[-1] = f"{lines[-1]} {word}".strip()
+    return lines
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
+    try:
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise

@@ -1,0 +1,302 @@
+"""The face stage on real photos (shipped in packages) and files the tests make."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+import pytest
+from PIL import Image
+
+from speaker.errors import SpeakerError
+from speaker.face import (
+    MAX_YAW_DEGREES,
+    UPSCALE_SHORT_SIDE,
+    available_backends,
+    check_frontal,
+    estimate_yaw_degrees,
+    find_portrait,
+    get_landmarker,
+    load_image,
+    prepare_image,
+)
+
+GRACE = Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
+
+
+@pytest.fixture(scope="module")
+def grace() -> np.ndarray:
+    image, _ = load_image(GRACE)
+    return image
+
+
+@pytest.fixture(scope="module")
+def grace_portrait(grace):
+    return find_portrait(grace, False)
+
+
+def _save(tmp_path: Path, name: str, picture: Image.Image, **params) -> Path:
+    path = tmp_path / name
+    picture.save(path, **params)
+    return path
+
+
+def _assert_face_layout(landmarks: np.ndarray, box: np.ndarray) -> None:
+    """Eyes above the nose tip above the mouth, left eye left of right eye, all near the box."""
+    eyes_y = landmarks[36:48, 1].mean()
+    nose_tip_y = landmarks[30, 1]
+    mouth_y = landmarks[48:68, 1].mean()
+    assert eyes_y < nose_tip_y < mouth_y
+    assert landmarks[36:42, 0].mean() < landmarks[42:48, 0].mean()
+    assert landmarks[8, 1] > mouth_y  # chin below the mouth
+    width = box[2] - box[0]
+    assert np.all(landmarks[:, 0] > box[0] - 0.25 * width) and np.all(landmarks[:, 0] < box[2] + 0.25 * width)
+
+
+# --- finding faces -------------------------------------------------------------
+
+
+def test_grace_hopper_has_one_face_with_plausible_landmarks(grace, grace_portrait):
+    portrait = grace_portrait
+    assert portrait.face_count == 1 and portrait.face_index == 0
+    assert portrait.landmarks.shape == (68, 2) and portrait.landmarks.dtype == np.float32
+    assert portrait.box.shape == (4,) and portrait.other_faces.shape == (0, 4)
+    assert portrait.grayscale is False
+    assert portrait.image.shape == grace.shape  # a face this large is not upscaled
+    _assert_face_layout(portrait.landmarks, portrait.box)
+    # The face sits in the upper middle of this portrait.
+    centre = portrait.landmarks.mean(axis=0)
+    assert 180 < centre[0] < 370 and 130 < centre[1] < 340
+    assert abs(estimate_yaw_degrees(portrait.landmarks)) < 10
+
+
+def test_astronaut_face_is_found_and_badge_false_alarm_dropped(tmp_path):
+    skimage_data = pytest.importorskip("skimage.data")
+    path = _save(tmp_path, "astronaut.png", Image.fromarray(skimage_data.astronaut()))
+    image, grayscale = load_image(path)
+    portrait = find_portrait(image, grayscale)
+    assert not grayscale
+    # HOG fires weakly on the suit's patch below the face; only the face counts.
+    assert portrait.face_count == 1
+    centre = portrait.landmarks.mean(axis=0)
+    assert 170 < centre[0] < 270 and 70 < centre[1] < 175
+    _assert_face_layout(portrait.landmarks, portrait.box)
+
+
+def test_two_faces_are_numbered_left_to_right(grace):
+    pair = np.ascontiguousarray(np.hstack([grace, grace]))
+    half = grace.shape[1]
+
+    left = find_portrait(pair, False, face_index=0)
+    right = find_portrait(pair, False, face_index=1)
+    assert left.face_count == right.face_count == 2
+    assert left.face_index == 0 and right.face_index == 1
+    assert left.box[2] <= half + 5 and right.box[0] >= half - 5
+    assert np.all(left.landmarks[:, 0] < half) and np.all(right.landmarks[:, 0] > half)
+    # Each portrait lists the other face, which must stay still.
+    np.testing.assert_allclose(left.other_faces, right.box[None], atol=1)
+    np.testing.assert_allclose(right.other_faces, left.box[None], atol=1)
+    # The same face, shifted by one image width (HOG's scan grid moves the fit a few pixels).
+    assert np.median(np.abs(right.landmarks - [half, 0] - left.landmarks)) < 5
+
+    with pytest.raises(SpeakerError, match=r"has 2 faces; choose --face 0 or 1"):
+        find_portrait(pair, False, face_index=2)
+    with pytest.raises(SpeakerError, match=r"has 2 faces"):
+        find_portrait(pair, False, face_index=-1)
+
+
+def test_random_noise_has_no_face():
+    noise = np.random.default_rng(0).integers(0, 256, (480, 640, 3), dtype=np.uint8)
+    with pytest.raises(SpeakerError, match="No face was found"):
+        find_portrait(noise, False)
+
+
+def test_small_photo_with_small_face_is_upscaled_and_refitted(grace, grace_portrait):
+    small = np.asarray(Image.fromarray(grace).resize((200, 234), Image.LANCZOS))
+    portrait = find_portrait(small, False, max_side=1280)
+    height, width = portrait.image.shape[:2]
+    assert min(height, width) >= UPSCALE_SHORT_SIDE - 2 and height % 2 == 0 and width % 2 == 0
+    # Coordinates refer to the upscaled image: close to the full-size fit, rescaled.
+    scale = width / grace.shape[1]
+    assert np.median(np.abs(portrait.landmarks - grace_portrait.landmarks * scale)) < 6
+    _assert_face_layout(portrait.landmarks, portrait.box)
+
+
+def test_upscaling_respects_max_side():
+    image = np.zeros((200, 400, 3), np.uint8)
+    upscaled, scale = prepare_image(image, max_side=600, face_width=60)
+    assert upscaled.shape == (300, 600, 3) and scale == pytest.approx(1.5)
+    # Large faces or large photos are left alone.
+    assert prepare_image(image, max_side=1280, face_width=200)[1] == 1.0
+    assert prepare_image(np.zeros((600, 800, 3), np.uint8), max_side=1280, face_width=60)[1] == 1.0
+
+
+def test_tiny_face_is_refused(grace):
+    tiny = np.asarray(Image.fromarray(grace).resize((100, 116), Image.LANCZOS))
+    with pytest.raises(SpeakerError, match="too small"):
+        find_portrait(tiny, False)
+
+
+def test_face_turned_too_far_is_refused(grace_portrait):
+    landmarks = grace_portrait.landmarks.copy()
+    check_frontal(landmarks)  # Grace Hopper faces the camera
+    # Move the nose tip most of the way to the jaw's right end: a near-profile view.
+    landmarks[30] = landmarks[0] + 0.92 * (landmarks[16] - landmarks[0])
+    assert estimate_yaw_degrees(landmarks) > MAX_YAW_DEGREES
+    with pytest.raises(SpeakerError, match="turned too far"):
+        check_frontal(landmarks)
+    # In the mirror image the jaw's ends swap labels (landmark 0 is always the image-left end).
+    mirrored = landmarks.copy()
+    mirrored[:, 0] = 1000 - mirrored[:, 0]
+    mirrored[[0, 16]] = mirrored[[16, 0]]
+    assert estimate_yaw_degrees(mirrored) == pytest.approx(-estimate_yaw_degrees(landmarks), abs=1e-3)
+
+
+def test_backends(monkeypatch, tmp_path):
+    backends = available_backends()
+    assert backends["dlib"] is True and "face-alignment" in backends
+    with pytest.raises(SpeakerError, match="Unknown face backend"):
+        get_landmarker("opencv")
+    # With an empty torch hub cache, face-alignment must refuse (and never download).
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path))
+    from speaker.face.face_alignment import _model
+
+    _model.cache_clear()
+    try:
+        assert available_backends()["face-alignment"] is False
+        with pytest.raises(SpeakerError, match="--face-backend dlib"):
+            find_portrait(np.zeros((64, 64, 3), np.uint8), False, backend="face-alignment")
+    finally:
+        _model.cache_clear()
+
+
+# --- loading images ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("orientation", "stored_transpose"),
+    [(3, Image.Transpose.ROTATE_180), (6, Image.Transpose.ROTATE_90), (8, Image.Transpose.ROTATE_270)],
+)
+def test_exif_orientation_is_applied(tmp_path, grace, orientation, stored_transpose):
+    upright = Image.fromarray(grace)
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = _save(tmp_path, "rotated.jpg", upright.transpose(stored_transpose), quality=95, exif=exif)
+    image, _ = load_image(path)
+    assert image.shape == grace.shape
+    assert np.abs(image.astype(int) - grace.astype(int)).mean() < 6
+    portrait = find_portrait(image, False)
+    _assert_face_layout(portrait.landmarks, portrait.box)
+
+
+def test_greyscale_detection(tmp_path, grace):
+    colour = Image.fromarray(grace)
+    grey = colour.convert("L")
+    _, flag = load_image(_save(tmp_path, "grey.jpg", grey, quality=90))
+    assert flag is True
+    # Grey pictures stored as RGB JPEG have a little chroma noise: still greyscale.
+    image, flag = load_image(_save(tmp_path, "grey_rgb.jpg", grey.convert("RGB"), quality=75))
+    assert flag is True and image.shape == grace.shape
+    _, flag = load_image(_save(tmp_path, "colour.jpg", colour, quality=90))
+    assert flag is False
+    # Sepia has no hue variety but is not grey.
+    levels = np.asarray(grey, np.float32)[..., None] / 255.0
+    sepia = np.clip(levels * np.array([255, 215, 165]), 0, 255).astype(np.uint8)
+    _, flag = load_image(_save(tmp_path, "sepia.png", Image.fromarray(sepia)))
+    assert flag is False
+    # The face is still found in the greyscale version, and the flag is carried.
+    image, flag = load_image(tmp_path / "grey.jpg")
+    assert find_portrait(image, flag).grayscale is True
+
+
+def test_image_modes_load_as_rgb(tmp_path):
+    pixels = np.zeros((40, 60, 4), np.uint8)
+    pixels[..., 0] = 200
+    pixels[:, :30, 3] = 255  # left half opaque red, right half transparent
+    rgba, _ = load_image(_save(tmp_path, "rgba.png", Image.fromarray(pixels)))
+    assert rgba.shape == (40, 60, 3) and rgba.dtype == np.uint8
+    assert tuple(rgba[10, 5]) == (200, 0, 0) and tuple(rgba[10, 50]) == (255, 255, 255)
+
+    palette = Image.fromarray(pixels[..., :3]).convert("P", palette=Image.Palette.ADAPTIVE, colors=4)
+    image, flag = load_image(_save(tmp_path, "palette.png", palette))
+    assert image.shape == (40, 60, 3) and tuple(image[0, 0]) == (200, 0, 0) and not flag
+    transparent = palette.copy()
+    transparent.info["transparency"] = palette.getpixel((0, 0))
+    image, _ = load_image(_save(tmp_path, "palette_alpha.png", transparent))
+    assert tuple(image[0, 0]) == (255, 255, 255)
+
+    cmyk = Image.new("CMYK", (60, 40), (0, 255, 255, 0))  # pure red in ink
+    image, flag = load_image(_save(tmp_path, "cmyk.jpg", cmyk, quality=95))
+    assert image.shape == (40, 60, 3) and not flag
+    assert image[..., 0].mean() > 200 and image[..., 1].mean() < 60
+
+    deep = np.tile(np.linspace(0, 65535, 60).astype(np.uint16), (40, 1))
+    path = _save(tmp_path, "deep.png", Image.fromarray(deep))
+    assert Image.open(path).mode.startswith("I")
+    image, flag = load_image(path)
+    assert flag is True and image[0, 0, 0] == 0 and image[0, -1, 0] == 255
+    assert 120 < image[0, 30, 0] < 136 and np.all(image[..., 0] == image[..., 2])
+
+    grey = Image.fromarray(np.full((40, 60), 77, np.uint8))
+    image, flag = load_image(_save(tmp_path, "grey.png", grey))
+    assert flag is True and np.all(image == 77)
+    image, flag = load_image(_save(tmp_path, "grey_alpha.png", grey.convert("LA")))
+    assert flag is True and np.all(image == 77)
+
+    bits = Image.fromarray(np.tile([True, False], (40, 30)))
+    path = _save(tmp_path, "bits.png", bits)
+    assert Image.open(path).mode == "1"
+    image, flag = load_image(path)
+    assert flag is True and set(np.unique(image)) == {0, 255}
+
+
+def test_odd_sizes_are_cropped_to_even(tmp_path):
+    image, _ = load_image(_save(tmp_path, "odd.png", Image.new("RGB", (61, 41), (10, 20, 30))))
+    assert image.shape == (40, 60, 3)
+
+
+def test_large_jpeg_is_downscaled(tmp_path):
+    gradient = np.linspace(0, 255, 3000, dtype=np.float32)
+    pixels = np.broadcast_to(gradient[None, :, None], (2000, 3000, 3)).astype(np.uint8)
+    path = _save(tmp_path, "large.jpg", Image.fromarray(pixels), quality=80)
+    image, _ = load_image(path, max_side=1280)
+    assert max(image.shape[:2]) <= 1280 and max(image.shape[:2]) >= 1278
+    assert image.shape[0] % 2 == 0 and image.shape[1] % 2 == 0
+    assert abs(image.shape[1] / image.shape[0] - 1.5) < 0.01
+
+
+def test_decompression_bomb_is_refused(tmp_path):
+    buffer = io.BytesIO()
+    Image.new("L", (8, 8)).save(buffer, format="PNG")
+    data = bytearray(buffer.getvalue())
+    # Claim 30000 x 30000 pixels in the IHDR chunk (offset 16) and fix its CRC.
+    data[16:24] = struct.pack(">II", 30000, 30000)
+    data[29:33] = struct.pack(">I", zlib.crc32(bytes(data[12:29])))
+    path = tmp_path / "bomb.png"
+    path.write_bytes(bytes(data))
+    with pytest.raises(SpeakerError, match="too large"):
+        load_image(path)
+
+
+def test_unreadable_inputs_give_speaker_errors(tmp_path):
+    with pytest.raises(SpeakerError, match="does not exist"):
+        load_image(tmp_path / "missing.jpg")
+    with pytest.raises(SpeakerError, match="is a folder"):
+        load_image(tmp_path)
+    junk = tmp_path / "junk.jpg"
+    junk.write_bytes(os.urandom(5000))
+    with pytest.raises(SpeakerError, match="Cannot read"):
+        load_image(junk)
+    truncated = tmp_path / "truncated.jpg"
+    truncated.write_bytes(GRACE.read_bytes()[:3000])
+    with pytest.raises(SpeakerError, match="Cannot read"):
+        load_image(truncated)
+    text = tmp_path / "notes.png"
+    text.write_text("not a picture")
+    with pytest.raises(SpeakerError, match="Cannot read"):
+        load_image(text)
