@@ -1,0 +1,351 @@
+"""The warp mesh of a portrait: landmarks, extra points, depth and triangles.
+
+Everything here depends on the portrait only and is built once. Points are
+laid out in a face-local frame (``a`` along the eye line, ``b`` down the face,
+in units of the face width) so that a tilted photo gets a tilted mesh.
+
+Point groups, in the order of the point array:
+
+- ``face``: the 68 iBUG landmarks (move with the head and the expression).
+- ``forehead``: an arc above the brows (rigid with the head).
+- ``outline``: the head's silhouette with its hair (rigid with the head).
+- ``neck``: below the jaw (follows the head by :data:`NECK_FOLLOW`).
+- ``collar``: shoulders/collar (follows by :data:`COLLAR_FOLLOW`).
+- ``halo``: a ring around the head that takes :data:`HALO_FOLLOW` of the
+  head's motion, so the background bends smoothly instead of tearing.
+- ``ring``: the border of the region of interest; never moves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..types import Portrait
+
+#: Generic depth of the 68 iBUG landmarks towards the camera, in face widths
+#: (jaw landmark 0 to 16), zero near the plane of the eyes. Hand-built from
+#: average adult proportions (nose tip ~2 cm in front of the eyes, ears ~6 cm
+#: behind for a 14 cm wide face).
+GENERIC_LANDMARK_DEPTH = np.array(
+    [
+        # jaw 0..16
+        -0.42, -0.40, -0.37, -0.31, -0.23, -0.14, -0.06, -0.01, 0.02,
+        -0.01, -0.06, -0.14, -0.23, -0.31, -0.37, -0.40, -0.42,
+        # brows 17..26
+        -0.12, -0.04, 0.00, 0.02, 0.03, 0.03, 0.02, 0.00, -0.04, -0.12,
+        # nose bridge 27..30, nostrils 31..35
+        0.02, 0.06, 0.10, 0.16, 0.06, 0.09, 0.11, 0.09, 0.06,
+        # eyes 36..47
+        -0.07, -0.02, -0.01, -0.02, -0.01, -0.02,
+        -0.02, -0.01, -0.02, -0.07, -0.02, -0.01,
+        # outer lips 48..59
+        -0.02, 0.04, 0.07, 0.08, 0.07, 0.04, -0.02, 0.03, 0.05, 0.06, 0.05, 0.03,
+        # inner lips 60..67
+        -0.01, 0.05, 0.06, 0.05, -0.01, 0.04, 0.05, 0.04,
+    ],
+    dtype=np.float64,
+)
+
+#: Centre of the head (for depths of the skull) and the pivot of head
+#: rotations (the top of the neck), face-local (a, b, z) in face widths.
+HEAD_CENTRE_Z = -0.6
+PIVOT_LOCAL = (0.0, 0.40, -0.62)
+
+#: Forehead arc: ellipse (centre b, semi-axes) and angles in degrees.
+FOREHEAD_CENTRE_B = -0.12
+FOREHEAD_AXES = (0.46, 0.44)
+FOREHEAD_ANGLES = (150.0, 125.0, 105.0, 90.0, 75.0, 55.0, 30.0)
+#: Head silhouette with hair: ellipse and angles (0 = right, 90 = top).
+OUTLINE_CENTRE_B = -0.05
+OUTLINE_AXES = (0.68, 0.86)
+OUTLINE_ANGLES = tuple(float(t) for t in np.arange(-38.0, 219.0, 21.5))
+#: Neck points (a, b) below the jaw and collar points further down.
+NECK_POINTS = ((-0.30, 0.98), (0.0, 1.06), (0.30, 0.98), (-0.34, 1.20), (0.34, 1.20))
+COLLAR_POINTS = ((-0.95, 1.40), (-0.5, 1.42), (0.0, 1.45), (0.5, 1.42), (0.95, 1.40))
+#: Halo ring: ellipse around the head; points below HALO_MAX_B are left to
+#: the neck and collar.
+HALO_CENTRE_B = 0.0
+HALO_AXES = (1.02, 1.22)
+HALO_ANGLES = tuple(float(t) for t in np.arange(0.0, 360.0, 30.0))
+HALO_MAX_B = 0.75
+#: How much of the head's motion the lower parts take (0 still, 1 rigid).
+NECK_FOLLOW = 0.45
+COLLAR_FOLLOW = 0.12
+HALO_FOLLOW = 0.28
+#: How much of the chin's expressive drop the neck points follow.
+NECK_CHIN_FOLLOW = 0.4
+#: Region of interest: margin around all moving points, face widths.
+ROI_MARGIN = 0.32
+#: Points along each side of the fixed border ring (corners included).
+RING_POINTS_PER_SIDE = 6
+#: Minimum half-gap of the inner lips in the triangulation reference shape,
+#: so the mouth opening is always triangulated on its own.
+REFERENCE_HALF_GAP = 0.018
+
+GROUPS = ("face", "forehead", "outline", "neck", "collar", "halo", "ring")
+
+#: Inner-lip polygon and lid landmarks (iBUG-68 indices).
+INNER_LIPS = tuple(range(60, 68))
+INNER_LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+
+
+@dataclass
+class FaceFrame:
+    """The face-local frame of a portrait.
+
+    Attributes
+    ----------
+    origin : np.ndarray, shape (2,)
+        Midpoint between the eye centres, pixels.
+    right, down : np.ndarray, shape (2,)
+        Unit vectors of the local ``a`` and ``b`` axes in the image.
+    width : float
+        Face width in pixels (landmark 0 to 16).
+    """
+
+    origin: np.ndarray
+    right: np.ndarray
+    down: np.ndarray
+    width: float
+
+    def to_image(self, ab: np.ndarray) -> np.ndarray:
+        """Face-local (a, b) in face widths, shape (N, 2) -> pixels (N, 2)."""
+        ab = np.asarray(ab, np.float64).reshape(-1, 2)
+        return self.origin + self.width * (ab[:, :1] * self.right + ab[:, 1:] * self.down)
+
+    def to_local(self, xy: np.ndarray) -> np.ndarray:
+        """Pixels (N, 2) -> face-local (a, b) in face widths (N, 2)."""
+        d = (np.asarray(xy, np.float64).reshape(-1, 2) - self.origin) / self.width
+        return np.stack([d @ self.right, d @ self.down], axis=1)
+
+
+def face_frame(landmarks: np.ndarray) -> FaceFrame:
+    """The face-local frame of 68 landmarks, shape (68, 2) pixels."""
+    lm = np.asarray(landmarks, np.float64)
+    left_eye = lm[36:42].mean(axis=0)
+    right_eye = lm[42:48].mean(axis=0)
+    right = right_eye - left_eye
+    right /= max(np.linalg.norm(right), 1e-6)
+    down = np.array([-right[1], right[0]])
+    width = max(float(np.linalg.norm(lm[16] - lm[0])), 8.0)
+    return FaceFrame((left_eye + right_eye) / 2, right, down, width)
+
+
+@dataclass
+class FaceMesh:
+    """The precomputed warp mesh of one portrait.
+
+    Attributes
+    ----------
+    points : np.ndarray, shape (N, 2), float64
+        Neutral point positions in image pixels (the first 68 are the landmarks).
+    depth : np.ndarray, shape (N,), float64
+        Depth of each point towards the camera, pixels.
+    group : np.ndarray, shape (N,), int
+        Index into :data:`GROUPS` of each point.
+    triangles : np.ndarray, shape (M, 3), int
+        Vertex indices of the triangles.
+    roi : tuple of int
+        ``(x0, y0, x1, y1)`` the region that may change (x1, y1 exclusive).
+    frame : FaceFrame
+        The face-local frame.
+    pivot : np.ndarray, shape (3,)
+        Rotation pivot (x, y pixels, z pixels).
+    """
+
+    points: np.ndarray
+    depth: np.ndarray
+    group: np.ndarray
+    triangles: np.ndarray
+    roi: tuple[int, int, int, int]
+    frame: FaceFrame
+    pivot: np.ndarray
+
+    def indices(self, name: str) -> np.ndarray:
+        """Indices of the points of one group."""
+        return np.flatnonzero(self.group == GROUPS.index(name))
+
+
+def _ellipse(centre_b: float, axes: tuple[float, float], angles_deg) -> np.ndarray:
+    t = np.radians(np.asarray(angles_deg, np.float64))
+    return np.stack([axes[0] * np.cos(t), centre_b - axes[1] * np.sin(t)], axis=1)
+
+
+def _skull_depth(ab: np.ndarray) -> np.ndarray:
+    """Depth (face widths) of points on the skull's front, from an ellipsoid."""
+    a, b = ab[:, 0], ab[:, 1]
+    inside = 1.0 - (a / 0.62) ** 2 - ((b - 0.1) / 1.0) ** 2
+    return HEAD_CENTRE_Z + 0.62 * np.sqrt(np.clip(inside, 0.0, 1.0))
+
+
+def build_mesh(portrait: Portrait) -> FaceMesh:
+    """Build the warp mesh of a portrait.
+
+    Parameters
+    ----------
+    portrait : Portrait
+        The photo and its neutral landmarks.
+
+    Returns
+    -------
+    FaceMesh
+    """
+    from scipy.spatial import Delaunay
+
+    lm = np.asarray(portrait.landmarks, np.float64)
+    frame = face_frame(lm)
+    fw = frame.width
+    height, width = portrait.image.shape[:2]
+
+    forehead = _ellipse(FOREHEAD_CENTRE_B, FOREHEAD_AXES, FOREHEAD_ANGLES)
+    outline = _ellipse(OUTLINE_CENTRE_B, OUTLINE_AXES, OUTLINE_ANGLES)
+    neck = np.array(NECK_POINTS, np.float64)
+    collar = np.array(COLLAR_POINTS, np.float64)
+    halo = _ellipse(HALO_CENTRE_B, HALO_AXES, HALO_ANGLES)
+    halo = halo[halo[:, 1] < HALO_MAX_B]
+
+    # Place the extra points relative to the photo's own chin and brows, not
+    # only to the average face: shift the lower groups with the chin.
+    chin_b = frame.to_local(lm[8:9])[0, 1]
+    lower_shift = np.array([0.0, chin_b - 0.78])
+    neck = neck + lower_shift
+    collar = collar + lower_shift
+
+    extra_local = [forehead, outline, neck, collar, halo]
+    extra_xy = [frame.to_image(p) for p in extra_local]
+
+    if portrait.depth is not None and np.all(np.isfinite(portrait.depth)):
+        face_z = np.asarray(portrait.depth, np.float64)
+        face_z = face_z - face_z.mean() + GENERIC_LANDMARK_DEPTH.mean() * fw
+    else:
+        face_z = GENERIC_LANDMARK_DEPTH * fw
+    extra_z = [
+        _skull_depth(forehead) * fw,
+        np.full(len(outline), HEAD_CENTRE_Z * fw),
+        np.full(len(neck), -0.35 * fw),
+        np.full(len(collar), -0.3 * fw),
+        np.full(len(halo), HEAD_CENTRE_Z * fw),
+    ]
+
+    moving = np.concatenate([lm] + extra_xy)
+    x0, y0 = moving.min(axis=0) - ROI_MARGIN * fw
+    x1, y1 = moving.max(axis=0) + ROI_MARGIN * fw
+    roi = (
+        int(max(0, np.floor(x0))),
+        int(max(0, np.floor(y0))),
+        int(min(width, np.ceil(x1))),
+        int(min(height, np.ceil(y1))),
+    )
+    # The fixed ring sits on the ROI's border (last pixel row/column inclusive).
+    rx = np.linspace(roi[0], roi[2] - 1, RING_POINTS_PER_SIDE)
+    ry = np.linspace(roi[1], roi[3] - 1, RING_POINTS_PER_SIDE)
+    ring = np.concatenate(
+        [
+            np.stack([rx, np.full_like(rx, roi[1])], 1),
+            np.stack([rx, np.full_like(rx, roi[3] - 1)], 1),
+            np.stack([np.full_like(ry[1:-1], roi[0]), ry[1:-1]], 1),
+            np.stack([np.full_like(ry[1:-1], roi[2] - 1), ry[1:-1]], 1),
+        ]
+    )
+    # Extra points that fall outside the ROI (photo cut at the chin or the
+    # top of the head) are dropped: the ring pins the border anyway.
+    groups = [np.zeros(68, int)]
+    kept_xy, kept_z = [lm], [face_z]
+    for gi, (xy, z) in enumerate(zip(extra_xy, extra_z), start=1):
+        inside = (
+            (xy[:, 0] > roi[0] + 2) & (xy[:, 0] < roi[2] - 3)
+            & (xy[:, 1] > roi[1] + 2) & (xy[:, 1] < roi[3] - 3)
+        )
+        kept_xy.append(xy[inside])
+        kept_z.append(z[inside])
+        groups.append(np.full(int(inside.sum()), gi, int))
+    kept_xy.append(ring)
+    kept_z.append(np.zeros(len(ring)))
+    groups.append(np.full(len(ring), GROUPS.index("ring"), int))
+
+    points = np.concatenate(kept_xy)
+    depth = np.concatenate(kept_z)
+    group = np.concatenate(groups)
+
+    triangles = Delaunay(_reference_shape(points, frame)).simplices.astype(np.int64)
+    triangles = _drop_slivers(triangles, points)
+
+    pivot_xy = frame.to_image(np.array([PIVOT_LOCAL[:2]]))[0]
+    pivot = np.array([pivot_xy[0], pivot_xy[1], PIVOT_LOCAL[2] * fw])
+    return FaceMesh(points, depth, group, triangles, roi, frame, pivot)
+
+
+def _reference_shape(points: np.ndarray, frame: FaceFrame) -> np.ndarray:
+    """Points with the inner lips held apart, for a triangulation whose
+    mouth opening is made of inner-lip triangles only (so the lips can part
+    and close without tearing)."""
+    ref = points.copy()
+    half = REFERENCE_HALF_GAP * frame.width
+    for upper, lower in INNER_LIP_PAIRS:
+        mid = (ref[upper] + ref[lower]) / 2
+        gap = float((ref[lower] - ref[upper]) @ frame.down)
+        h = max(gap / 2, half)
+        ref[upper] = mid - h * frame.down
+        ref[lower] = mid + h * frame.down
+    return ref
+
+
+def _drop_slivers(triangles: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Remove zero-area triangles (collinear ring points)."""
+    p = points[triangles]
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
+    return triangles[area > 1e-6]
+
+
+def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """Rotation (3, 3) in the face-local frame (a right, b down, z to camera).
+
+    Positive yaw moves the nose towards +a (image right for an upright face),
+    positive pitch moves it down, positive roll turns the face clockwise in
+    the image. Angles in degrees.
+    """
+    y, p, r = np.radians([yaw, pitch, roll])
+    ry = np.array([[np.cos(y), 0, np.sin(y)], [0, 1, 0], [-np.sin(y), 0, np.cos(y)]])
+    rx = np.array([[1, 0, 0], [0, np.cos(p), np.sin(p)], [0, -np.sin(p), np.cos(p)]])
+    rz = np.array([[np.cos(r), -np.sin(r), 0], [np.sin(r), np.cos(r), 0], [0, 0, 1]])
+    return rz @ rx @ ry
+
+
+def pose_points(
+    xy: np.ndarray, z: np.ndarray, pose: np.ndarray, mesh: FaceMesh, follow: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply a (fraction of a) head pose to points with depth.
+
+    Parameters
+    ----------
+    xy : np.ndarray, shape (N, 2)
+        Image positions before pose, pixels.
+    z : np.ndarray, shape (N,)
+        Depth towards the camera, pixels.
+    pose : np.ndarray, shape (6,)
+        yaw, pitch, roll (degrees), tx, ty (pixels), scale.
+    mesh : FaceMesh
+        Gives the face frame and the pivot.
+    follow : float
+        Fraction of the pose applied (1 rigid with the head).
+
+    Returns
+    -------
+    xy : np.ndarray, shape (N, 2)
+        Projected positions (weak perspective), pixels.
+    z : np.ndarray, shape (N,)
+        Depth after rotation, pixels (for drawing order).
+    """
+    yaw, pitch, roll, tx, ty, scale = (float(v) for v in pose)
+    rot = rotation_matrix(yaw * follow, pitch * follow, roll * follow)
+    fr = mesh.frame
+    d = np.asarray(xy, np.float64) - mesh.pivot[:2]
+    local = np.stack([d @ fr.right, d @ fr.down, np.asarray(z, np.float64) - mesh.pivot[2]], 1)
+    turned = local @ rot.T
+    s = 1.0 + (scale - 1.0) * follow
+    out = mesh.pivot[:2] + s * (turned[:, :1] * fr.right + turned[:, 1:2] * fr.down)
+    out = out + follow * np.array([tx, ty])
+    return out, turned[:, 2] + mesh.pivot[2]

@@ -1,0 +1,324 @@
+"""Warp a portrait to one frame of a track.
+
+The portrait's mesh (see :mod:`speaker.render.mesh`) is built once. Each
+frame moves its vertices (expression, then a 3D head pose with a generic
+depth), draws the moved triangles far-to-near into a triangle-index image
+over the region of interest, and turns that into a backward map: each output
+pixel takes the affine map of its triangle back to the photo. One
+``cv2.remap`` then draws the region; the lids and the mouth's inside are
+painted on top. Pixels outside the region are copied from the photo.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+
+from ..types import ARTICULATION_NAMES, Portrait, Track, TrackFrame
+from . import eyes, mouth
+from .mesh import (
+    COLLAR_FOLLOW,
+    HALO_FOLLOW,
+    HEAD_CENTRE_Z,
+    INNER_LIP_PAIRS,
+    NECK_CHIN_FOLLOW,
+    NECK_FOLLOW,
+    FaceMesh,
+    build_mesh,
+    pose_points,
+)
+
+#: Fraction of the ROI's shorter side over which the warp fades to zero at
+#: its border (on top of the mesh's fixed ring), and its minimum in pixels.
+BORDER_FADE = 0.08
+BORDER_FADE_MIN = 4.0
+#: Other faces are frozen inside their box grown by this fraction, fading
+#: back to the full warp over this fraction of the box width.
+OTHER_FACE_GROW = 0.15
+OTHER_FACE_FADE = 0.35
+#: Sub-pixel bits for rasterising triangles.
+RASTER_SHIFT = 4
+#: Determinant below which a moved triangle counts as collapsed (pixels^2).
+COLLAPSED_AREA = 1e-6
+
+_JAW = ARTICULATION_NAMES.index("jaw_open")
+_TUCK = ARTICULATION_NAMES.index("lower_lip_tuck")
+
+
+def _smoothstep(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+class Renderer:
+    """Draws frames of a talking portrait.
+
+    Parameters
+    ----------
+    portrait : Portrait
+        The photo and its neutral landmarks.
+    debug_overlay : bool
+        Draw the posed target landmarks and the mesh edges on every frame
+        (in colour, even on a greyscale photo).
+
+    Examples
+    --------
+    >>> renderer = Renderer(portrait)
+    >>> rgb = renderer.render(track.frame(0))   # (H, W, 3) uint8
+    """
+
+    def __init__(self, portrait: Portrait, debug_overlay: bool = False):
+        image = np.ascontiguousarray(portrait.image)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise ValueError(f"portrait.image must be (H, W, 3) uint8, got {image.shape} {image.dtype}")
+        landmarks = np.asarray(portrait.landmarks, np.float64)
+        if landmarks.shape != (68, 2) or not np.all(np.isfinite(landmarks)):
+            raise ValueError("portrait.landmarks must be 68 finite (x, y) points")
+        self.portrait = portrait
+        self.image = image
+        self.debug_overlay = debug_overlay
+        self.grayscale = bool(portrait.grayscale)
+        self.neutral = landmarks
+        self.mesh: FaceMesh = build_mesh(portrait)
+        fw = self.mesh.frame.width
+
+        x0, y0, x1, y1 = self.mesh.roi
+        self.roi = (x0, y0, x1, y1)
+        h, w = y1 - y0, x1 - x0
+        self.grid_x, self.grid_y = np.meshgrid(
+            np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
+        )
+        self.fade = self._fade_mask(portrait)
+        self.fade_needed = self.fade < 1.0
+        self.index_image = np.empty((h, w), np.int32)
+
+        groups = self.mesh.group
+        self.rigid = np.flatnonzero(np.isin(groups, (0, 1, 2)))
+        self.neck = self.mesh.indices("neck")
+        self.collar = self.mesh.indices("collar")
+        self.halo = self.mesh.indices("halo")
+        self.edges = self._edges()
+
+        self.palette = mouth.sample_palette(image, landmarks, fw)
+        self.photo_gap = self._inner_gap(landmarks)
+        self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
+        self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
+        self.mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
+
+    # -- precomputation -------------------------------------------------
+
+    def _fade_mask(self, portrait: Portrait) -> np.ndarray:
+        """Weight (h, w) of the warp over the ROI: 0 at its border and on other faces."""
+        x0, y0, x1, y1 = self.roi
+        h, w = y1 - y0, x1 - x0
+        band = max(BORDER_FADE * min(h, w), BORDER_FADE_MIN)
+        dx = np.minimum(self.grid_x, (w - 1) - self.grid_x)
+        dy = np.minimum(self.grid_y, (h - 1) - self.grid_y)
+        fade = _smoothstep(dx / band) * _smoothstep(dy / band)
+        for box in np.asarray(portrait.other_faces, np.float64).reshape(-1, 4):
+            bw, bh = box[2] - box[0], box[3] - box[1]
+            grow = OTHER_FACE_GROW * max(bw, bh)
+            reach = max(OTHER_FACE_FADE * max(bw, bh), 2.0)
+            gx = np.maximum(np.maximum(box[0] - grow - (self.grid_x + x0), (self.grid_x + x0) - box[2] - grow), 0)
+            gy = np.maximum(np.maximum(box[1] - grow - (self.grid_y + y0), (self.grid_y + y0) - box[3] - grow), 0)
+            fade = fade * _smoothstep(np.hypot(gx, gy) / reach)
+        return fade.astype(np.float32)
+
+    def _edges(self) -> np.ndarray:
+        tri = self.mesh.triangles
+        e = np.concatenate([tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [2, 0]]])
+        return np.unique(np.sort(e, axis=1), axis=0)
+
+    def _inner_gap(self, landmarks: np.ndarray) -> float:
+        down = self.mesh.frame.down
+        return float(np.mean([(landmarks[d] - landmarks[u]) @ down for u, d in INNER_LIP_PAIRS]))
+
+    def _lid_opening(self, landmarks: np.ndarray, eye: dict) -> float:
+        down = self.mesh.frame.down
+        return float(np.mean([(landmarks[lo] - landmarks[up]) @ down
+                              for up, lo in zip(eye["upper"], eye["lower"])]))
+
+    # -- per frame ------------------------------------------------------
+
+    def _targets(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+        """Moved mesh vertices (N, 2), their depth (N,), the posed target
+        landmarks (68, 2) and each eye's lid closure."""
+        mesh = self.mesh
+        target = np.asarray(frame.landmarks, np.float64)
+        pose = np.asarray(frame.head_pose, np.float64)
+        if target.shape != (68, 2) or not np.all(np.isfinite(target)):
+            raise ValueError("TrackFrame.landmarks must be 68 finite (x, y) points")
+        if pose.shape != (6,) or not np.all(np.isfinite(pose)):
+            raise ValueError("TrackFrame.head_pose must be 6 finite numbers")
+
+        # The mesh keeps each upper lid where the photo has it (moved with the
+        # eye corners); the blink is drawn as a lid over the eye instead.
+        closures = []
+        mesh_face = target.copy()
+        for eye, photo_open in zip(eyes.EYES, self.photo_lid_open):
+            target_open = self._lid_opening(target, eye)
+            from_landmarks = 1.0 - target_open / photo_open if photo_open > 0.5 else 0.0
+            closures.append(float(np.clip(max(float(frame.eyelid), from_landmarks), 0.0, 1.0)))
+            shift = (target[list(eye["corners"])] - self.neutral[list(eye["corners"])]).mean(axis=0)
+            for i in eye["upper"]:
+                mesh_face[i] = self.neutral[i] + shift
+
+        points = mesh.points.copy()
+        points[:68] = mesh_face
+        moved = points.copy()
+        depth = mesh.depth.copy()
+        moved[self.rigid], depth[self.rigid] = pose_points(
+            points[self.rigid], mesh.depth[self.rigid], pose, mesh, 1.0)
+        chin_drop = NECK_CHIN_FOLLOW * (target[8] - self.neutral[8])
+        if len(self.neck):
+            moved[self.neck], depth[self.neck] = pose_points(
+                points[self.neck] + chin_drop, mesh.depth[self.neck], pose, mesh, NECK_FOLLOW)
+        if len(self.collar):
+            moved[self.collar], depth[self.collar] = pose_points(
+                points[self.collar], mesh.depth[self.collar], pose, mesh, COLLAR_FOLLOW)
+        if len(self.halo):
+            rigid, _ = pose_points(points[self.halo], np.full(len(self.halo), HEAD_CENTRE_Z * mesh.frame.width),
+                                   pose, mesh, 1.0)
+            moved[self.halo] = points[self.halo] + HALO_FOLLOW * (rigid - points[self.halo])
+        posed_target, _ = pose_points(target, mesh.depth[:68], pose, mesh, 1.0)
+        return moved, depth, posed_target, closures
+
+    def backward_map(self, moved: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Source pixel of every output pixel of the ROI.
+
+        Parameters
+        ----------
+        moved : np.ndarray, shape (N, 2)
+            Moved mesh vertices, pixels.
+        depth : np.ndarray, shape (N,)
+            Their depth (nearer triangles are drawn last).
+
+        Returns
+        -------
+        map_x, map_y : np.ndarray, shape (h, w), float32
+            Absolute source coordinates for ``cv2.remap``.
+        """
+        mesh = self.mesh
+        x0, y0, _, _ = self.roi
+        tri = mesh.triangles
+        target = moved - np.array([x0, y0])
+        t = target[tri]  # (M, 3, 2)
+        s = mesh.points[tri]  # (M, 3, 2)
+        homog = np.concatenate([t, np.ones((len(tri), 3, 1))], axis=2)
+        det = np.linalg.det(homog)
+        ok = np.abs(det) > COLLAPSED_AREA
+        coef = np.zeros((len(tri) + 1, 2, 3))
+        coef[:, 0, 0] = coef[:, 1, 1] = 1.0
+        coef[:, 0, 2], coef[:, 1, 2] = x0, y0
+        if ok.any():
+            sol = np.linalg.solve(homog[ok], s[ok])  # (k, 3, 2): rows a, b, c
+            coef[:-1][ok] = np.transpose(sol, (0, 2, 1))
+
+        # Far triangles first so that near ones (the nose on a turned head) win.
+        order = np.argsort(depth[tri].mean(axis=1), kind="stable")
+        index = self.index_image
+        index.fill(len(tri))
+        fixed = np.round(target * (1 << RASTER_SHIFT)).astype(np.int32)
+        for k in order:
+            if ok[k]:
+                cv2.fillConvexPoly(index, fixed[tri[k]], int(k), lineType=cv2.LINE_8, shift=RASTER_SHIFT)
+
+        table = coef.reshape(-1, 6).astype(np.float32).T  # (6, M+1)
+        flat = index.ravel()
+        gx, gy = self.grid_x.ravel(), self.grid_y.ravel()
+        map_x = table[0][flat] * gx + table[1][flat] * gy + table[2][flat]
+        map_y = table[3][flat] * gx + table[4][flat] * gy + table[5][flat]
+        map_x = map_x.reshape(index.shape)
+        map_y = map_y.reshape(index.shape)
+
+        # Fade the displacement to zero at the ROI border and on other faces.
+        fade = self.fade
+        base_x = self.grid_x + np.float32(x0)
+        base_y = self.grid_y + np.float32(y0)
+        map_x = base_x + fade * (map_x - base_x)
+        map_y = base_y + fade * (map_y - base_y)
+        return map_x, map_y
+
+    def render(self, frame: TrackFrame) -> np.ndarray:
+        """Draw one frame.
+
+        Parameters
+        ----------
+        frame : TrackFrame
+            Target landmarks (68, 2) before head pose, head pose (6,),
+            articulation (K,), eyelid closure.
+
+        Returns
+        -------
+        np.ndarray, shape (H, W, 3), uint8
+            The portrait warped to the frame; pixels outside the head's
+            region are the photo's own.
+        """
+        moved, depth, posed, closures = self._targets(frame)
+        map_x, map_y = self.backward_map(moved, depth)
+        x0, y0, x1, y1 = self.roi
+        out = self.image.copy()
+        out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
+                                      borderMode=cv2.BORDER_REPLICATE)
+
+        for eye, closure, tone in zip(eyes.EYES, closures, self.lid_tones):
+            if closure < eyes.MIN_CLOSURE:
+                continue
+            ca, cb = eye["corners"]
+            ua, ub = eye["upper"]
+            la, lb = eye["lower"]
+            old = np.array([moved[ca], moved[ua], moved[ub], moved[cb]])
+            new = old.copy()
+            reach = closure * (1.0 + eyes.CLOSE_OVERSHOOT)
+            new[1] = old[1] + reach * (posed[la] - old[1])
+            new[2] = old[2] + reach * (posed[lb] - old[2])
+            lid = eyes.LidGeometry(old, new, posed[list(eye["brow"])], tone)
+            eyes.draw_lid(out, self.image, map_x, map_y, self.roi, lid)
+
+        articulation = np.asarray(frame.articulation, np.float64).ravel()
+        jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
+        tuck = float(articulation[_TUCK]) if articulation.size > _TUCK else 0.0
+        fw = self.mesh.frame.width
+        strength = mouth.opening_strength(self._inner_gap(np.asarray(frame.landmarks, np.float64)),
+                                          self.photo_gap, fw)
+        if strength > 0:
+            scale = float(frame.head_pose[5]) if np.isfinite(frame.head_pose[5]) else 1.0
+            mouth.paint_interior(out, posed[60:68], self.mouth_width * scale, strength, jaw, tuck,
+                                 self.palette, self.roi)
+
+        if self.grayscale:
+            out[..., 0] = out[..., 1]
+            out[..., 2] = out[..., 1]
+        if self.debug_overlay:
+            self._draw_overlay(out, moved, posed)
+        return out
+
+    def _draw_overlay(self, out: np.ndarray, moved: np.ndarray, posed: np.ndarray) -> None:
+        pts = np.round(moved * 16).astype(np.int32)
+        for a, b in self.edges:
+            cv2.line(out, tuple(pts[a]), tuple(pts[b]), (60, 200, 90), 1, cv2.LINE_AA, 4)
+        for p in np.round(posed * 16).astype(np.int32):
+            cv2.circle(out, tuple(p), 2 * 16, (255, 60, 40), -1, cv2.LINE_AA, 4)
+        x0, y0, x1, y1 = self.roi
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), (80, 120, 255), 1)
+
+
+def render_frames(portrait: Portrait, track: Track, debug_overlay: bool = False) -> Iterator[np.ndarray]:
+    """Draw every frame of a track, one at a time.
+
+    Parameters
+    ----------
+    portrait : Portrait
+    track : Track
+    debug_overlay : bool
+        See :class:`Renderer`.
+
+    Yields
+    ------
+    np.ndarray, shape (H, W, 3), uint8
+    """
+    renderer = Renderer(portrait, debug_overlay=debug_overlay)
+    for index in range(len(track)):
+        yield renderer.render(track.frame(index))

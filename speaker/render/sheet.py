@@ -1,0 +1,121 @@
+"""A contact sheet: a few telling frames of a track in one labelled PNG."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ..errors import SpeakerError
+from ..types import ARTICULATION_NAMES, Portrait, Track
+from .renderer import Renderer
+
+#: Tiles per row and the longest side of one tile, pixels.
+SHEET_COLUMNS = 3
+TILE_SIDE = 320
+#: Height of the label strip under each tile, pixels.
+LABEL_HEIGHT = 22
+#: jaw_open below which a frame may count as the closed "m".
+CLOSED_JAW_MAX = 0.25
+
+_JAW = ARTICULATION_NAMES.index("jaw_open")
+_CLOSURE = ARTICULATION_NAMES.index("lip_closure")
+
+
+def pick_frames(track: Track) -> list[tuple[str, int]]:
+    """Choose the frames of a contact sheet.
+
+    Returns
+    -------
+    list of (label, frame index)
+        Rest, widest open, closed lips, blink, most-turned head and the
+        middle frame; a kind that the track never shows (no blink, no
+        closure) is left out, and no frame appears twice.
+    """
+    count = len(track)
+    art = np.asarray(track.articulation, np.float64).reshape(count, -1)
+    jaw = art[:, _JAW] if art.shape[1] > _JAW else np.zeros(count)
+    closure = art[:, _CLOSURE] if art.shape[1] > _CLOSURE else np.zeros(count)
+    eyelid = np.asarray(track.eyelid, np.float64)
+    yaw = np.abs(np.asarray(track.head_pose, np.float64)[:, 0])
+    activity = art.sum(axis=1) + eyelid + yaw / 10.0
+
+    candidates = [("rest", int(np.argmin(activity)), True)]
+    candidates.append(("open (max jaw)", int(np.argmax(jaw)), jaw.max() > 0))
+    closed = np.where(jaw < CLOSED_JAW_MAX, closure, -1.0)
+    candidates.append(("closed m", int(np.argmax(closed)), closed.max() > 0))
+    candidates.append(("blink", int(np.argmax(eyelid)), eyelid.max() > 0))
+    candidates.append(("head turn", int(np.argmax(yaw)), yaw.max() > 0))
+    candidates.append(("middle", count // 2, True))
+
+    chosen: list[tuple[str, int]] = []
+    for label, index, shown in candidates:
+        if shown and index not in [i for _, i in chosen]:
+            chosen.append((label, index))
+    # Fill up to six with evenly spread frames when the track is uneventful.
+    for index in np.linspace(0, count - 1, 8).round().astype(int):
+        if len(chosen) >= 6:
+            break
+        if int(index) not in [i for _, i in chosen]:
+            chosen.append(("frame", int(index)))
+    return chosen
+
+
+def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> Path:
+    """Render a few telling frames of a track into one labelled PNG.
+
+    Parameters
+    ----------
+    portrait : Portrait
+    track : Track
+    path : str or PathLike
+        Where to write the PNG (written atomically: a temporary file in the
+        same folder, then renamed).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    path = Path(path)
+    if len(track) == 0:
+        raise SpeakerError("The motion track has no frames to show on a contact sheet.")
+    if not path.parent.exists():
+        raise SpeakerError(f"The folder for the contact sheet does not exist: {path.parent}")
+
+    renderer = Renderer(portrait)
+    height, width = portrait.image.shape[:2]
+    scale = TILE_SIDE / max(height, width)
+    tile_w, tile_h = max(1, round(width * scale)), max(1, round(height * scale))
+    tiles = []
+    for label, index in pick_frames(track):
+        frame = renderer.render(track.frame(index))
+        tile = cv2.resize(frame, (tile_w, tile_h), interpolation=cv2.INTER_AREA)
+        strip = np.full((LABEL_HEIGHT, tile_w, 3), 255, np.uint8)
+        seconds = index / track.fps
+        cv2.putText(strip, f"{label}  #{index}  {seconds:.2f}s", (4, LABEL_HEIGHT - 7),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
+        tiles.append(np.concatenate([tile, strip], axis=0))
+    while len(tiles) % SHEET_COLUMNS:
+        tiles.append(np.full_like(tiles[0], 255))
+    rows = [np.concatenate(tiles[i : i + SHEET_COLUMNS], axis=1) for i in range(0, len(tiles), SHEET_COLUMNS)]
+    sheet = np.concatenate(rows, axis=0)
+
+    ok, encoded = cv2.imencode(".png", sheet[..., ::-1])
+    if not ok:
+        raise SpeakerError(f"Could not encode the contact sheet for {path}.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(encoded.tobytes())
+        os.replace(tmp, path)
+    except OSError as error:
+        Path(tmp).unlink(missing_ok=True)
+        raise SpeakerError(f"Could not write the contact sheet {path}: {error.strerror}.") from error
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

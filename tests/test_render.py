@@ -1,0 +1,332 @@
+"""Tests of the render stage on real portraits (Grace Hopper, the astronaut).
+
+Landmarks come from dlib directly (not from speaker.face), frames are built
+by hand: the neutral face, an open "ah", closed lips, a blink, a head turn.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+
+import cv2
+import numpy as np
+import pytest
+
+from speaker.errors import SpeakerError
+from speaker.render import Renderer, contact_sheet, render_frames
+from speaker.types import ARTICULATION_NAMES, Portrait, Track, TrackFrame
+
+LUMA = np.array([0.299, 0.587, 0.114])
+
+
+def _dlib_face(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import dlib
+
+    folder = importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]
+    detector = dlib.get_frontal_face_detector()
+    predictor = dlib.shape_predictor(os.path.join(folder, "models", "shape_predictor_68_face_landmarks.dat"))
+    box = max(detector(image, 1), key=lambda r: r.area())
+    shape = predictor(image, box)
+    landmarks = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
+    return landmarks, np.array([box.left(), box.top(), box.right(), box.bottom()], np.float32)
+
+
+@pytest.fixture(scope="module")
+def grace() -> Portrait:
+    import matplotlib
+    from PIL import Image
+
+    path = os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")
+    image = np.ascontiguousarray(np.asarray(Image.open(path).convert("RGB")))
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Portrait:
+    import skimage.data
+
+    image = np.ascontiguousarray(skimage.data.astronaut())
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)
+
+
+@pytest.fixture(scope="module")
+def grace_renderer(grace) -> Renderer:
+    return Renderer(grace)
+
+
+# -- frames built by hand -------------------------------------------------
+
+def _articulation(**values: float) -> np.ndarray:
+    art = np.zeros(len(ARTICULATION_NAMES), np.float32)
+    for name, value in values.items():
+        art[ARTICULATION_NAMES.index(name)] = value
+    return art
+
+
+def _pose(yaw=0.0, pitch=0.0, roll=0.0, tx=0.0, ty=0.0, scale=1.0) -> np.ndarray:
+    return np.array([yaw, pitch, roll, tx, ty, scale], np.float32)
+
+
+def neutral(portrait: Portrait, **pose) -> TrackFrame:
+    return TrackFrame(portrait.landmarks.copy(), _pose(**pose), _articulation(), 0.0)
+
+
+def open_mouth(portrait: Portrait, amount: float = 1.0) -> TrackFrame:
+    """An "ah": lower lip and jaw dropped by up to 0.12 face widths."""
+    lm = portrait.landmarks.astype(np.float64).copy()
+    drop = 0.12 * portrait.face_width * amount
+    profile = {55: .55, 56: .85, 57: 1, 58: .85, 59: .55, 65: .85, 66: 1, 67: .85,
+               48: .2, 54: .2, 60: .25, 64: .25, 5: .3, 6: .6, 7: .85, 8: 1, 9: .85, 10: .6, 11: .3}
+    for index, share in profile.items():
+        lm[index, 1] += drop * share
+    return TrackFrame(lm.astype(np.float32), _pose(), _articulation(jaw_open=amount), 0.0)
+
+
+def closed_lips(portrait: Portrait) -> TrackFrame:
+    """An "m": each inner-lip pair meets in the middle."""
+    lm = portrait.landmarks.astype(np.float64).copy()
+    for upper, lower in ((61, 67), (62, 66), (63, 65)):
+        lm[upper] = lm[lower] = (lm[upper] + lm[lower]) / 2
+    return TrackFrame(lm.astype(np.float32), _pose(), _articulation(lip_closure=1.0), 0.0)
+
+
+def blink(portrait: Portrait, closure: float = 1.0) -> TrackFrame:
+    """Upper lids lowered onto the lower lids (as the motion stage does) and eyelid set."""
+    lm = portrait.landmarks.astype(np.float64).copy()
+    for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
+        lm[upper] = lm[upper] + closure * (lm[lower] - lm[upper])
+    return TrackFrame(lm.astype(np.float32), _pose(), _articulation(), closure)
+
+
+def polygon_mask(shape, points) -> np.ndarray:
+    mask = np.zeros(shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(points).astype(np.int32)], 1)
+    return mask.astype(bool)
+
+
+def luma(pixels: np.ndarray) -> np.ndarray:
+    return pixels.astype(np.float64) @ LUMA
+
+
+# -- tests ------------------------------------------------------------------
+
+def test_neutral_frame_is_the_photo(grace, grace_renderer):
+    frame = grace_renderer.render(neutral(grace))
+    assert frame.shape == grace.image.shape and frame.dtype == np.uint8
+    assert np.abs(frame.astype(int) - grace.image).max() <= 2
+    x0, y0, x1, y1 = grace_renderer.roi
+    outside = np.ones(frame.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert outside.any()
+    assert np.array_equal(frame[outside], grace.image[outside])
+
+
+def test_open_mouth_shows_a_dark_interior(grace, grace_renderer):
+    frame_data = open_mouth(grace)
+    frame = grace_renderer.render(frame_data)
+    inner = polygon_mask(frame.shape, frame_data.landmarks[60:68])
+    assert inner.sum() > 100  # the target opening is a real area
+    before = luma(grace.image[inner]).mean()
+    after = luma(frame[inner]).mean()
+    # Grace's closed lips there are light skin/lip tones; the cavity is dark.
+    assert after < 0.6 * before
+    # Upper teeth: the band just under the upper inner lip is brighter than the cavity.
+    top = frame_data.landmarks[62] + np.array([0, 3])
+    assert luma(frame[int(top[1]), int(top[0])]) > after + 30
+    # The chin moved down with the jaw: the frame differs below the mouth.
+    chin = grace.landmarks[8].astype(int)
+    assert np.abs(frame[chin[1] - 12 : chin[1], chin[0] - 5 : chin[0] + 5].astype(int)
+                  - grace.image[chin[1] - 12 : chin[1], chin[0] - 5 : chin[0] + 5]).mean() > 3
+
+
+def test_closing_an_open_mouth_hides_the_teeth(astronaut):
+    renderer = Renderer(astronaut)
+    lm = astronaut.landmarks
+    # The middle of the mouth, between the inner-lip pairs 61/67 and 63/65
+    # (dlib's inner-lip corners sit inside the dark mouth corners, where
+    # some teeth stay visible).
+    inner = polygon_mask(astronaut.image.shape, lm[[61, 62, 63, 65, 66, 67]])
+    inner = cv2.dilate(inner.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    def teeth(pixels):  # bright and nearly white (her lips are bright too, but pink)
+        pixels = pixels.astype(int)
+        return ((luma(pixels) > 170) & (pixels.max(axis=1) - pixels.min(axis=1) < 45)).sum()
+
+    bright_before = teeth(astronaut.image[inner])
+    assert bright_before > 40  # she smiles with her teeth showing
+    frame = renderer.render(closed_lips(astronaut))
+    bright_after = teeth(frame[inner])
+    assert bright_after < 0.5 * bright_before
+    # Closing is a warp of the lips, not a painted interior: no dark cavity appears.
+    assert luma(frame[inner]).min() > 20
+
+
+def test_blink_covers_the_eye_with_lid_skin(grace, grace_renderer):
+    frame = grace_renderer.render(blink(grace, 1.0))
+    for eye in (range(36, 42), range(42, 48)):
+        pts = grace.landmarks[list(eye)]
+        mask = polygon_mask(frame.shape, pts)
+        # The dark iris and pupil are covered.
+        dark_before = (luma(grace.image[mask]) < 70).sum()
+        dark_after = (luma(frame[mask]) < 70).sum()
+        assert dark_before > 10
+        assert dark_after < 0.4 * dark_before
+        # What covers them looks like the lid skin above the eye.
+        lid = pts[1:3].mean(axis=0) - np.array([0, 0.08 * grace.face_width])
+        skin = luma(grace.image[int(lid[1]) - 2 : int(lid[1]) + 2, int(lid[0]) - 2 : int(lid[0]) + 2].reshape(-1, 3))
+        assert abs(np.median(luma(frame[mask])) - np.median(skin)) < 45
+
+
+def test_half_blink_keeps_the_lower_eye_as_it_was(grace, grace_renderer):
+    frame = grace_renderer.render(blink(grace, 0.5))
+    lm = grace.landmarks
+    # A strip just above the lower lid, below where a half-closed lid reaches.
+    lower = lm[[41, 40]].mean(axis=0)
+    upper = lm[[37, 38]].mean(axis=0)
+    y = int(round(lower[1] - 0.2 * (lower[1] - upper[1])))
+    x0, x1 = int(lm[41, 0]), int(lm[40, 0])
+    assert np.abs(frame[y, x0:x1].astype(int) - grace.image[y, x0:x1]).max() <= 2
+    # ... while the top of the eye is covered.
+    y_top = int(round(upper[1] + 0.15 * (lower[1] - upper[1])))
+    assert np.abs(frame[y_top, x0:x1].astype(int) - grace.image[y_top, x0:x1]).mean() > 8
+
+
+def test_between_blinks_the_eyes_are_unchanged(grace, grace_renderer):
+    frame = grace_renderer.render(open_mouth(grace, 0.6))
+    for eye in (range(36, 42), range(42, 48)):
+        mask = polygon_mask(frame.shape, grace.landmarks[list(eye)])
+        assert np.abs(frame[mask].astype(int) - grace.image[mask]).max() <= 2
+
+
+def test_head_turn_moves_the_face_not_the_background(grace, grace_renderer):
+    frame = grace_renderer.render(neutral(grace, yaw=5.0))
+    x0, y0, x1, y1 = (int(v) for v in grace.box)
+    face_change = np.abs(frame[y0:y1, x0:x1].astype(int) - grace.image[y0:y1, x0:x1]).mean()
+    assert face_change > 4
+    # Positive yaw moves the nose to the image's right.
+    nose = grace.landmarks[30].astype(int)
+    patch = lambda img: cv2.cvtColor(img[nose[1] - 30 : nose[1] + 30, nose[0] - 30 : nose[0] + 30],
+                                     cv2.COLOR_RGB2GRAY).astype(np.float32)
+    (shift_x, _), _ = cv2.phaseCorrelate(patch(grace.image), patch(frame))
+    assert shift_x > 1.0
+    # Far background (more than a head width from the face) is identical.
+    far = grace.landmarks[:, 0].min() - 1.1 * grace.face_width
+    if far > 0:
+        assert np.array_equal(frame[:, : int(far)], grace.image[:, : int(far)])
+    assert np.array_equal(frame[-40:], grace.image[-40:])
+
+
+def test_other_faces_stay_still(grace):
+    fw = grace.face_width
+    lm = grace.landmarks
+    # Pretend there is another face just beside the head (on the flag).
+    x1 = lm[0, 0] - 0.25 * fw
+    other = np.array([[x1 - 0.35 * fw, lm[19, 1], x1, lm[19, 1] + 0.4 * fw]], np.float32)
+    portrait = Portrait(grace.image, grace.landmarks, grace.box, other_faces=other)
+    renderer = Renderer(portrait)
+    frame = renderer.render(neutral(portrait, yaw=8.0, tx=6.0, roll=3.0))
+    bx0, by0, bx1, by1 = other[0].astype(int)
+    assert renderer.roi[0] < bx1  # the box lies inside the warped region
+    assert np.array_equal(frame[by0:by1, bx0:bx1], grace.image[by0:by1, bx0:bx1])
+    # Without the other face, the same pixels would have moved.
+    moved = Renderer(grace).render(neutral(grace, yaw=8.0, tx=6.0, roll=3.0))
+    assert not np.array_equal(moved[by0:by1, bx0:bx1], grace.image[by0:by1, bx0:bx1])
+
+
+def test_greyscale_in_greyscale_out(grace):
+    grey = cv2.cvtColor(grace.image, cv2.COLOR_RGB2GRAY)
+    image = np.repeat(grey[..., None], 3, axis=2)
+    portrait = Portrait(image, grace.landmarks, grace.box, grayscale=True)
+    renderer = Renderer(portrait)
+    ah = open_mouth(portrait)
+    frame = TrackFrame(ah.landmarks, _pose(yaw=4, pitch=2, roll=1), ah.articulation, 1.0)
+    out = renderer.render(frame)
+    assert np.array_equal(out[..., 0], out[..., 1]) and np.array_equal(out[..., 1], out[..., 2])
+    # ... and it was really drawn (the mouth opened).
+    assert np.abs(out.astype(int) - image).max() > 50
+
+
+def test_sepia_photo_gets_a_sepia_mouth(grace):
+    grey = cv2.cvtColor(grace.image, cv2.COLOR_RGB2GRAY).astype(np.float64)
+    image = np.clip(grey[..., None] * np.array([1.07, 0.86, 0.62]), 0, 255).astype(np.uint8)
+    portrait = Portrait(image, grace.landmarks, grace.box)
+    frame_data = open_mouth(portrait)
+    out = Renderer(portrait).render(frame_data).astype(int)
+    inner = polygon_mask(out.shape, frame_data.landmarks[60:68])
+    pixels = out[inner]
+    # Every painted pixel keeps the sepia order R >= G >= B (no grey, blue or pink).
+    assert np.all(pixels[:, 0] >= pixels[:, 1] - 1) and np.all(pixels[:, 1] >= pixels[:, 2] - 1)
+
+
+def test_frames_are_finite_and_deterministic(astronaut):
+    poses = [_pose(yaw=y, pitch=p, roll=r, tx=tx, scale=s)
+             for y, p, r, tx, s in ((-12, 5, -4, -8, 0.97), (15, -6, 5, 10, 1.04), (25, 10, 10, 0, 1.0))]
+    ah = open_mouth(astronaut)
+    first = [Renderer(astronaut).render(TrackFrame(ah.landmarks, p, ah.articulation, 0.3)) for p in poses]
+    again = Renderer(astronaut)
+    for pose, frame in zip(poses, first):
+        assert frame.shape == astronaut.image.shape and frame.dtype == np.uint8
+        assert frame.mean() > 0.5 * astronaut.image.mean()  # no black frame
+        assert np.array_equal(frame, again.render(TrackFrame(ah.landmarks, pose, ah.articulation, 0.3)))
+
+
+def test_bad_frame_is_refused(grace_renderer, grace):
+    lm = grace.landmarks.copy()
+    lm[10, 0] = np.nan
+    with pytest.raises(ValueError):
+        grace_renderer.render(TrackFrame(lm, _pose(), _articulation(), 0.0))
+
+
+def test_debug_overlay_draws_the_mesh(grace):
+    plain = Renderer(grace).render(neutral(grace))
+    overlay = Renderer(grace, debug_overlay=True).render(neutral(grace))
+    changed = np.any(overlay != plain, axis=2)
+    assert changed.sum() > 2000
+    # The landmarks are drawn where they are.
+    x, y = grace.landmarks[30].astype(int)
+    assert changed[y - 1 : y + 2, x - 1 : x + 2].all()
+
+
+def _track(portrait: Portrait, frames: list[TrackFrame]) -> Track:
+    return Track(
+        fps=25.0,
+        landmarks=np.stack([f.landmarks for f in frames]),
+        head_pose=np.stack([f.head_pose for f in frames]),
+        articulation=np.stack([f.articulation for f in frames]),
+        eyelid=np.array([f.eyelid for f in frames], np.float32),
+        image_size=portrait.size,
+    )
+
+
+def test_render_frames_is_a_generator_over_the_track(grace):
+    frames = [neutral(grace), open_mouth(grace), blink(grace)]
+    gen = render_frames(grace, _track(grace, frames))
+    assert iter(gen) is gen
+    out = list(gen)
+    assert len(out) == 3
+    assert np.abs(out[0].astype(int) - grace.image).max() <= 2
+    assert not np.array_equal(out[1], out[0])
+
+
+def test_contact_sheet_writes_a_labelled_png(grace, tmp_path):
+    frames = [neutral(grace), open_mouth(grace, 0.5), open_mouth(grace, 1.0), closed_lips(grace),
+              blink(grace), neutral(grace, yaw=6.0), neutral(grace, yaw=2.0), neutral(grace)]
+    path = contact_sheet(grace, _track(grace, frames), tmp_path / "sheet.png")
+    assert path == tmp_path / "sheet.png"
+    sheet = cv2.imread(str(path))
+    assert sheet is not None and sheet.shape[0] > 300 and sheet.shape[1] > 600
+    assert [p.name for p in tmp_path.iterdir()] == ["sheet.png"]  # no temporary left behind
+    from speaker.render.sheet import pick_frames
+
+    picked = dict(pick_frames(_track(grace, frames)))
+    assert picked["open (max jaw)"] == 2 and picked["blink"] == 4 and picked["head turn"] == 5
+    assert picked["closed m"] == 3
+
+
+def test_contact_sheet_refuses_an_empty_track(grace, tmp_path):
+    empty = Track(25.0, np.zeros((0, 68, 2), np.float32), np.zeros((0, 6), np.float32),
+                  np.zeros((0, len(ARTICULATION_NAMES)), np.float32), np.zeros(0, np.float32), grace.size)
+    with pytest.raises(SpeakerError):
+        contact_sheet(grace, empty, tmp_path / "sheet.png")
