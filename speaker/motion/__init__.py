@@ -1,0 +1,113 @@
+"""Motion: from speech and a portrait to a :class:`~speaker.types.Track`.
+
+>>> track = animate(speech, portrait, fps=25.0, style="calm", seed=0)
+>>> track.landmarks.shape, track.head_pose.shape   # (T, 68, 2), (T, 6)
+
+Stages, one module each: :mod:`.articulation` (phones or audio -> mouth
+parameters per frame), :mod:`.landmarks` (parameters -> moved landmarks),
+:mod:`.head` (prosody -> head pose), :mod:`.blinks` (eyelid closure) and
+:mod:`.formats` (track JSON, Rhubarb mouth cues). Everything is a pure
+function of its inputs and the seed.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import SpeakerError
+from ..timebase import frame_times, n_frames
+from ..types import ARTICULATION_NAMES, Portrait, Speech, Track
+from .articulation import articulation_from_phones, articulation_from_speech, loudness_envelope
+from .blinks import eyelid_track
+from .formats import load_track, save_track, write_mouth_cues
+from .head import STYLES, head_motion
+from .landmarks import mouth_landmarks
+
+__all__ = [
+    "animate",
+    "articulation_from_phones",
+    "articulation_from_speech",
+    "load_track",
+    "mouth_landmarks",
+    "save_track",
+    "write_mouth_cues",
+]
+
+CLOSURE = ARTICULATION_NAMES.index("lip_closure")
+#: Pauses at least this long (s) are places to blink; so are word ends.
+BLINK_PAUSE = 0.15
+
+
+def _blink_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
+    """Seconds where a blink is natural: pause middles and word ends."""
+    boundaries = [0.5 * (p.start + p.end) for p in speech.phones
+                  if p.symbol == "SIL" and p.end - p.start >= BLINK_PAUSE]
+    boundaries += [word.end for word in speech.words]
+    if not speech.phones and not speech.words:
+        times = frame_times(count, fps)
+        quiet = loudness_envelope(speech.samples, speech.sample_rate, times) < 0.05
+        # Frames where a quiet stretch begins.
+        boundaries += [float(t) for t, q, before in zip(times[1:], quiet[1:], quiet[:-1]) if q and not before]
+    return sorted(boundaries)
+
+
+def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
+            scale: float = 1.0, seed: int = 0) -> Track:
+    """Everything that moves, frame by frame, for a portrait saying the speech.
+
+    Parameters
+    ----------
+    speech : Speech
+        Audio with phones (preferred), an articulation curve, or neither
+        (then the mouth follows loudness).
+    portrait : Portrait
+        The face; its own landmarks are the rest pose.
+    fps : float
+        Frames per second.
+    style : {"still", "calm", "lively"}
+        Head motion amplitude (blinks happen in every style).
+    scale : float
+        Multiplies head motion amplitudes.
+    seed : int
+        Seed of head sway and blinks: same inputs and seed, same track.
+
+    Returns
+    -------
+    Track
+        ``T = speaker.timebase.n_frames(speech.duration, fps)`` frames:
+        landmarks (T, 68, 2) px before head pose, head_pose (T, 6),
+        articulation (T, K), eyelid (T,).
+
+    Raises
+    ------
+    SpeakerError
+        Non-positive fps, unknown style, negative scale or unusable landmarks.
+    """
+    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+        raise SpeakerError(f"The frame rate must be a positive number, not {fps!r}.")
+    if style not in STYLES:
+        raise SpeakerError(f"Unknown motion style '{style}'; use one of {', '.join(STYLES)}.")
+    if not math.isfinite(scale) or scale < 0:
+        raise SpeakerError("The motion scale must be a non-negative number.")
+    neutral = np.asarray(portrait.landmarks, dtype=np.float64)
+    if neutral.shape != (68, 2) or not np.all(np.isfinite(neutral)):
+        raise SpeakerError("The portrait needs 68 finite face landmarks.")
+
+    count = n_frames(speech.duration, fps)
+    times = frame_times(count, fps)
+    articulation = articulation_from_speech(speech, fps)
+    eyelid = eyelid_track(count, fps, articulation[:, CLOSURE],
+                          _blink_boundaries(speech, fps, count), seed=seed)
+    landmarks = mouth_landmarks(neutral, articulation, eyelid)
+    head_pose = head_motion(speech, times, portrait.face_width, style=style, scale=scale, seed=seed)
+    return Track(
+        fps=float(fps),
+        landmarks=landmarks.astype(np.float32),
+        head_pose=head_pose.astype(np.float32),
+        articulation=articulation.astype(np.float32),
+        eyelid=eyelid.astype(np.float32),
+        image_size=portrait.size,
+        words=list(speech.words),
+    )

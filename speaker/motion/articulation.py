@@ -1,0 +1,348 @@
+"""Mouth articulation over time, from a phone timeline or from the audio.
+
+Every phone of :data:`speaker.types.PHONES` has a target articulation (the
+columns of :data:`speaker.types.ARTICULATION_NAMES`). Targets are blended with
+a dominance model of coarticulation (Cohen & Massaro, 1993): each phone pulls
+every parameter towards its target with a dominance that is flat over the
+phone's core and decays exponentially away from it, faster after the phone
+(carry-over) than before it (anticipation). Consonants that leave the lips
+free (k, g, h...) have little dominance over the lips, so the neighbouring
+vowels shape them. Two hard constraints are applied after blending:
+
+- p, b, m close the lips fully from their onset to their release, however
+  short they are (a smooth closing movement precedes the onset);
+- silences longer than :data:`REST_MIN_SILENCE` bring the mouth to rest.
+
+:func:`articulation_from_phones` is a pure function of the phone list and the
+query times (the audio model is trained on its output at 100 Hz).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..timebase import frame_times, n_frames
+from ..types import ARTICULATION_NAMES, PHONES, Phone, Speech
+
+K = len(ARTICULATION_NAMES)
+JAW, CLOSURE, SPREAD, ROUND, RAISE, TUCK = range(K)
+
+#: Target articulation of each phone: jaw_open, lip_closure, lip_spread,
+#: lip_round, upper_lip_raise, lower_lip_tuck. A diphthong has two targets
+#: (first half, second half).
+PHONE_TARGETS: dict[str, tuple[tuple[float, ...], ...]] = {
+    "SIL": ((0.0, 0.0, 0.0, 0.0, 0.0, 0.0),),
+    # Vowels: open ones drop the jaw, front ones spread, back rounded ones round.
+    "AA": ((0.95, 0.0, 0.10, 0.00, 0.10, 0.0),),
+    "AE": ((0.85, 0.0, 0.45, 0.00, 0.15, 0.0),),
+    "AH": ((0.70, 0.0, 0.15, 0.00, 0.05, 0.0),),
+    "AO": ((0.80, 0.0, 0.00, 0.55, 0.05, 0.0),),
+    "AW": ((0.95, 0.0, 0.10, 0.05, 0.10, 0.0), (0.40, 0.0, 0.00, 0.75, 0.0, 0.0)),
+    "AY": ((0.95, 0.0, 0.15, 0.00, 0.10, 0.0), (0.35, 0.0, 0.60, 0.00, 0.05, 0.0)),
+    "EH": ((0.60, 0.0, 0.40, 0.00, 0.10, 0.0),),
+    "ER": ((0.40, 0.0, 0.00, 0.40, 0.30, 0.0),),
+    "EY": ((0.50, 0.0, 0.45, 0.00, 0.10, 0.0), (0.30, 0.0, 0.65, 0.00, 0.05, 0.0)),
+    "IH": ((0.35, 0.0, 0.45, 0.00, 0.05, 0.0),),
+    "IY": ((0.22, 0.0, 0.80, 0.00, 0.05, 0.0),),
+    "OW": ((0.62, 0.0, 0.00, 0.60, 0.0, 0.0), (0.35, 0.0, 0.00, 0.85, 0.0, 0.0)),
+    "OY": ((0.62, 0.0, 0.00, 0.65, 0.0, 0.0), (0.25, 0.0, 0.55, 0.00, 0.05, 0.0)),
+    "UH": ((0.35, 0.0, 0.00, 0.60, 0.0, 0.0),),
+    "UW": ((0.22, 0.0, 0.00, 0.95, 0.0, 0.0),),
+    # Consonants.
+    "B": ((0.10, 1.0, 0.00, 0.00, 0.0, 0.0),),
+    "P": ((0.10, 1.0, 0.00, 0.00, 0.0, 0.0),),
+    "M": ((0.08, 1.0, 0.00, 0.00, 0.0, 0.0),),
+    "F": ((0.15, 0.0, 0.10, 0.00, 0.15, 1.0),),
+    "V": ((0.15, 0.0, 0.10, 0.00, 0.15, 1.0),),
+    "TH": ((0.20, 0.0, 0.25, 0.00, 0.10, 0.0),),
+    "DH": ((0.20, 0.0, 0.25, 0.00, 0.10, 0.0),),
+    "T": ((0.15, 0.0, 0.25, 0.00, 0.05, 0.0),),
+    "D": ((0.15, 0.0, 0.25, 0.00, 0.05, 0.0),),
+    "N": ((0.15, 0.0, 0.20, 0.00, 0.05, 0.0),),
+    "S": ((0.10, 0.0, 0.40, 0.00, 0.10, 0.0),),
+    "Z": ((0.10, 0.0, 0.40, 0.00, 0.10, 0.0),),
+    "L": ((0.30, 0.0, 0.15, 0.00, 0.05, 0.0),),
+    "R": ((0.20, 0.0, 0.00, 0.45, 0.30, 0.0),),
+    "SH": ((0.15, 0.0, 0.00, 0.55, 0.70, 0.0),),
+    "ZH": ((0.15, 0.0, 0.00, 0.55, 0.70, 0.0),),
+    "CH": ((0.15, 0.0, 0.00, 0.50, 0.70, 0.0),),
+    "JH": ((0.15, 0.0, 0.00, 0.50, 0.70, 0.0),),
+    "K": ((0.25, 0.0, 0.10, 0.00, 0.0, 0.0),),
+    "G": ((0.25, 0.0, 0.10, 0.00, 0.0, 0.0),),
+    "NG": ((0.25, 0.0, 0.10, 0.00, 0.0, 0.0),),
+    "HH": ((0.35, 0.0, 0.05, 0.00, 0.0, 0.0),),
+    "W": ((0.10, 0.0, 0.00, 1.00, 0.0, 0.0),),
+    "Y": ((0.15, 0.0, 0.60, 0.00, 0.05, 0.0),),
+}
+assert set(PHONE_TARGETS) == set(PHONES)
+
+VOWELS = frozenset(
+    {"AA", "AE", "AH", "AO", "AW", "AY", "EH", "ER", "EY", "IH", "IY", "OW", "OY", "UH", "UW"}
+)
+BILABIALS = frozenset({"P", "B", "M"})
+LABIODENTALS = frozenset({"F", "V"})
+#: Consonants that set the lips themselves (their lip targets dominate).
+LIP_CONSONANTS = frozenset({"W", "R", "SH", "ZH", "CH", "JH", "Y", "S", "Z"})
+
+#: Dominance strength of each class over each parameter (jaw, closure,
+#: spread, round, raise, tuck). Lip-free consonants barely pull the lips.
+DOMINANCE_VOWEL = np.array([1.0, 1.0, 1.0, 1.0, 0.8, 0.5])
+DOMINANCE_BILABIAL = np.array([0.7, 1.0, 0.3, 0.3, 0.3, 1.0])
+DOMINANCE_LABIODENTAL = np.array([0.7, 1.0, 0.5, 0.5, 1.0, 3.0])
+DOMINANCE_LIP_CONSONANT = np.array([0.5, 1.0, 1.2, 1.5, 1.5, 1.0])
+DOMINANCE_FREE_CONSONANT = np.array([0.4, 0.3, 0.1, 0.1, 0.2, 0.3])
+DOMINANCE_SILENCE = np.array([0.5, 0.5, 0.5, 0.5, 0.5, 0.5])
+#: Stressed vowels are opened a little more and pull a little harder.
+STRESS_JAW_GAIN = 1.12
+STRESS_DOMINANCE_GAIN = 1.3
+#: Short pauses (word gaps, stop closures) pull the mouth towards rest weakly.
+SHORT_SILENCE_DOMINANCE = 0.08
+
+#: Decay time (s) of dominance before a phone's core (anticipation: the lips
+#: start moving towards a vowel about 100 ms before it is heard) and after it.
+ANTICIPATION_TAU = 0.07
+CARRYOVER_TAU = 0.05
+#: Shape exponent of the dominance decay (>1 keeps the blend smooth at the
+#: core's edges).
+DOMINANCE_POWER = 1.5
+#: Fraction of a phone's duration forming its core (full dominance).
+CORE_FRACTION = 0.5
+#: Smallest dominance, so the blend never divides by zero far from any phone.
+DOMINANCE_FLOOR = 1e-6
+
+#: A bilabial's closing movement before its onset and the opening after its
+#: release (s); the lips stay shut in between.
+CLOSURE_LEAD = 0.07
+CLOSURE_RELEASE = 0.06
+#: ... but at most this share of the neighbouring phone, and at least CLOSURE_MIN_MOVE s.
+CLOSURE_NEIGHBOUR_SHARE = 0.4
+CLOSURE_MIN_MOVE = 0.03
+#: The shut plateau spans at least this much (s) either side of the centre,
+#: so the video frame nearest a very short bilabial's centre is shut.
+CLOSURE_MIN_HALF_WIDTH = 0.025
+#: Silences at least this long (s) bring the mouth to rest, after
+#: REST_MARGIN s of leaving the last phone and before the next one.
+REST_MIN_SILENCE = 0.25
+REST_MARGIN = 0.12
+
+#: Loudness scaling of the jaw: factor = 1 + LOUDNESS_GAIN * (level - 0.5).
+LOUDNESS_GAIN = 0.4
+LOUDNESS_WINDOW = 0.05
+#: Jaw opening of the loudness fallback at full level.
+FALLBACK_JAW = 0.6
+#: Gaussian smoothing of audio-model curves: at least CURVE_SMOOTHING s and
+#: CURVE_FRAME_SMOOTHING video frames (sigma).
+CURVE_SMOOTHING = 0.03
+CURVE_FRAME_SMOOTHING = 0.5
+
+
+def _dominance_class(symbol: str) -> np.ndarray:
+    if symbol in VOWELS:
+        return DOMINANCE_VOWEL
+    if symbol in BILABIALS:
+        return DOMINANCE_BILABIAL
+    if symbol in LABIODENTALS:
+        return DOMINANCE_LABIODENTAL
+    if symbol in LIP_CONSONANTS:
+        return DOMINANCE_LIP_CONSONANT
+    if symbol == "SIL":
+        return DOMINANCE_SILENCE
+    return DOMINANCE_FREE_CONSONANT
+
+
+def _segments(phones: list[Phone]):
+    """Yield (start, end, target (K,), strength (K,)) per articulatory segment.
+
+    Diphthongs give two segments; stressed vowels are opened more.
+    """
+    for phone in phones:
+        symbol = phone.symbol if phone.symbol in PHONE_TARGETS else "SIL"
+        start, end = float(phone.start), float(max(phone.end, phone.start))
+        targets = PHONE_TARGETS[symbol]
+        strength = _dominance_class(symbol).copy()
+        if symbol == "SIL" and end - start < REST_MIN_SILENCE:
+            strength = np.full(K, SHORT_SILENCE_DOMINANCE)
+        stressed = symbol in VOWELS and phone.stress == 1
+        if stressed:
+            strength = strength * STRESS_DOMINANCE_GAIN
+        step = (end - start) / len(targets)
+        for index, target in enumerate(targets):
+            target = np.array(target, dtype=np.float64)
+            if stressed:
+                target[JAW] = min(1.0, target[JAW] * STRESS_JAW_GAIN)
+            yield start + index * step, start + (index + 1) * step, target, strength
+
+
+def _smooth_ramp(x: np.ndarray) -> np.ndarray:
+    """0 for x <= 0, 1 for x >= 1, a smooth cosine in between."""
+    x = np.clip(x, 0.0, 1.0)
+    return 0.5 - 0.5 * np.cos(np.pi * x)
+
+
+def _plateau(times: np.ndarray, start: float, end: float, lead: float, tail: float) -> np.ndarray:
+    """1 on [start, end], smooth ramps of ``lead`` s before and ``tail`` s after."""
+    rise = _smooth_ramp((times - (start - lead)) / lead)
+    fall = 1.0 - _smooth_ramp((times - end) / tail)
+    return np.minimum(rise, fall)
+
+
+def articulation_from_phones(phones: list[Phone], times: np.ndarray) -> np.ndarray:
+    """Articulation of a phone timeline at arbitrary times.
+
+    Parameters
+    ----------
+    phones : list of Phone
+        Phone timeline in time order (seconds); symbols outside
+        :data:`speaker.types.PHONES` are taken as silence.
+    times : np.ndarray, shape (T,)
+        Query times in seconds, any order or spacing.
+
+    Returns
+    -------
+    np.ndarray, shape (T, K), float32
+        Columns :data:`speaker.types.ARTICULATION_NAMES`, each in [0, 1].
+    """
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    if not phones or times.size == 0:
+        return np.zeros((times.size, K), np.float32)
+
+    numerator = np.zeros((times.size, K))
+    denominator = np.full((times.size, K), DOMINANCE_FLOOR)
+    for start, end, target, strength in _segments(phones):
+        centre = 0.5 * (start + end)
+        half_core = 0.5 * CORE_FRACTION * (end - start)
+        before = np.maximum(centre - half_core - times, 0.0)
+        after = np.maximum(times - centre - half_core, 0.0)
+        decay = np.exp(-((before / ANTICIPATION_TAU) ** DOMINANCE_POWER)
+                       - (after / CARRYOVER_TAU) ** DOMINANCE_POWER)
+        dominance = decay[:, None] * strength[None, :]
+        numerator += dominance * target[None, :]
+        denominator += dominance
+    values = numerator / denominator
+
+    # Long silences: the mouth comes to rest between REST_MARGINs.
+    for phone in phones:
+        if phone.symbol == "SIL" and phone.end - phone.start >= REST_MIN_SILENCE:
+            rest = _plateau(times, phone.start + REST_MARGIN, phone.end - REST_MARGIN,
+                            REST_MARGIN, REST_MARGIN)
+            values *= 1.0 - rest[:, None]
+
+    # Bilabials: the lips shut from onset to release, whatever the blend says.
+    # The closing (opening) movement takes at most part of the previous (next)
+    # phone, so a short vowel between two bilabials still opens.
+    for index, phone in enumerate(phones):
+        if phone.symbol in BILABIALS:
+            centre = 0.5 * (phone.start + phone.end)
+            shut_from = min(phone.start, centre - CLOSURE_MIN_HALF_WIDTH)
+            shut_to = max(phone.end - 0.25 * (phone.end - phone.start),
+                          centre + CLOSURE_MIN_HALF_WIDTH)
+            lead, release = CLOSURE_LEAD, CLOSURE_RELEASE
+            if index > 0 and phones[index - 1].symbol not in BILABIALS | {"SIL"}:
+                previous = phones[index - 1]
+                lead = float(np.clip(CLOSURE_NEIGHBOUR_SHARE * (previous.end - previous.start),
+                                     CLOSURE_MIN_MOVE, CLOSURE_LEAD))
+            if index + 1 < len(phones) and phones[index + 1].symbol not in BILABIALS | {"SIL"}:
+                following = phones[index + 1]
+                release = float(np.clip(CLOSURE_NEIGHBOUR_SHARE * (following.end - following.start),
+                                        CLOSURE_MIN_MOVE, CLOSURE_RELEASE))
+            shut = _plateau(times, shut_from, shut_to, lead, release)
+            values[:, CLOSURE] = np.maximum(values[:, CLOSURE], shut)
+    return np.clip(values, 0.0, 1.0).astype(np.float32)
+
+
+def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
+                      window: float = LOUDNESS_WINDOW) -> np.ndarray:
+    """RMS level around each time, normalised per utterance.
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (N,)
+        Mono audio.
+    sample_rate : int
+        Samples per second.
+    times : np.ndarray, shape (T,)
+        Seconds.
+    window : float
+        Width of the RMS window in seconds.
+
+    Returns
+    -------
+    np.ndarray, shape (T,), float64
+        0 in silence, about 1 at the utterance's loud parts (its 95th
+        percentile of voiced levels), clipped to [0, 1.5].
+    """
+    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
+    times = np.asarray(times, dtype=np.float64)
+    if samples.size == 0:
+        return np.zeros(times.size)
+    half = max(1, int(round(window * sample_rate / 2)))
+    cumulative = np.concatenate([[0.0], np.cumsum(samples ** 2)])
+    centres = np.clip(np.round(times * sample_rate).astype(np.int64), 0, samples.size)
+    lo = np.clip(centres - half, 0, samples.size)
+    hi = np.clip(centres + half, 0, samples.size)
+    rms = np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
+    loud = np.percentile(rms, 95) if rms.size else 0.0
+    if loud <= 1e-5:
+        return np.zeros(times.size)
+    # Below ~-40 dB of the loud parts counts as silence.
+    level = np.clip(rms / loud, 0.0, 1.5)
+    return np.where(level < 0.01, 0.0, level)
+
+
+def _gaussian_smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
+    if sigma_frames < 0.3 or len(values) < 3:
+        return values
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(values, sigma_frames, axis=0, mode="nearest")
+
+
+def articulation_from_speech(speech: Speech, fps: float) -> np.ndarray:
+    """Articulation at every video frame of the speech.
+
+    Uses the phone timeline when there is one, else the audio model's
+    :class:`~speaker.types.ArticulationCurve`, else a loudness-driven jaw.
+    The jaw is then scaled mildly by loudness (never opened in silence).
+
+    Parameters
+    ----------
+    speech : Speech
+        Audio with phones and/or an articulation curve.
+    fps : float
+        Frames per second.
+
+    Returns
+    -------
+    np.ndarray, shape (T, K), float32
+        ``T = speaker.timebase.n_frames(speech.duration, fps)``.
+    """
+    count = n_frames(speech.duration, fps)
+    times = frame_times(count, fps)
+    level = loudness_envelope(speech.samples, speech.sample_rate, times)
+    phones = [phone for phone in speech.phones if phone.end > phone.start]
+    if any(phone.symbol != "SIL" for phone in phones):
+        values = articulation_from_phones(phones, times).astype(np.float64)
+        # At low frame rates a short bilabial's plateau may fall between frames:
+        # shut the frame nearest its centre anyway.
+        for phone in phones:
+            if phone.symbol in BILABIALS:
+                index = int(round(0.5 * (phone.start + phone.end) * fps))
+                if 0 <= index < count:
+                    values[index, CLOSURE] = 1.0
+    elif speech.articulation is not None and len(speech.articulation.values):
+        rate = float(speech.articulation.rate)
+        curve = np.asarray(speech.articulation.values, dtype=np.float64)
+        # Low-pass at the curve's own rate before sampling it at the frame
+        # rate, so frame-to-frame noise of the model neither shows nor aliases.
+        curve = _gaussian_smooth(curve, max(CURVE_SMOOTHING, CURVE_FRAME_SMOOTHING / fps) * rate)
+        curve_times = np.arange(len(curve)) / rate
+        values = np.stack([np.interp(times, curve_times, curve[:, k]) for k in range(K)], axis=1)
+    else:
+        values = np.zeros((count, K))
+        smooth_level = _gaussian_smooth(np.minimum(level, 1.0), 0.04 * fps)
+        values[:, JAW] = FALLBACK_JAW * smooth_level
+        values[:, SPREAD] = 0.2 * smooth_level
+    jaw_factor = 1.0 + LOUDNESS_GAIN * (np.minimum(level, 1.0) - 0.5)
+    jaw_factor = _gaussian_smooth(jaw_factor, 0.03 * fps)
+    values[:, JAW] *= jaw_factor
+    return np.clip(values, 0.0, 1.0).astype(np.float32)
