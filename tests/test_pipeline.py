@@ -32,8 +32,8 @@ def assert_av_lengths_match(path: Path, audio_seconds: float) -> dict:
     info = video.probe(path)
     assert info["video_codec"] == "h264" and info["audio_codec"] == "aac", info
     assert info["pix_fmt"] == "yuv420p"
-    assert abs(info["video_seconds"] - info["audio_seconds"]) <= 1.0 / FPS + 1e-3, info
-    assert abs(info["video_seconds"] - audio_seconds) <= 1.0 / FPS + 1e-3, info
+    assert abs(info["video_duration"] - info["audio_duration"]) <= 1.0 / FPS + 1e-3, info
+    assert abs(info["video_duration"] - audio_seconds) <= 1.0 / FPS + 1e-3, info
     return info
 
 

@@ -15,6 +15,9 @@ MIN_DURATION = 0.5
 SILENT_PEAK = 1e-3
 #: Below this RMS level the audio is taken as silent (digital zero, dither).
 SILENT_RMS = 1e-5
+#: Containers libsndfile reads quietly; others (mp3 above all: its mpg123
+#: decoder prints notes on stderr for a damaged file) go to ffmpeg.
+SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".au", ".w64", ".caf"})
 #: Seconds allowed for ffmpeg to decode one file.
 FFMPEG_TIMEOUT = 600
 
@@ -22,7 +25,7 @@ FFMPEG_TIMEOUT = 600
 def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Read an audio (or video) file as mono float samples.
 
-    WAV, FLAC and OGG are read with soundfile; anything else ffmpeg decodes
+    WAV, FLAC, OGG and AIFF are read with soundfile; anything else ffmpeg decodes
     (mp3, m4a/aac, opus, the audio track of a video) is decoded with the
     ffmpeg binary of imageio-ffmpeg.
 
@@ -47,7 +50,7 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     path = Path(path)
     if not path.is_file():
         raise SpeakerError(f"The audio file {path} does not exist.")
-    decoded = _read_with_soundfile(path)
+    decoded = _read_with_soundfile(path) if path.suffix.lower() in SOUNDFILE_SUFFIXES else None
     if decoded is None:
         decoded = _read_with_ffmpeg(path)
     samples, sample_rate = decoded
