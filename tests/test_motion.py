@@ -157,24 +157,45 @@ def test_open_vowels_open_the_mouth(track, speech, portrait):
 
 
 def test_anticipation_before_vowel_onset(speech):
-    """After a pause the lips start moving towards the vowel before it is heard."""
+    """After a pause the lips start shaping the vowel before it is heard."""
     phones = speech.phones
     times = np.arange(0, speech.duration, 0.01)
     values = articulation_from_phones(phones, times)
+    lips = values[:, [CLOSURE, SPREAD, ROUND]]          # the inhalation only opens the jaw
     checked = 0
     for previous, phone in zip(phones, phones[1:]):
         if previous.symbol == "SIL" and previous.end - previous.start >= 0.3 and phone.symbol != "SIL":
-            moving = np.abs(values).max(axis=1) > 0.05
+            moving = lips.max(axis=1) > 0.05
             window = (times > previous.start + 0.15) & (times < phone.start + 0.1)
             first = times[window][moving[window]][0]
             assert phone.start - 0.2 < first < phone.start - 0.03, (phone, first)
             checked += 1
     assert checked >= 1
-    # On a hand-made timeline: a wide vowel after silence opens the jaw before its start.
+    # On a hand-made timeline (pause too short for a breath): a wide vowel
+    # after silence opens the jaw before its start.
     jaw = articulation_from_phones(
-        [Phone("SIL", 0.0, 0.5), Phone("AA", 0.5, 0.7, 1), Phone("SIL", 0.7, 1.5)],
-        np.array([0.3, 0.44, 0.6, 1.1]))[:, JAW]
+        [Phone("SIL", 0.0, 0.35), Phone("AA", 0.35, 0.55, 1), Phone("SIL", 0.55, 1.5)],
+        np.array([0.15, 0.29, 0.45, 1.1]))[:, JAW]
     assert jaw[0] == 0.0 and jaw[1] > 0.1 and jaw[2] > 0.8 and jaw[3] == 0.0
+
+
+def test_lips_part_for_a_breath_before_speech():
+    """After a long enough pause the mouth opens to breathe in, then takes the first phone's shape."""
+    timeline = [Phone("SIL", 0.0, 1.0), Phone("B", 1.0, 1.08), Phone("AA", 1.08, 1.3, 1),
+                Phone("SIL", 1.3, 1.6), Phone("AA", 1.6, 1.8, 1), Phone("SIL", 1.8, 3.0)]
+    times = np.array([0.3, 0.75, 1.04, 1.45])
+    values = articulation_from_phones(timeline, times)
+    assert np.all(values[0] == 0.0)                      # at rest well before the breath
+    assert values[1, JAW] > 0.3 and values[1, CLOSURE] == 0.0
+    assert values[2, CLOSURE] == 1.0                     # the bilabial still shuts the lips
+    assert values[3, JAW] == 0.0                         # a 0.3 s pause holds no breath
+    # Recogniser noise (a vowel-less burst of voiceless phones) is no speech.
+    noisy = [Phone("SIL", 0.0, 0.3), Phone("T", 0.3, 0.35), Phone("K", 0.35, 0.42),
+             Phone("SIL", 0.42, 1.0), *timeline[1:]]
+    tone = np.zeros(48000, np.float32)
+    for with_noise in (noisy, timeline):
+        from_speech = articulation_from_speech(Speech(samples=tone, sample_rate=16000, phones=with_noise), FPS)
+        assert np.all(from_speech[: frame_of(0.5)] < 0.01)
 
 
 def zigzags(values: np.ndarray, amplitude: float = 0.05) -> int:
@@ -207,14 +228,32 @@ def test_noisy_audio_model_curve_is_smoothed():
     assert abs(values[:, ROUND].mean() - 0.5) < 0.05
 
 
-def test_rest_in_long_silence(track, speech, portrait):
-    pauses = [p for p in speech.phones if p.symbol == "SIL" and p.end - p.start >= 0.3]
-    assert pauses
-    for pause in pauses:
-        frames = slice(int(np.ceil((pause.start + 0.13) * FPS)), int(np.floor((pause.end - 0.13) * FPS)))
-        assert np.all(track.articulation[frames] == 0.0), pause
-        mouth = list(range(48, 68)) + list(range(4, 13))
-        assert np.allclose(track.landmarks[frames][:, mouth], portrait.landmarks[mouth], atol=1e-3)
+def test_rest_in_long_silence(speech, portrait, open_mouth_portrait):
+    """Long pauses rest at the portrait's own mouth; short ones close the lips."""
+    rate = speech.sample_rate
+    gap = 2.5
+    samples = np.concatenate([speech.samples, np.zeros(int(gap * rate), np.float32), speech.samples])
+    shift = len(speech.samples) / rate + gap
+    phones = list(speech.phones[:-1]) + [Phone("SIL", speech.phones[-1].start, shift)]
+    phones += [Phone(p.symbol, p.start + shift, p.end + shift, p.stress) for p in speech.phones]
+    twice = Speech(samples=samples, sample_rate=rate, phones=phones)
+    last_phone = max(p.end for p in speech.phones if p.symbol != "SIL")
+    first_again = shift + min(p.start for p in speech.phones if p.symbol != "SIL")
+    mouth = list(range(48, 68)) + list(range(4, 13))
+    for face in (portrait, open_mouth_portrait):
+        track = animate(twice, face, FPS, style="still", seed=3)
+        rest = slice(frame_of(last_phone + 1.05), frame_of(first_again - 0.5))
+        assert rest.stop - rest.start >= 10
+        assert np.all(track.articulation[rest] == 0.0)
+        assert np.allclose(track.landmarks[rest][:, mouth], face.landmarks[mouth], atol=1e-3)
+    # The 0.6 s pause between the sentences: at rest, lips together even on
+    # a photo with parted lips (no breath yet in its first half).
+    pause = next(p for p in speech.phones if p.symbol == "SIL" and p.end - p.start >= 0.3)
+    frames = slice(frame_of(pause.start + 0.13), frame_of(pause.end - 0.45) + 1)
+    assert frames.stop > frames.start
+    track = animate(speech, open_mouth_portrait, FPS, style="still", seed=3)
+    assert np.all(track.articulation[frames] == 0.0)
+    assert np.all(inner_gap(track.landmarks[frames]) < 0.005 * open_mouth_portrait.face_width)
 
 
 def test_still_style_blinks_without_head_motion(speech, portrait):

@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import SpeakerError
 from ..timebase import frame_times, n_frames
 from ..types import ARTICULATION_NAMES, Portrait, Speech, Track
-from .articulation import articulation_from_phones, articulation_from_speech, loudness_envelope
+from .articulation import (articulation_from_phones, articulation_from_speech, loudness_envelope,
+                           own_mouth_weight)
 from .blinks import eyelid_track
 from .formats import load_track, save_track, write_mouth_cues
 from .head import STYLES, head_motion
@@ -63,7 +64,9 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
         Audio with phones (preferred), an articulation curve, or neither
         (then the mouth follows loudness).
     portrait : Portrait
-        The face; its own landmarks are the rest pose.
+        The face; its own landmarks are the rest pose (before speech and
+        in long pauses; while speaking the articulation replaces the
+        photo's own lip gap).
     fps : float
         Frames per second.
     style : {"still", "calm", "lively"}
@@ -100,7 +103,7 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
     articulation = articulation_from_speech(speech, fps)
     eyelid = eyelid_track(count, fps, articulation[:, CLOSURE],
                           _blink_boundaries(speech, fps, count), seed=seed)
-    landmarks = mouth_landmarks(neutral, articulation, eyelid)
+    landmarks = mouth_landmarks(neutral, articulation, eyelid, own_mouth=own_mouth_weight(speech, times))
     head_pose = head_motion(speech, times, portrait.face_width, style=style, scale=scale, seed=seed)
     return Track(
         fps=float(fps),

@@ -13,6 +13,11 @@ vowels shape them. Two hard constraints are applied after blending:
   short they are (a smooth closing movement precedes the onset);
 - silences longer than :data:`REST_MIN_SILENCE` bring the mouth to rest.
 
+Speech breathing: after a pause of at least :data:`BREATH_MIN_PAUSE` the
+speaker breathes in through the mouth just before speaking, so the lips part
+about :data:`BREATH_LEAD` s before the first sound and then move to the first
+phone's posture (a bilabial closes them again).
+
 :func:`articulation_from_phones` is a pure function of the phone list and the
 query times (the audio model is trained on its output at 100 Hz).
 """
@@ -83,6 +88,10 @@ BILABIALS = frozenset({"P", "B", "M"})
 LABIODENTALS = frozenset({"F", "V"})
 #: Consonants that set the lips themselves (their lip targets dominate).
 LIP_CONSONANTS = frozenset({"W", "R", "SH", "ZH", "CH", "JH", "Y", "S", "Z"})
+#: Voiceless obstruents: what a phone recogniser hears in breath noise,
+#: clicks and lip smacks. A run of only these between pauses has no syllable
+#: nucleus, so it is not speech and moves no mouth.
+VOICELESS = frozenset({"P", "T", "K", "F", "TH", "S", "SH", "CH", "HH"})
 
 #: Dominance strength of each class over each parameter (jaw, closure,
 #: spread, round, raise, tuck). Lip-free consonants barely pull the lips.
@@ -124,6 +133,27 @@ CLOSURE_MIN_HALF_WIDTH = 0.025
 #: REST_MARGIN s of leaving the last phone and before the next one.
 REST_MIN_SILENCE = 0.25
 REST_MARGIN = 0.12
+
+#: Speech breathing: a pause of at least BREATH_MIN_PAUSE s before speech
+#: holds a quick oral inhalation (inspirations take 0.3-0.6 s and end at the
+#: speech onset): the jaw opens to BREATH_JAW, starting BREATH_LEAD s before
+#: the first phone (but not within REST_MARGIN of the previous one), rising
+#: over BREATH_RISE s and handing over to the first phone in its last
+#: BREATH_FALL s.
+BREATH_MIN_PAUSE = 0.4
+BREATH_LEAD = 0.45
+BREATH_RISE = 0.15
+BREATH_FALL = 0.12
+BREATH_JAW = 0.45
+#: The photo's own lip gap: while the person speaks the articulated opening
+#: replaces it; it comes back (over RELAX_TIME s, RELAX_DELAY s after the
+#: last phone) only in pauses of at least LONG_PAUSE s; before the first
+#: utterance the portrait is shown as given until its inhalation begins.
+LONG_PAUSE = 1.5
+RELAX_DELAY = 0.5
+RELAX_TIME = 0.5
+#: Without phones, speech is where the loudness is above this (of the loud parts).
+SPEECH_LEVEL = 0.05
 
 #: Loudness scaling of the jaw: factor = 1 + LOUDNESS_GAIN * (level - 0.5).
 LOUDNESS_GAIN = 0.4
@@ -227,6 +257,17 @@ def articulation_from_phones(phones: list[Phone], times: np.ndarray) -> np.ndarr
                             REST_MARGIN, REST_MARGIN)
             values *= 1.0 - rest[:, None]
 
+    # Speech breathing: the lips part for the inhalation before speech.
+    for index, phone in enumerate(phones):
+        following = phones[index + 1] if index + 1 < len(phones) else None
+        if (phone.symbol != "SIL" or following is None or following.symbol == "SIL"
+                or phone.end - phone.start < BREATH_MIN_PAUSE):
+            continue
+        onset = following.start
+        opens = max(onset - BREATH_LEAD, phone.start + REST_MARGIN if index > 0 else phone.start)
+        breath = _plateau(times, opens + BREATH_RISE, onset - BREATH_FALL, BREATH_RISE, BREATH_FALL)
+        values[:, JAW] = np.maximum(values[:, JAW], BREATH_JAW * breath)
+
     # Bilabials: the lips shut from onset to release, whatever the blend says.
     # The closing (opening) movement takes at most part of the previous (next)
     # phone, so a short vowel between two bilabials still opens.
@@ -248,6 +289,110 @@ def articulation_from_phones(phones: list[Phone], times: np.ndarray) -> np.ndarr
             shut = _plateau(times, shut_from, shut_to, lead, release)
             values[:, CLOSURE] = np.maximum(values[:, CLOSURE], shut)
     return np.clip(values, 0.0, 1.0).astype(np.float32)
+
+
+def without_noise(phones: list[Phone]) -> list[Phone]:
+    """The timeline with vowel-less bursts of voiceless phones made silent.
+
+    Parameters
+    ----------
+    phones : list of Phone
+        Phone timeline in time order.
+
+    Returns
+    -------
+    list of Phone
+        The same timeline where each run of non-silent phones between two
+        silences (or the audio's ends) made only of :data:`VOICELESS` phones
+        (an audible breath, click or lip smack) is silence; neighbouring
+        silences are merged.
+    """
+    result: list[Phone] = []
+    run: list[Phone] = []
+
+    def flush() -> None:
+        if run and all(phone.symbol in VOICELESS for phone in run):
+            run[:] = [Phone("SIL", run[0].start, run[-1].end)]
+        for phone in run:
+            if phone.symbol == "SIL" and result and result[-1].symbol == "SIL":
+                result[-1] = Phone("SIL", result[-1].start, phone.end)
+            else:
+                result.append(phone)
+        run.clear()
+
+    for phone in phones:
+        if phone.symbol in PHONE_TARGETS and phone.symbol != "SIL":
+            run.append(phone)
+            continue
+        flush()
+        silence = Phone("SIL", phone.start, phone.end)
+        if result and result[-1].symbol == "SIL":
+            result[-1] = Phone("SIL", result[-1].start, phone.end)
+        else:
+            result.append(silence)
+    flush()
+    return result
+
+
+def _speech_spans(speech: Speech) -> list[tuple[float, float]]:
+    """(start, end) seconds of speech: non-silent phones, else loud audio."""
+    phones = without_noise([phone for phone in speech.phones if phone.end > phone.start])
+    if any(phone.symbol != "SIL" for phone in phones):
+        marks = [(phone.start, phone.end) for phone in phones if phone.symbol != "SIL"]
+    else:
+        step = 0.01
+        times = np.arange(0.0, speech.duration, step)
+        loud = loudness_envelope(speech.samples, speech.sample_rate, times) >= SPEECH_LEVEL
+        marks = [(float(t), float(t) + step) for t in times[loud]]
+    spans: list[tuple[float, float]] = []
+    for start, end in marks:
+        if spans and start - spans[-1][1] < BREATH_MIN_PAUSE:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], end))
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def own_mouth_weight(speech: Speech, times: np.ndarray) -> np.ndarray:
+    """How much of the photo's own lip gap shows at each time.
+
+    The portrait is shown as given before the first utterance and in pauses
+    of at least :data:`LONG_PAUSE` s; from the inhalation before an
+    utterance until :data:`RELAX_DELAY` s after it the articulated opening
+    replaces the photo's (the lips close between words and after speech
+    even when the photo has them parted).
+
+    Parameters
+    ----------
+    speech : Speech
+        Phones, or else the audio, tell where the speech is.
+    times : np.ndarray, shape (T,)
+        Seconds.
+
+    Returns
+    -------
+    np.ndarray, shape (T,), float64
+        1 = the photo's own gap, 0 = closed lips before articulation.
+    """
+    times = np.asarray(times, dtype=np.float64).reshape(-1)
+    spans = _speech_spans(speech)
+    # Pauses shorter than LONG_PAUSE keep the speaking posture.
+    merged: list[tuple[float, float]] = []
+    for start, end in spans:
+        if merged and start - merged[-1][1] < LONG_PAUSE:
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    speaking = np.zeros(times.size)
+    for index, (start, end) in enumerate(merged):
+        next_start = merged[index + 1][0] if index + 1 < len(merged) else float(speech.duration)
+        rise = _smooth_ramp((times - (start - BREATH_LEAD)) / BREATH_RISE)
+        if next_start - end >= LONG_PAUSE:
+            fall = 1.0 - _smooth_ramp((times - (end + RELAX_DELAY)) / RELAX_TIME)
+        else:
+            fall = np.where(times <= next_start, 1.0, 0.0)
+        speaking = np.maximum(speaking, np.minimum(rise, fall))
+    return 1.0 - speaking
 
 
 def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
@@ -319,7 +464,7 @@ def articulation_from_speech(speech: Speech, fps: float) -> np.ndarray:
     count = n_frames(speech.duration, fps)
     times = frame_times(count, fps)
     level = loudness_envelope(speech.samples, speech.sample_rate, times)
-    phones = [phone for phone in speech.phones if phone.end > phone.start]
+    phones = without_noise([phone for phone in speech.phones if phone.end > phone.start])
     if any(phone.symbol != "SIL" for phone in phones):
         values = articulation_from_phones(phones, times).astype(np.float64)
         # At low frame rates a short bilabial's plateau may fall between frames:

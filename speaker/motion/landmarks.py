@@ -13,7 +13,10 @@ the upper lip 21 %. The per-point displacement of the jaw (4-12) and mouth
 (48-67) per unit of opening is used as measured (made left-right symmetric).
 
 The rest pose is the photo's own mouth, even when it is slightly open; lip
-closure always brings the inner lips together.
+closure always brings the inner lips together. While the person speaks, the
+articulated opening replaces the photo's own lip gap instead of adding to it
+(``own_mouth`` < 1): a photo taken with parted lips still closes between
+words and opens no wider than the articulation says.
 """
 
 from __future__ import annotations
@@ -115,8 +118,29 @@ def face_frame(neutral: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     return origin, np.stack([x_axis, y_axis]), unit
 
 
+def _close_lips(points: np.ndarray, amount: np.ndarray, upper_share: float) -> None:
+    """Bring each inner lip pair together by ``amount`` (T, 1), in place.
+
+    The upper lip makes ``upper_share`` of the travel, the outer lip points
+    follow their inner ones.
+    """
+    for upper, lower in zip(INNER_UPPER, INNER_LOWER):
+        gap = points[:, lower] - points[:, upper]                       # (T, 2)
+        opened = (gap[:, 1] > 0.0)[:, None]
+        gap = np.where(opened, gap, 0.0)
+        upper_move = amount * upper_share * gap
+        lower_move = -amount * (1.0 - upper_share) * gap
+        points[:, upper] += upper_move
+        points[:, lower] += lower_move
+        for follower, weight in UPPER_FOLLOWERS[upper]:
+            points[:, follower] += weight * upper_move
+        for follower, weight in LOWER_FOLLOWERS[lower]:
+            points[:, follower] += weight * lower_move
+
+
 def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
-                    eyelid: np.ndarray | float | None = None) -> np.ndarray:
+                    eyelid: np.ndarray | float | None = None,
+                    own_mouth: np.ndarray | float | None = None) -> np.ndarray:
     """Move the mouth, jaw and eyelids of a neutral face.
 
     Parameters
@@ -127,6 +151,11 @@ def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
         Columns :data:`speaker.types.ARTICULATION_NAMES`, in [0, 1].
     eyelid : float or np.ndarray of shape (T,), optional
         Eyelid closure, 0 open to 1 shut; None leaves the eyes as they are.
+    own_mouth : float or np.ndarray of shape (T,), optional
+        How much of the photo's own inner-lip gap is kept before the
+        articulation moves the mouth: 1 (the default) keeps it (the portrait
+        as given), 0 starts from closed lips (speaking: the articulated
+        opening replaces the photo's).
 
     Returns
     -------
@@ -147,6 +176,10 @@ def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
     origin, axes, unit = face_frame(neutral)
     face = ((neutral - origin) @ axes.T) / unit            # (68, 2) face widths
     points = np.repeat(face[None], count, axis=0)          # (T, 68, 2)
+    upper_share = calibration["upper_lip_share"]
+    if own_mouth is not None:
+        keep = np.broadcast_to(np.asarray(own_mouth, dtype=np.float64).reshape(-1), (count,))
+        _close_lips(points, 1.0 - np.clip(keep, 0.0, 1.0)[:, None], upper_share)
 
     # Jaw drop: measured displacement of jaw and lips per unit of inner opening.
     opening = jaw * calibration["inner_opening_p99"]        # (T, 1)
@@ -177,19 +210,7 @@ def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
         points[:, follower, 1] -= TUCK_OUTER_LIFT * weight * tuck[:, 0]
 
     # Lip closure: each inner pair meets at the measured upper/lower share.
-    upper_share = calibration["upper_lip_share"]
-    for upper, lower in zip(INNER_UPPER, INNER_LOWER):
-        gap = points[:, lower] - points[:, upper]                       # (T, 2)
-        opened = (gap[:, 1] > 0.0)[:, None]
-        gap = np.where(opened, gap, 0.0)
-        upper_move = closure * upper_share * gap
-        lower_move = -closure * (1.0 - upper_share) * gap
-        points[:, upper] += upper_move
-        points[:, lower] += lower_move
-        for follower, weight in UPPER_FOLLOWERS[upper]:
-            points[:, follower] += weight * upper_move
-        for follower, weight in LOWER_FOLLOWERS[lower]:
-            points[:, follower] += weight * lower_move
+    _close_lips(points, closure, upper_share)
 
     if eyelid is not None:
         shut = np.broadcast_to(np.asarray(eyelid, dtype=np.float64).reshape(-1), (count,))
