@@ -172,11 +172,26 @@ def test_blink_covers_the_eye_with_lid_skin(grace, grace_renderer):
         dark_before = (luma(grace.image[mask]) < 70).sum()
         dark_after = (luma(frame[mask]) < 70).sum()
         assert dark_before > 10
-        assert dark_after < 0.4 * dark_before
+        assert dark_after < 0.2 * dark_before
+        # Iris, lashes and the white of the eye are gone: the inside of the
+        # eye (away from its outline and the new lash line) is smooth skin.
+        core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        assert luma(frame[core]).std() < 0.6 * luma(grace.image[core]).std()
         # What covers them looks like the lid skin above the eye.
         lid = pts[1:3].mean(axis=0) - np.array([0, 0.08 * grace.face_width])
         skin = luma(grace.image[int(lid[1]) - 2 : int(lid[1]) + 2, int(lid[0]) - 2 : int(lid[0]) + 2].reshape(-1, 3))
         assert abs(np.median(luma(frame[mask])) - np.median(skin)) < 45
+
+
+def test_both_eyes_close_together(grace, grace_renderer):
+    """Closing one eye's landmarks closes both lids: a blink is never a wink."""
+    lm = grace.landmarks.astype(np.float64).copy()
+    for upper, lower in ((37, 41), (38, 40)):
+        lm[upper] = lm[lower]
+    frame = grace_renderer.render(TrackFrame(lm.astype(np.float32), _pose(), _articulation(), 0.0))
+    for eye in (range(36, 42), range(42, 48)):
+        mask = polygon_mask(frame.shape, grace.landmarks[list(eye)])
+        assert (luma(frame[mask]) < 70).sum() < 0.2 * (luma(grace.image[mask]) < 70).sum()
 
 
 def test_half_blink_keeps_the_lower_eye_as_it_was(grace, grace_renderer):
@@ -248,6 +263,61 @@ def test_greyscale_in_greyscale_out(grace):
     assert np.abs(out.astype(int) - image).max() > 50
 
 
+def test_greyscale_cavity_is_darker_than_the_lips(grace):
+    grey = cv2.cvtColor(grace.image, cv2.COLOR_RGB2GRAY)
+    image = np.repeat(grey[..., None], 3, axis=2)
+    portrait = Portrait(image, grace.landmarks, grace.box, grayscale=True)
+    frame_data = open_mouth(portrait)
+    out = Renderer(portrait).render(frame_data)
+    inner = polygon_mask(out.shape, frame_data.landmarks[60:68])
+    lips = polygon_mask(out.shape, grace.landmarks[48:60]) & ~polygon_mask(out.shape, grace.landmarks[60:68])
+    lip_luma = np.median(luma(image[lips]))
+    # The middle of the opening (below the upper teeth) is a dark cavity, not
+    # a pale band that reads as swollen lips; but it is not pitch black either.
+    cavity = inner & (np.arange(out.shape[0])[:, None] > frame_data.landmarks[[61, 62, 63], 1].max() + 6)
+    assert cavity.sum() > 30
+    assert np.median(luma(out[cavity])) < 0.5 * lip_luma
+    assert np.median(luma(out[cavity])) > 8
+    assert np.array_equal(out[..., 0], out[..., 2])
+
+
+def test_painted_interior_stays_inside_the_lips():
+    from speaker.render import mouth
+
+    frame = np.full((120, 200, 3), 200, np.uint8)
+    inner = np.array([[40, 60], [70, 50], [100, 48], [130, 50], [160, 60],
+                      [130, 80], [100, 85], [70, 80]], np.float64)
+    palette = mouth.sample_palette(frame, np.zeros((68, 2)) + [100, 60], 150.0)
+    mouth.paint_interior(frame, inner, 140.0, 1.0, 1.0, 0.0, palette, (0, 0, 200, 120))
+    changed = np.any(frame != 200, axis=2)
+    assert changed.sum() > 1000
+    ys, xs = np.nonzero(changed)
+    # Never past the mouth corners (a pixel of feathering at most) ...
+    assert xs.min() >= 39 and xs.max() <= 161
+    # ... and never more than a pixel outside the inner-lip outline.
+    outline = cv2.dilate(polygon_mask(frame.shape, inner).astype(np.uint8), np.ones((3, 3), np.uint8))
+    assert not np.any(changed & ~outline.astype(bool))
+    # The edge is soft: some pixels are only partly painted.
+    partial = luma(frame[changed])
+    assert np.any((partial > luma(np.array([60, 60, 60]))) & (partial < 190))
+
+
+def test_photo_teeth_move_with_the_upper_lip(astronaut):
+    """A smiling photo keeps its own teeth under the upper lip as the mouth opens."""
+    renderer = Renderer(astronaut)
+    frame_data = open_mouth(astronaut, 0.6)
+    frame = renderer.render(frame_data)
+    lm = frame_data.landmarks
+    band = polygon_mask(frame.shape, np.concatenate([lm[[61, 62, 63]], lm[[63, 62, 61]] + [0, 5]]))
+    band = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    pixels = frame[band].astype(int)
+    teeth = (luma(pixels) > 170) & (pixels.max(axis=1) - pixels.min(axis=1) < 45)
+    assert teeth.sum() > 0.3 * band.sum()
+    # Below them the mouth is open and dark.
+    low = lm[66] - [0, 4]
+    assert luma(frame[int(low[1]), int(low[0])]) < 100
+
+
 def test_sepia_photo_gets_a_sepia_mouth(grace):
     grey = cv2.cvtColor(grace.image, cv2.COLOR_RGB2GRAY).astype(np.float64)
     image = np.clip(grey[..., None] * np.array([1.07, 0.86, 0.62]), 0, 255).astype(np.uint8)
@@ -287,6 +357,15 @@ def test_debug_overlay_draws_the_mesh(grace):
     # The landmarks are drawn where they are.
     x, y = grace.landmarks[30].astype(int)
     assert changed[y - 1 : y + 2, x - 1 : x + 2].all()
+
+
+def test_debug_overlay_is_grey_on_a_greyscale_photo(grace):
+    grey = cv2.cvtColor(grace.image, cv2.COLOR_RGB2GRAY)
+    portrait = Portrait(np.repeat(grey[..., None], 3, axis=2), grace.landmarks, grace.box, grayscale=True)
+    plain = Renderer(portrait).render(neutral(portrait))
+    overlay = Renderer(portrait, debug_overlay=True).render(neutral(portrait))
+    assert np.any(overlay != plain, axis=2).sum() > 2000
+    assert np.array_equal(overlay[..., 0], overlay[..., 1]) and np.array_equal(overlay[..., 1], overlay[..., 2])
 
 
 def _track(portrait: Portrait, frames: list[TrackFrame]) -> Track:

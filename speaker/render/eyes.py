@@ -1,15 +1,18 @@
-"""Blinks: the upper lid slides down over the eye.
+"""Blinks: the upper lid comes down over the eye as a sheet of lid skin.
 
-The mesh keeps the eye itself as in the photo; a blink pulls the skin
-between the brow and the lid down until the lid line reaches its target,
-so the lid (with its lashes) covers the eye instead of squashing it.
+The mesh keeps the eye itself as in the photo. A closing lid is painted
+over the upper part of the eye opening, down to a lid line that reaches
+the lower lid (and a little past it) at full closure: skin coloured like
+the photo's lid skin just above the eye (sampled once per eye, across its
+width), softly shaded, with a thin darker lash line along its edge. It
+covers the iris and lashes completely instead of sliding the photo's
+pixels, which left them showing through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
 from .curves import catmull_rom
@@ -22,20 +25,38 @@ EYES = (
 )
 #: Closures below this are not drawn (the eye is left exactly as in the photo).
 MIN_CLOSURE = 0.02
-#: The stretched lid skin reaches this fraction of the way from lid to brow.
-LID_SKIN_REACH = 0.65
-#: The stretched skin is at least this tall in the photo (eye widths), so
-#: a thin lid is not smeared into streaks.
-LID_MIN_SKIN = 0.3
-#: Height of the lash band that slides with the lid edge, in eye widths.
-LASH_BAND = 0.15
-#: How far the lid over the eyeball is pulled towards the skin tone.
-LID_TONE_BLEND = 0.55
-#: Darkening of the lash line on a closing lid (fraction at full closure).
-LASH_SHADE = 0.12
+#: Closure at which the lid line reaches the lower lid (the eye is shut).
+FULL_CLOSURE_AT = 0.9
 #: At full closure the lid line goes this fraction of the eye opening past
 #: the lower-lid landmarks (which sit a little inside the visible lid edge).
-CLOSE_OVERSHOOT = 0.08
+CLOSE_OVERSHOOT = 0.15
+#: Closure over which the painted lid fades in (so a tiny closure does not pop).
+ONSET_CLOSURE = 0.12
+#: Lid skin is sampled this far above the upper lid line (eye widths).
+SKIN_SAMPLE_FROM = 0.10
+SKIN_SAMPLE_TO = 0.30
+#: Luma-ranked share of the sampled pixels dropped as lashes, brow hair and
+#: crease shadow (the darkest ones).
+SKIN_DARK_DROP = 0.2
+#: Across-eye samples of the lid skin colour.
+SKIN_PROFILE_SAMPLES = 16
+#: Share of the skin tone around the eye (above and below) mixed into the
+#: lid colour: a closed lid over the eyeball catches more light than the
+#: crease above it.
+LID_TONE_MIX = 0.25
+#: The lid is at least this bright relative to that tone (deep-set eyes have
+#: a shadowed crease above them, but a closed lid bulges out into the light).
+LID_MIN_OF_TONE = 0.7
+#: The painted lid blends into the photo over this height above the photo's
+#: lid line (eye widths, at least 1.5 px), covering the photo's lashes.
+LID_BLEND_ABOVE = 0.12
+#: Shading of the lid: highlight on the bulge over the eyeball and darkening
+#: towards the edge.
+LID_HIGHLIGHT = 0.06
+LID_EDGE_SHADE = 0.12
+#: Lash line along the lid edge: darkening at its centre and half height (eye widths, at least 0.6 px).
+LASH_DARKNESS = 0.55
+LASH_HALF_HEIGHT = 0.035
 
 
 @dataclass
@@ -43,15 +64,15 @@ class LidGeometry:
     """One eye's lid curves in the output frame (pixels).
 
     ``upper_old`` is where the photo's lid lands after the mesh warp,
-    ``upper_new`` where the lid must be; both include the eye corners.
-    ``brow`` are the posed brow landmarks, ``tone`` the RGB skin colour
-    (see :func:`lid_tone`) that the lid takes over the eyeball.
+    ``upper_new`` where the lid edge must be; both include the eye corners.
+    ``skin`` is the lid skin colour across the eye (see :func:`lid_skin_profile`)
+    and ``closure`` the eyelid closure 0..1.
     """
 
     upper_old: np.ndarray
     upper_new: np.ndarray
-    brow: np.ndarray
-    tone: np.ndarray
+    skin: np.ndarray
+    closure: float
 
 
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -59,27 +80,21 @@ def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.interp(u, curve_uv[order, 0], curve_uv[order, 1])
 
 
-def draw_lid(
-    frame: np.ndarray,
-    image: np.ndarray,
-    map_x: np.ndarray,
-    map_y: np.ndarray,
-    roi: tuple[int, int, int, int],
-    lid: LidGeometry,
-) -> None:
-    """Draw a closing upper lid into ``frame`` in place.
+def lid_reach(closure: float) -> float:
+    """Fraction of the way from the open upper lid to the lower lid that the lid edge goes."""
+    return float(np.clip(closure / FULL_CLOSURE_AT, 0.0, 1.0)) * (1.0 + CLOSE_OVERSHOOT)
+
+
+def draw_lid(frame: np.ndarray, lid: LidGeometry, limit: tuple[int, int, int, int]) -> None:
+    """Paint a closing upper lid into ``frame`` in place.
 
     Parameters
     ----------
     frame : np.ndarray, shape (H, W, 3), uint8
         The warped frame (the eye as in the photo).
-    image : np.ndarray, shape (H, W, 3), uint8
-        The source photo.
-    map_x, map_y : np.ndarray, shape (h, w), float32
-        The mesh's backward map over the ROI (source pixel of each output pixel).
-    roi : tuple of int
-        ``(x0, y0, x1, y1)`` of the maps.
     lid : LidGeometry
+    limit : tuple of int
+        ``(x0, y0, x1, y1)`` region the painting must stay inside.
     """
     corner_a, corner_b = lid.upper_old[0], lid.upper_old[-1]
     axis = corner_b - corner_a
@@ -95,73 +110,100 @@ def draw_lid(
 
     old_uv = to_uv(catmull_rom(lid.upper_old, closed=False))
     new_uv = to_uv(catmull_rom(lid.upper_new, closed=False))
-    brow_v = float(np.mean(to_uv(lid.brow)[:, 1]))
-    lowest_new = float(new_uv[:, 1].max())
-    top_v = min(brow_v, float(old_uv[:, 1].min()) - 0.15 * eye_width)
+    blend = max(LID_BLEND_ABOVE * eye_width, 1.5)
+    top_v = float(old_uv[:, 1].min()) - blend - 1.0
+    bottom_v = float(max(new_uv[:, 1].max(), old_uv[:, 1].max())) + 1.5
 
-    # Output pixels that may change: the eye's box from the brow to the new lid.
-    corners = np.array([
-        corner_a + along * u + down * v
-        for u in (-1.0, eye_width + 1.0)
-        for v in (top_v - 1.0, lowest_new + 2.0)
-    ])
-    x0 = int(max(roi[0], np.floor(corners[:, 0].min())))
-    y0 = int(max(roi[1], np.floor(corners[:, 1].min())))
-    x1 = int(min(roi[2], np.ceil(corners[:, 0].max()) + 1))
-    y1 = int(min(roi[3], np.ceil(corners[:, 1].max()) + 1))
+    corners = np.array([corner_a + along * u + down * v
+                        for u in (-1.0, eye_width + 1.0) for v in (top_v, bottom_v)])
+    x0 = int(max(limit[0], np.floor(corners[:, 0].min())))
+    y0 = int(max(limit[1], np.floor(corners[:, 1].min())))
+    x1 = int(min(limit[2], np.ceil(corners[:, 0].max()) + 1))
+    y1 = int(min(limit[3], np.ceil(corners[:, 1].max()) + 1))
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
 
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = (xx - corner_a[0]) * along[0] + (yy - corner_a[1]) * along[1]
     v = (xx - corner_a[0]) * down[0] + (yy - corner_a[1]) * down[1]
-    inside = (u > 0) & (u < eye_width)
-    uc = np.clip(u, 0, eye_width)
-    v_old = _curve_v(old_uv, uc)
-    v_new = np.maximum(_curve_v(new_uv, uc), v_old)
+    across = np.clip(u / eye_width, 0.0, 1.0)
+    v_old = _curve_v(old_uv, u)
+    v_new = np.maximum(_curve_v(new_uv, u), v_old)
 
-    # The lash band just above the lid line slides down unchanged; the skin
-    # above it stretches from [v_top, v_old - lash] onto [v_top, v_new - lash].
-    lash_band = LASH_BAND * eye_width
-    v_top = v_old - np.maximum(LID_SKIN_REACH * (v_old - top_v), LID_MIN_SKIN * eye_width + lash_band)
-    slide = v_new - v_old
-    skin_old = np.maximum(v_old - lash_band - v_top, 1e-3)
-    skin_new = np.maximum(v_new - lash_band - v_top, 1e-3)
-    stretched = np.where(
-        v < v_new - lash_band,
-        v_top + np.clip(v - v_top, 0, None) * (skin_old / skin_new),
-        v - slide,
-    )
-    in_band = inside & (v >= v_top) & (v <= v_new + 1.0)
-    v_src = np.where(in_band, stretched, v)
-    src_x = corner_a[0] + u * along[0] + v_src * down[0]
-    src_y = corner_a[1] + u * along[1] + v_src * down[1]
+    onset = float(np.clip(lid.closure / ONSET_CLOSURE, 0.0, 1.0))
+    alpha = (np.clip(u + 0.5, 0, 1) * np.clip(eye_width - u + 0.5, 0, 1)
+             * np.clip((v - (v_old - blend)) / blend, 0, 1)
+             * np.clip(v_new + 0.5 - v, 0, 1) * onset)
+    if not alpha.any():
+        return
 
-    # Compose with the mesh warp (both maps are in output pixels of the ROI).
-    lid_map_x = cv2.remap(map_x, (src_x - roi[0]).astype(np.float32), (src_y - roi[1]).astype(np.float32),
-                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lid_map_y = cv2.remap(map_y, (src_x - roi[0]).astype(np.float32), (src_y - roi[1]).astype(np.float32),
-                          cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    lid_pixels = cv2.remap(image, lid_map_x, lid_map_y, cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE).astype(np.float32)
+    samples = np.linspace(0.0, 1.0, len(lid.skin))
+    skin = np.stack([np.interp(across, samples, lid.skin[:, c]) for c in range(3)], axis=-1)
+    bulge = np.sin(np.pi * across) ** 0.5
+    cover = np.clip((v - v_old) / np.maximum(v_new - v_old, 1.0), 0, 1)
+    shade = (1.0 + LID_HIGHLIGHT * bulge * np.sin(np.pi * cover)) * (1.0 - LID_EDGE_SHADE * cover ** 2)
+    lash_half = max(LASH_HALF_HEIGHT * eye_width, 0.6)
+    lash = np.exp(-0.5 * ((v - (v_new - lash_half)) / lash_half) ** 2) * np.sin(np.pi * across) ** 0.4
+    shade = shade * (1.0 - LASH_DARKNESS * lash)
+    paint = skin * shade[..., None]
 
-    # Over the eyeball the lid is lit like skin, not like the photo's
-    # shadowed socket: pull it towards the skin tone with a dome profile.
-    cover = np.clip((v - v_old) / np.maximum(v_new - v_old, 1e-3), 0, 1)
-    across = np.clip(uc / eye_width, 0, 1)
-    dome = np.sin(np.pi * cover) ** 0.5 * np.sin(np.pi * across) ** 0.5
-    weight = (LID_TONE_BLEND * dome * inside * (v_new > v_old + 0.05)).astype(np.float32)[..., None]
-    lid_pixels += (lid.tone.astype(np.float32) - lid_pixels) * weight
-
-    # The lash line darkens as the lid comes down (lashes bunch at the edge).
-    closed = np.clip((v_new - v_old) / max(0.3 * eye_width, 1.0), 0, 1)
-    lash = np.exp(-0.5 * ((v - v_new) / max(0.035 * eye_width, 0.6)) ** 2)
-    lid_pixels *= (1.0 - LASH_SHADE * closed * lash * inside)[..., None]
-
-    alpha = (inside * np.clip(v_new + 0.5 - v, 0.0, 1.0) * (v_new > v_old + 0.05)).astype(np.float32)
-    region = frame[y0:y1, x0:x1].astype(np.float32)
-    region += (lid_pixels - region) * alpha[..., None]
+    region = frame[y0:y1, x0:x1].astype(np.float64)
+    region += (paint - region) * alpha[..., None]
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def lid_skin_profile(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
+    """The colour of the lid skin just above the eye, across the eye.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    np.ndarray, shape (SKIN_PROFILE_SAMPLES, 3), float
+        RGB from the outer to the inner corner (in landmark order): the
+        brighter pixels of a strip above the upper lid, smoothed across and
+        mixed with :func:`lid_tone` (a mix of the photo's own colours, so
+        grey stays grey).
+    """
+    lm = np.asarray(landmarks, np.float64)
+    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
+    width = max(float(np.linalg.norm(b - a)), 2.0)
+    along = (b - a) / width
+    down = np.array([-along[1], along[0]])
+    lid_curve = catmull_rom(np.array([a, lm[eye["upper"][0]], lm[eye["upper"][1]], b]), closed=False)
+    d = lid_curve - a
+    lid_uv = np.stack([d @ along, d @ down], axis=-1)
+    brow_v = float(np.mean((lm[list(eye["brow"])] - a) @ down))
+    h, w = image.shape[:2]
+    tone = lid_tone(image, landmarks, eye)
+    profile = []
+    for t in np.linspace(0.1, 0.9, SKIN_PROFILE_SAMPLES):
+        lid_v = float(_curve_v(lid_uv, np.array([t * width]))[0])
+        # Stay below the brow (never sample brow hair).
+        reach = min(SKIN_SAMPLE_TO * width, 0.7 * max(lid_v - brow_v, 1.0))
+        start = min(SKIN_SAMPLE_FROM * width, 0.5 * reach)
+        pts = [a + along * (t + du) * width + down * (lid_v - dv)
+               for du in (-0.04, 0.0, 0.04) for dv in np.linspace(start, reach, 5)]
+        pts = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
+        pixels = image[pts[:, 1], pts[:, 0]].astype(np.float64)
+        order = np.argsort(pixels @ np.array([0.299, 0.587, 0.114]))
+        keep = pixels[order[int(SKIN_DARK_DROP * len(order)):]]
+        profile.append(np.median(keep, axis=0))
+    profile = np.array(profile)
+    # Smooth across the eye: the lid is one sheet of skin, not a row of samples.
+    padded = np.concatenate([profile[:1], profile[:1], profile, profile[-1:], profile[-1:]])
+    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0
+    profile = np.stack([np.convolve(padded[:, c], kernel, mode="valid") for c in range(3)], axis=-1)
+    profile = (1.0 - LID_TONE_MIX) * profile + LID_TONE_MIX * tone
+    luma = profile @ np.array([0.299, 0.587, 0.114])
+    floor = LID_MIN_OF_TONE * float(tone @ np.array([0.299, 0.587, 0.114]))
+    return np.clip(profile * np.maximum(floor / np.maximum(luma, 1e-3), 1.0)[:, None], 0, 255)
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:

@@ -21,31 +21,54 @@ from .curves import catmull_rom
 #: Rec. 601 luma weights (R, G, B).
 LUMA = np.array([0.299, 0.587, 0.114])
 
-#: Brightness of the cavity relative to the lip colour, near the lips and deep inside.
-CAVITY_EDGE_SHADE = 0.36
-CAVITY_DEEP_SHADE = 0.10
-#: Tongue brightness relative to the lip colour.
-TONGUE_SHADE = 0.5
+#: Cavity luma as a fraction of the darker of lip and skin luma, next to the
+#: lips and deep inside (so the cavity is clearly darker than the lips on any
+#: photo, greyscale included), and the share of the lip's chroma it keeps.
+CAVITY_EDGE_OF_LUMA = 0.40
+CAVITY_DEEP_OF_LUMA = 0.19
+CAVITY_SATURATION = 0.75
+#: Weights of the two depth cues of the cavity: distance from the lips
+#: (blurred mask) and height in the opening (the lower back is darkest).
+DEPTH_FROM_EDGES = 0.6
+DEPTH_FROM_BELOW = 0.4
+#: Tongue luma relative to the lip's (capped by the lip/skin reference) and
+#: its chroma relative to the lip's (a darker, reddish tone).
+TONGUE_OF_LUMA = 0.5
+TONGUE_SATURATION = 1.05
+#: Tongue shows from this opening (height over inner width), fully at +ramp.
+TONGUE_FROM = 0.15
+TONGUE_RAMP = 0.25
 #: Saturation of synthetic teeth relative to the skin's (0 grey, 1 skin's).
-TEETH_SATURATION = 0.45
+TEETH_SATURATION = 0.5
 #: Synthetic teeth brightness relative to the face's bright tones.
-TEETH_BRIGHTNESS = 0.92
+TEETH_BRIGHTNESS = 0.84
+#: Upper lip's shadow on the teeth (darkening at the top of the band) and
+#: dimming towards the mouth corners (at the inner-lip corners).
+TEETH_LIP_SHADOW = 0.4
+TEETH_CORNER_DIM = 0.45
 #: Inner-lip gap (face widths) beyond the photo's own at which the interior
 #: starts to show, and over which it fades fully in.
 OPEN_THRESHOLD = 0.004
 OPEN_RAMP = 0.02
-#: Photo's inner-lip gap (face widths) above which its own teeth are sampled.
+#: Photo's inner-lip gap (face widths) above which its own teeth are used.
 PHOTO_OPEN_GAP = 0.025
+#: Share of the photo's own opening (from the upper lip down) that moves
+#: with the upper lip as the photo's real teeth.
+REAL_TEETH_SHARE = 0.8
 #: Upper teeth height: at most this fraction of the opening and of the outer mouth width.
-UPPER_TEETH_OF_OPENING = 0.4
-UPPER_TEETH_OF_WIDTH = 0.11
+UPPER_TEETH_OF_OPENING = 0.36
+UPPER_TEETH_OF_WIDTH = 0.10
 #: Lower teeth show from this jaw_open on, fully at +LOWER_TEETH_RAMP.
-LOWER_TEETH_FROM = 0.6
+LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
-LOWER_TEETH_OF_WIDTH = 0.035
-#: Teeth taper from the middle to the mouth corners (at inner lips 60..64).
-TEETH_TAPER = (0.0, 0.7, 1.0, 0.7, 0.0)
-LOWER_TEETH_HALF_WIDTH = 0.4
+LOWER_TEETH_OF_WIDTH = 0.025
+LOWER_TEETH_OF_OPENING = 0.18
+LOWER_TEETH_SHADE = 0.7
+#: Half width of the lower teeth (inner mouth half widths).
+LOWER_TEETH_HALF_WIDTH = 0.55
+#: Feathering of the cavity's edge against the lips, pixels (Gaussian sigma);
+#: the feather never reaches more than one pixel past the lip line.
+EDGE_FEATHER = 0.6
 #: Sub-pixel bits for anti-aliased polygons.
 SHIFT_BITS = 4
 
@@ -67,6 +90,22 @@ class MouthPalette:
     tongue: np.ndarray
 
 
+@dataclass(frozen=True)
+class PhotoTeeth:
+    """The photo's own open mouth, whose upper part moves with the upper lip.
+
+    Attributes
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+        The photo.
+    inner : np.ndarray, shape (8, 2)
+        Neutral inner-lip landmarks 60..67, pixels.
+    """
+
+    image: np.ndarray
+    inner: np.ndarray
+
+
 def _polygon_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
     mask = np.zeros(shape, np.uint8)
     cv2.fillPoly(mask, [np.round(pts * (1 << SHIFT_BITS)).astype(np.int32)], 255,
@@ -77,11 +116,51 @@ def _polygon_mask(shape: tuple[int, int], pts: np.ndarray) -> np.ndarray:
 def _tint(colour: np.ndarray, brightness: float, saturation: float) -> np.ndarray:
     """A colour of the given luma whose chroma is ``saturation`` times that of ``colour``."""
     y = max(float(luma(colour)), 1e-3)
-    return brightness * (1.0 + saturation * (colour / y - 1.0))
+    return brightness * (1.0 + saturation * (np.asarray(colour, np.float64) / y - 1.0))
+
+
+def _photo_has_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> np.ndarray | None:
+    """Mean colour of the bright quarter of the photo's mouth opening, if the
+    mouth is open and that is brighter than the lips (teeth); else None."""
+    lm = np.asarray(landmarks, np.float64)
+    gaps = [np.linalg.norm(lm[u] - lm[d]) for u, d in ((61, 67), (62, 66), (63, 65))]
+    if np.mean(gaps) <= PHOTO_OPEN_GAP * face_width:
+        return None
+    shape = image.shape[:2]
+    pixels = image.reshape(-1, 3).astype(np.float64)
+    inside = pixels[(_polygon_mask(shape, lm[60:68]) > 128).ravel()]
+    lips = _polygon_mask(shape, lm[48:60]) > 128
+    lips &= ~(_polygon_mask(shape, lm[60:68]) > 0)
+    if len(inside) < 8 or lips.sum() < 4:
+        return None
+    y = luma(inside)
+    bright = inside[y >= np.percentile(y, 75)].mean(axis=0)
+    return bright if luma(bright) > luma(np.median(pixels[lips.ravel()], axis=0)) else None
+
+
+def photo_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> PhotoTeeth | None:
+    """The photo's own teeth to keep under the upper lip, or None (closed mouth, no teeth).
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    face_width : float
+        Pixels.
+    """
+    if _photo_has_teeth(image, landmarks, face_width) is None:
+        return None
+    return PhotoTeeth(image, np.asarray(landmarks, np.float64)[60:68].copy())
 
 
 def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> MouthPalette:
     """Sample lip, skin and teeth colours from the neutral photo.
+
+    The cavity is a much darker, slightly desaturated tint of the lip colour
+    whose luma is a fixed fraction of the darker of lip and skin luma, so it
+    is clearly darker than the lips on every photo; a grey photo gives grey
+    colours and a sepia one sepia colours.
 
     Parameters
     ----------
@@ -113,27 +192,20 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
         lip = skin * 0.8
     # Keep the cavity a tint of the lip even for very dark or washed-out lips.
     lip = np.maximum(lip, 1.0)
+    skin = np.maximum(skin, 1.0)
 
-    gaps = [np.linalg.norm(lm[u] - lm[d]) for u, d in ((61, 67), (62, 66), (63, 65))]
-    teeth = None
-    if np.mean(gaps) > PHOTO_OPEN_GAP * face_width:
-        inner = _polygon_mask(shape, lm[60:68]) > 128
-        inside = pixels[inner.ravel()]
-        if len(inside) >= 8:
-            y = luma(inside)
-            bright = inside[y >= np.percentile(y, 75)]
-            if luma(bright.mean(axis=0)) > luma(lip):
-                teeth = bright.mean(axis=0)
+    teeth = _photo_has_teeth(image, landmarks, face_width)
     if teeth is None:
         bright = float(np.percentile(luma(face_pixels), 95))
         teeth = _tint(skin, TEETH_BRIGHTNESS * bright, TEETH_SATURATION)
+    reference = min(float(luma(lip)), float(luma(skin)))
     return MouthPalette(
         lip=lip,
         skin=skin,
         teeth=np.clip(teeth, 0, 255),
-        cavity_edge=lip * CAVITY_EDGE_SHADE,
-        cavity_deep=lip * CAVITY_DEEP_SHADE,
-        tongue=lip * TONGUE_SHADE,
+        cavity_edge=_tint(lip, CAVITY_EDGE_OF_LUMA * reference, CAVITY_SATURATION),
+        cavity_deep=_tint(lip, CAVITY_DEEP_OF_LUMA * reference, CAVITY_SATURATION),
+        tongue=np.clip(_tint(lip, TONGUE_OF_LUMA * reference, TONGUE_SATURATION), 0, 255),
     )
 
 
@@ -143,10 +215,31 @@ def opening_strength(gap_target: float, gap_photo: float, face_width: float) -> 
     return float(np.clip(extra / OPEN_RAMP, 0.0, 1.0))
 
 
-def _offset_polygon(curve: np.ndarray, normal: np.ndarray, heights: np.ndarray) -> np.ndarray:
-    """Closed polygon: a curve and the same curve moved along ``normal`` by ``heights``."""
-    moved = curve + heights[:, None] * normal
-    return np.concatenate([curve, moved[::-1]])
+def _curve_profile(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """v of a curve given as (M, 2) (u, v) samples, at each u (clamped at the ends)."""
+    order = np.argsort(curve_uv[:, 0], kind="stable")
+    return np.interp(u, curve_uv[order, 0], curve_uv[order, 1]).astype(np.float32)
+
+
+def _lip_curves(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth upper and lower inner-lip curves (corner to corner) of 8 inner-lip points."""
+    upper = catmull_rom(pts[[0, 1, 2, 3, 4]], closed=False, samples=8)
+    lower = catmull_rom(pts[[4, 5, 6, 7, 0]], closed=False, samples=8)
+    return upper, lower
+
+
+def _mouth_axes(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Centre, along and down unit vectors and half width of an inner-lip polygon."""
+    across = pts[4] - pts[0]
+    width = max(float(np.linalg.norm(across)), 1.0)
+    along = across / width
+    down = np.array([-along[1], along[0]])
+    return (pts[0] + pts[4]) / 2, along, down, width / 2
+
+
+def _teeth_taper(u: np.ndarray) -> np.ndarray:
+    """Visible teeth height from the middle (u=0, 1) to the corners (|u|=1, 0)."""
+    return np.clip(1.0 - np.abs(u) ** 3, 0.0, 1.0) ** 0.6
 
 
 def paint_interior(
@@ -158,8 +251,17 @@ def paint_interior(
     lower_lip_tuck: float,
     palette: MouthPalette,
     limit: tuple[int, int, int, int],
+    real_teeth: PhotoTeeth | None = None,
 ) -> None:
     """Paint the mouth's inside into ``frame`` in place.
+
+    The opening is filled with a dark cavity shaded by depth (darkest low in
+    the middle), a tongue at the bottom of wide openings, lower teeth when the
+    jaw drops far, and upper teeth under the upper lip: the photo's own when
+    it shows them (moved with the upper lip, not stretched), otherwise a
+    shaded band whose height grows with the opening. The edge against the
+    lips is anti-aliased and feathered by about a pixel; nothing is painted
+    more than a pixel outside the inner-lip outline.
 
     Parameters
     ----------
@@ -176,6 +278,8 @@ def paint_interior(
     palette : MouthPalette
     limit : tuple of int
         ``(x0, y0, x1, y1)`` region the painting must stay inside.
+    real_teeth : PhotoTeeth or None
+        The photo's own open mouth (see :func:`photo_teeth`).
     """
     if strength <= 0.0:
         return
@@ -187,83 +291,131 @@ def paint_interior(
     if x1 - x0 < 2 or y1 - y0 < 2:
         return
     shape = (y1 - y0, x1 - x0)
-    pts = inner - np.array([x0, y0], np.float64)
-    mask = _polygon_mask(shape, catmull_rom(pts, closed=True)).astype(np.float32) / 255.0
-    if not mask.any():
+    pts = np.asarray(inner, np.float64) - np.array([x0, y0], np.float64)
+    upper_curve, lower_curve = _lip_curves(pts)
+    hard = _polygon_mask(shape, np.concatenate([upper_curve[:-1], lower_curve[:-1]])).astype(np.float32) / 255.0
+    if not hard.any():
         return
+    # Feather the edge by about a pixel, but never beyond one pixel of the outline.
+    # The smooth curve bulges past the landmark polygon between landmarks;
+    # the lips are drawn along that polygon, so stay within a pixel of it.
+    straight = np.zeros(shape, np.uint8)
+    cv2.fillPoly(straight, [np.round(pts).astype(np.int32)], 1)
+    reach = cv2.dilate(straight, np.ones((3, 3), np.uint8)).astype(np.float32)
+    mask = np.minimum(cv2.GaussianBlur(hard, (0, 0), EDGE_FEATHER), reach)
 
-    across = pts[4] - pts[0]
-    inner_width = max(float(np.linalg.norm(across)), 1.0)
-    along = across / inner_width
-    down = np.array([-along[1], along[0]])
-    opening = float(np.mean([(pts[d] - pts[u]) @ down for u, d in ((1, 7), (2, 6), (3, 5))]))
-    opening = max(opening, 0.5)
-
+    centre, along, down, half = _mouth_axes(pts)
     yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    centre = (pts[0] + pts[4]) / 2
-    u = ((xx - centre[0]) * along[0] + (yy - centre[1]) * along[1]) / (inner_width / 2)
+    du, dv = (xx - np.float32(centre[0])), (yy - np.float32(centre[1]))
+    u = (du * np.float32(along[0]) + dv * np.float32(along[1])) / np.float32(half)
+    v = du * np.float32(down[0]) + dv * np.float32(down[1])
 
-    # Cavity: darker towards the middle and the back (depth from a blurred mask).
-    sigma = max(0.8, 0.35 * opening)
-    depth = cv2.GaussianBlur(mask, (0, 0), sigma)
+    def to_uv(curve):
+        d = curve - centre
+        return np.stack([(d @ along) / half, d @ down], axis=-1)
+
+    upper_uv, lower_uv = to_uv(upper_curve), to_uv(lower_curve)
+    v_up = _curve_profile(upper_uv, u)
+    v_lo = _curve_profile(lower_uv, u)
+    gap = np.maximum(v_lo - v_up, 0.5)
+    mid = np.abs(upper_uv[:, 0]) < 0.5
+    opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
+    opening = max(opening, 0.5)
+    below_lip = np.clip((v - v_up) / gap, 0.0, 1.0)
+    corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(u), 0, 1) ** 2)[..., None]
+
+    # Cavity: darker away from the lips and towards the lower back of the mouth.
+    depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, 0.35 * opening))
     depth = np.clip(depth / max(float(depth.max()), 1e-3), 0, 1)
     depth = depth * depth * (3 - 2 * depth)
-    depth = np.clip(depth + 0.25 * np.clip(np.abs(u), 0, 1), 0, 1)
-    colour = palette.cavity_edge + (palette.cavity_deep - palette.cavity_edge) * depth[..., None]
+    darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(u), 0, 1) ** 2,
+                       0.0, 1.0)
+    colour = palette.cavity_edge + (palette.cavity_deep - palette.cavity_edge) * darkness[..., None]
 
-    def layer(poly_or_mask, paint, weight):
+    def layer(paint, weight):
         nonlocal colour
-        m = poly_or_mask if poly_or_mask.dtype == np.float32 else (
-            _polygon_mask(shape, poly_or_mask).astype(np.float32) / 255.0)
-        m = m * weight
-        colour = colour + (paint - colour) * m[..., None]
+        colour = colour + (paint - colour) * weight[..., None]
 
-    # Tongue: an ellipse low in the mouth, lighter on top.
-    tongue_weight = float(np.clip((opening / inner_width - 0.12) / 0.25, 0, 1))
+    # Tongue: a soft, darker reddish mound resting on the floor of wide openings.
+    tongue_weight = float(np.clip((opening / (2 * half) - TONGUE_FROM) / TONGUE_RAMP, 0, 1))
     if tongue_weight > 0:
-        base = (pts[5] + pts[6] + pts[7]) / 3
-        t_centre = base + down * 0.08 * opening
-        axes = (0.3 * inner_width, 0.3 * opening)
-        tongue = np.zeros(shape, np.uint8)
-        angle = float(np.degrees(np.arctan2(along[1], along[0])))
-        cv2.ellipse(tongue, (int(round(t_centre[0] * 16)), int(round(t_centre[1] * 16))),
-                    (int(round(axes[0] * 16)), int(round(axes[1] * 16))), angle, 0, 360, 255,
-                    -1, cv2.LINE_AA, SHIFT_BITS)
-        tmask = tongue.astype(np.float32) / 255.0
-        v = ((xx - t_centre[0]) * down[0] + (yy - t_centre[1]) * down[1]) / max(axes[1], 1.0)
-        shade = np.clip(0.95 - 0.3 * (v + 1) - 0.25 * np.abs(u), 0.45, 1.0)
-        layer(tmask, palette.tongue * shade[..., None], 0.8 * tongue_weight)
-
-    teeth_u_shade = np.clip(1.0 - 0.35 * np.abs(u) ** 2, 0.5, 1.0)[..., None]
-    taper = np.array(TEETH_TAPER)
+        top = v_lo - 0.38 * gap
+        rise = (v - top) / np.maximum(0.38 * gap, 0.5)  # 0 at the tongue's top, 1 on the lip
+        inside = np.clip(3.0 * rise, 0, 1) * np.clip(1.0 - (np.abs(u) / 0.75) ** 4, 0, 1)
+        shade = np.clip(1.1 - 0.35 * rise - 0.3 * np.abs(u), 0.55, 1.1)[..., None]
+        layer(palette.tongue * shade, 0.85 * tongue_weight * inside)
 
     lower_weight = float(np.clip((jaw_open - LOWER_TEETH_FROM) / LOWER_TEETH_RAMP, 0, 1))
     if lower_weight > 0:
-        h = min(LOWER_TEETH_OF_WIDTH * outer_width, 0.3 * opening)
-        # A crescent resting on the lowest part of the lower lip.
-        bottom = pts[6]
-        above = (bottom[0] - xx) * down[0] + (bottom[1] - yy) * down[1]
-        crescent = np.clip(h + 0.5 - above, 0, 1) * np.exp(-((u / LOWER_TEETH_HALF_WIDTH) ** 4))
-        poly = crescent.astype(np.float32)
-        layer(poly, palette.teeth * 0.85 * teeth_u_shade, 0.8 * lower_weight)
+        h = (min(LOWER_TEETH_OF_WIDTH * outer_width, LOWER_TEETH_OF_OPENING * opening)
+             * _teeth_taper(u / LOWER_TEETH_HALF_WIDTH))
+        band = np.clip(v - (v_lo - h) + 0.5, 0, 1) * np.clip(h, 0, 1)
+        layer(palette.teeth * LOWER_TEETH_SHADE * corner_dim, lower_weight * band)
 
-    h = min(UPPER_TEETH_OF_OPENING * opening, UPPER_TEETH_OF_WIDTH * outer_width)
-    h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
-    if h > 0.5:
-        curve = pts[[0, 1, 2, 3, 4]]
-        poly = _offset_polygon(curve, down, h * taper)
-        # Shadow of the upper lip on the teeth and a faint darker biting edge.
-        v = ((xx - curve[2, 0]) * down[0] + (yy - curve[2, 1]) * down[1]) / max(h, 1.0)
-        vshade = np.clip(0.85 + 0.6 * v, 0.85, 1.0) * np.clip(1.1 - 0.15 * v, 0.9, 1.0)
-        paint = palette.teeth * teeth_u_shade * vshade[..., None]
-        if inner_width > 40:
-            # Hint of the incisors' separations, only where there are pixels for it.
-            for k in (-2, -1, 0, 1, 2):
-                line = np.exp(-0.5 * ((u - k * 0.2) * inner_width / 2 / 0.7) ** 2)
-                paint = paint * (1.0 - 0.12 * line[..., None])
-        layer(poly, paint, 1.0)
+    if real_teeth is not None:
+        real, weight = _real_teeth_layer(real_teeth, u, v - v_up, half)
+        layer(real, weight)
+    else:
+        h = min(UPPER_TEETH_OF_OPENING * opening, UPPER_TEETH_OF_WIDTH * outer_width)
+        h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
+        if h > 0.5:
+            edge = v_up + h * _teeth_taper(u)
+            band = np.clip(edge - v + 0.5, 0, 1) * np.clip(v - v_up + 1.0, 0, 1)
+            below = np.clip((v - v_up) / max(h, 1.0), 0, 1)
+            # The upper lip shades the top of the teeth; the biting edge is a touch darker.
+            shade = (1.0 - TEETH_LIP_SHADOW * (1.0 - below) ** 3) * (1.0 - 0.08 * below ** 4)
+            paint = palette.teeth * corner_dim * shade[..., None]
+            if 2 * half > 40:
+                # A hint of the incisors' separations, only where there are pixels for it.
+                for k in (-2, -1, 0, 1, 2):
+                    line = np.exp(-0.5 * ((u - k * 0.2) * half / 0.7) ** 2)
+                    paint = paint * (1.0 - 0.1 * line[..., None])
+            layer(paint, band)
 
     alpha = (mask * float(strength))[..., None]
     region = frame[y0:y1, x0:x1].astype(np.float32)
     region += (np.clip(colour, 0, 255).astype(np.float32) - region) * alpha
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def _real_teeth_layer(
+    real: PhotoTeeth, u: np.ndarray, below_upper: np.ndarray, half: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's own teeth carried by the target upper lip.
+
+    Parameters
+    ----------
+    real : PhotoTeeth
+    u : np.ndarray, shape (h, w)
+        Position across the target mouth, -1 at one inner corner, 1 at the other.
+    below_upper : np.ndarray, shape (h, w)
+        Pixels below the target upper inner lip.
+    half : float
+        Half the target inner mouth width, pixels.
+
+    Returns
+    -------
+    colour : np.ndarray, shape (h, w, 3), float32
+    weight : np.ndarray, shape (h, w), float32
+        Where the photo's teeth cover the cavity.
+    """
+    pts = real.inner
+    centre, along, down, photo_half = _mouth_axes(pts)
+    upper_curve, lower_curve = _lip_curves(pts)
+
+    def to_uv(curve):
+        d = curve - centre
+        return np.stack([(d @ along) / photo_half, d @ down], axis=-1)
+
+    up = _curve_profile(to_uv(upper_curve), u)
+    lo = _curve_profile(to_uv(lower_curve), u)
+    scale = photo_half / max(half, 1.0)
+    v_src = up + below_upper * np.float32(scale)
+    a = u * np.float32(photo_half)
+    map_x = (centre[0] + a * along[0] + v_src * down[0]).astype(np.float32)
+    map_y = (centre[1] + a * along[1] + v_src * down[1]).astype(np.float32)
+    colour = cv2.remap(real.image, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    keep = REAL_TEETH_SHARE * np.maximum(lo - up, 0.0)
+    weight = np.clip(keep - below_upper * np.float32(scale) + 0.5, 0, 1) * np.clip(below_upper + 1.0, 0, 1)
+    weight *= np.clip(1.0 - np.abs(u), 0, 1) ** 0.25
+    return colour.astype(np.float32), weight.astype(np.float32)

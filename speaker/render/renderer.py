@@ -43,6 +43,11 @@ RASTER_SHIFT = 4
 #: Determinant below which a moved triangle counts as collapsed (pixels^2).
 COLLAPSED_AREA = 1e-6
 
+#: Debug overlay colours (RGB), and the grey levels used on a greyscale photo
+#: (which must stay free of colour).
+OVERLAY_COLOURS = {"mesh": (60, 200, 90), "landmarks": (255, 60, 40), "roi": (80, 120, 255)}
+OVERLAY_GREYS = {"mesh": (150, 150, 150), "landmarks": (255, 255, 255), "roi": (40, 40, 40)}
+
 _JAW = ARTICULATION_NAMES.index("jaw_open")
 _TUCK = ARTICULATION_NAMES.index("lower_lip_tuck")
 
@@ -61,7 +66,7 @@ class Renderer:
         The photo and its neutral landmarks.
     debug_overlay : bool
         Draw the posed target landmarks and the mesh edges on every frame
-        (in colour, even on a greyscale photo).
+        (in grey levels on a greyscale photo).
 
     Examples
     --------
@@ -102,9 +107,10 @@ class Renderer:
         self.edges = self._edges()
 
         self.palette = mouth.sample_palette(image, landmarks, fw)
+        self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
-        self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
+        self.lid_skins = [eyes.lid_skin_profile(image, landmarks, e) for e in eyes.EYES]
         self.mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
 
     # -- precomputation -------------------------------------------------
@@ -142,9 +148,9 @@ class Renderer:
 
     # -- per frame ------------------------------------------------------
 
-    def _targets(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[float]]:
+    def _targets(self, frame: TrackFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
         """Moved mesh vertices (N, 2), their depth (N,), the posed target
-        landmarks (68, 2) and each eye's lid closure."""
+        landmarks (68, 2) and the lid closure of both eyes."""
         mesh = self.mesh
         target = np.asarray(frame.landmarks, np.float64)
         pose = np.asarray(frame.head_pose, np.float64)
@@ -183,7 +189,9 @@ class Renderer:
                                    pose, mesh, 1.0)
             moved[self.halo] = points[self.halo] + HALO_FOLLOW * (rigid - points[self.halo])
         posed_target, _ = pose_points(target, mesh.depth[:68], pose, mesh, 1.0)
-        return moved, depth, posed_target, closures
+        # One closure for both eyes: a blink is never a wink, even when the
+        # photo's eyes are open by different amounts.
+        return moved, depth, posed_target, max(closures)
 
     def backward_map(self, moved: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel of every output pixel of the ROI.
@@ -256,14 +264,14 @@ class Renderer:
             The portrait warped to the frame; pixels outside the head's
             region are the photo's own.
         """
-        moved, depth, posed, closures = self._targets(frame)
+        moved, depth, posed, closure = self._targets(frame)
         map_x, map_y = self.backward_map(moved, depth)
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
         out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REPLICATE)
 
-        for eye, closure, tone in zip(eyes.EYES, closures, self.lid_tones):
+        for eye, skin in zip(eyes.EYES, self.lid_skins):
             if closure < eyes.MIN_CLOSURE:
                 continue
             ca, cb = eye["corners"]
@@ -271,11 +279,10 @@ class Renderer:
             la, lb = eye["lower"]
             old = np.array([moved[ca], moved[ua], moved[ub], moved[cb]])
             new = old.copy()
-            reach = closure * (1.0 + eyes.CLOSE_OVERSHOOT)
+            reach = eyes.lid_reach(closure)
             new[1] = old[1] + reach * (posed[la] - old[1])
             new[2] = old[2] + reach * (posed[lb] - old[2])
-            lid = eyes.LidGeometry(old, new, posed[list(eye["brow"])], tone)
-            eyes.draw_lid(out, self.image, map_x, map_y, self.roi, lid)
+            eyes.draw_lid(out, eyes.LidGeometry(old, new, skin, closure), self.roi)
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
@@ -286,7 +293,7 @@ class Renderer:
         if strength > 0:
             scale = float(frame.head_pose[5]) if np.isfinite(frame.head_pose[5]) else 1.0
             mouth.paint_interior(out, posed[60:68], self.mouth_width * scale, strength, jaw, tuck,
-                                 self.palette, self.roi)
+                                 self.palette, self.roi, self.real_teeth)
 
         if self.grayscale:
             out[..., 0] = out[..., 1]
@@ -296,13 +303,14 @@ class Renderer:
         return out
 
     def _draw_overlay(self, out: np.ndarray, moved: np.ndarray, posed: np.ndarray) -> None:
+        colours = OVERLAY_GREYS if self.grayscale else OVERLAY_COLOURS
         pts = np.round(moved * 16).astype(np.int32)
         for a, b in self.edges:
-            cv2.line(out, tuple(pts[a]), tuple(pts[b]), (60, 200, 90), 1, cv2.LINE_AA, 4)
+            cv2.line(out, tuple(pts[a]), tuple(pts[b]), colours["mesh"], 1, cv2.LINE_AA, 4)
         for p in np.round(posed * 16).astype(np.int32):
-            cv2.circle(out, tuple(p), 2 * 16, (255, 60, 40), -1, cv2.LINE_AA, 4)
+            cv2.circle(out, tuple(p), 2 * 16, colours["landmarks"], -1, cv2.LINE_AA, 4)
         x0, y0, x1, y1 = self.roi
-        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), (80, 120, 255), 1)
+        cv2.rectangle(out, (x0, y0), (x1 - 1, y1 - 1), colours["roi"], 1)
 
 
 def render_frames(portrait: Portrait, track: Track, debug_overlay: bool = False) -> Iterator[np.ndarray]:
