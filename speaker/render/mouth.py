@@ -26,7 +26,7 @@ LUMA = np.array([0.299, 0.587, 0.114])
 #: photo, greyscale included), and the share of the lip's chroma it keeps.
 CAVITY_EDGE_OF_LUMA = 0.40
 CAVITY_DEEP_OF_LUMA = 0.19
-CAVITY_SATURATION = 0.75
+CAVITY_SATURATION = 1.0
 #: Weights of the two depth cues of the cavity: distance from the lips
 #: (blurred mask) and height in the opening (the lower back is darkest).
 DEPTH_FROM_EDGES = 0.6
@@ -39,7 +39,7 @@ TONGUE_SATURATION = 1.05
 TONGUE_FROM = 0.15
 TONGUE_RAMP = 0.25
 #: Saturation of synthetic teeth relative to the skin's (0 grey, 1 skin's).
-TEETH_SATURATION = 0.5
+TEETH_SATURATION = 0.8
 #: Synthetic teeth brightness relative to the face's bright tones.
 TEETH_BRIGHTNESS = 0.84
 #: Upper lip's shadow on the teeth (darkening at the top of the band) and
