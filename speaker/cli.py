@@ -24,6 +24,7 @@ examples:
   speaker --image lincoln.jpg --text "Four score and seven years ago..." -o lincoln.mp4
   speaker --image lincoln.jpg --text-file script.txt --voice orator -o out.mp4
   speaker --image lincoln.jpg --audio narration.flac --transcript narration.txt -o out.mp4
+  speaker --image goethe.jpg --audio rede.mp3 --language de -o goethe.mp4
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
@@ -52,8 +53,12 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                       help="face landmark backend (default: dlib)")
+    look.add_argument("--language", default="en", metavar="CODE",
+                      help="language of --audio, e.g. en, de, fr (default: en); other than English uses the "
+                           "language-independent audio model")
     look.add_argument("--lipsync", default="auto", choices=["auto", "phones", "audio-model"],
-                      help="for --audio without transcript: phone recognition or the audio model (default: auto)")
+                      help="how --audio is timed: auto (alignment or phone recognition for English, the audio "
+                           "model otherwise), phones, or audio-model")
     look.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
     extra = parser.add_argument_group("extra outputs")
     extra.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
@@ -177,6 +182,7 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         face=args.face,
         face_backend=args.face_backend,
         lipsync=args.lipsync,
+        language=args.language,
         subtitles=args.subtitles,
         export_track=args.export_track,
         export_mouth_cues=args.export_mouth_cues,

@@ -105,7 +105,7 @@ def speak(
     **options
         Any field of :class:`speaker.settings.SpeakOptions`: ``transcript``,
         ``voice``, ``fps``, ``seed``, ``motion``, ``motion_scale``, ``face``,
-        ``face_backend``, ``lipsync``, ``subtitles``, ``export_track``,
+        ``face_backend``, ``lipsync``, ``language``, ``subtitles``, ``export_track``,
         ``export_mouth_cues``, ``debug_overlay``, ``preview``, ``max_side``.
 
     Returns
@@ -232,8 +232,9 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
 
     started = clock.start("timing", str(opts.audio))
     samples, rate = timing.load_audio(opts.audio)
-    method = {"auto": "auto", "phones": "phones", "audio-model": "audio-model"}[opts.lipsync]
-    spoken = timing.timeline_for_audio(samples, rate, opts.transcript, method=method)
+    spoken = timing.timeline_for_audio(
+        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language
+    )
     clock.stop("timing", started)
     return spoken
 

@@ -98,6 +98,15 @@ def test_timeline_for_audio_chooses_by_transcript(spoken):
     assert with_words.source == "pocketsphinx-align" and [w.text for w in with_words.words] == ["Peter", "picked", "a", "peck"]
     without = timeline_for_audio(samples, spoken.sample_rate, None, method="phones")
     assert without.source == "pocketsphinx-phones"
+    english = timeline_for_audio(samples, spoken.sample_rate, None, method="auto", language="en")
+    assert english.source == "pocketsphinx-phones" and english.phones
+
+
+def test_other_languages_use_the_audio_model_even_with_a_transcript(spoken):
+    samples = spoken.samples[: spoken.sample_rate * 2]
+    german = timeline_for_audio(samples, spoken.sample_rate, "Peter pickte", method="auto", language="de")
+    assert german.source == "audio-model"
+    assert german.articulation is not None and not german.phones and not german.words
 
 
 def test_out_of_dictionary_words_and_numbers_align():

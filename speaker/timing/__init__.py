@@ -97,14 +97,28 @@ def timeline_for_audio(
     sample_rate: int,
     transcript: str | None,
     method: Literal["auto", "phones", "audio-model"] = "auto",
+    language: str = "en",
 ) -> Speech:
     """The timeline the pipeline animates for a user's audio.
 
-    ``"auto"``: align to the transcript when there is one; without one, use
-    the audio model when it is installed, else phone recognition.
+    ``"auto"``: for English, align to the transcript when there is one, else
+    recognise phones (on real English speech both measure better than the
+    audio model); for any other language, the audio model, which makes no
+    assumption about the language (pocketsphinx knows only English).
     ``"phones"``: align when there is a transcript, else recognise phones.
     ``"audio-model"``: the audio model, with the words of the alignment
-    added when there is a transcript (for subtitles).
+    added when there is an English transcript (for subtitles).
+
+    Parameters
+    ----------
+    samples : np.ndarray, shape (N,), float32
+    sample_rate : int
+    transcript : str or None
+        What is said, if known.
+    method : str
+        See above.
+    language : str
+        Language of the speech, an ISO 639-1 code such as ``"en"`` or ``"de"``.
 
     Returns
     -------
@@ -112,15 +126,14 @@ def timeline_for_audio(
         See :func:`align` and :func:`recognize`.
     """
     has_transcript = bool(transcript and any(ch.isalnum() for ch in transcript))
+    english = language.lower().split("-")[0].split("_")[0] == "en"
     if method == "auto":
-        if has_transcript:
-            return align(samples, sample_rate, transcript)
-        return recognize(samples, sample_rate, "audio-model" if audio_model_available() else "phones")
+        method = "phones" if english or not audio_model_available() else "audio-model"
     if method == "phones":
         return align(samples, sample_rate, transcript) if has_transcript else recognize(samples, sample_rate)
     if method == "audio-model":
         speech = recognize(samples, sample_rate, "audio-model")
-        if has_transcript:
+        if has_transcript and english:
             speech = speech.with_timings(words=align(samples, sample_rate, transcript).words)
         return speech
     raise SpeakerError(f"Unknown lip-sync method '{method}'; use 'auto', 'phones' or 'audio-model'.")
