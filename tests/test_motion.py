@@ -307,6 +307,14 @@ def test_head_motion_by_style(speech, portrait):
     assert np.all(np.abs(lively[:, 5] - 1) < 0.05)
 
 
+def test_head_starts_at_the_photos_pose_and_does_not_sink(speech, portrait):
+    for seed in range(4):
+        pose = animate(speech, portrait, FPS, style="lively", seed=seed).head_pose
+        assert np.abs(pose[0, :3]).max() < 0.3, pose[0]
+        # Nods only push down; on the whole the head keeps the photo's pitch.
+        assert abs(float(np.mean(pose[:, 1]))) < 0.5 * float(np.abs(pose[:, 1]).max())
+
+
 def test_pitch_track_finds_a_tone():
     rate = 16000
     time = np.arange(rate) / rate

@@ -41,6 +41,10 @@ SWAY_COMPONENTS = 3
 #: Sway kept during long pauses (fraction), and how fast it changes (s).
 PAUSE_SWAY = 0.45
 ACTIVITY_SMOOTHING = 0.4
+#: Seconds over which the sway grows from the photo's pose at the first frame.
+SWAY_ONSET = 1.0
+#: Seconds of the running average of nods taken away from pitch (removes a downward drift).
+PITCH_DRIFT_WINDOW = 2.0
 #: A nod starts NOD_LEAD s before the accented vowel, rises in NOD_RISE s,
 #: then decays over NOD_DECAY s.
 NOD_LEAD = 0.1
@@ -252,6 +256,7 @@ def head_motion(speech: Speech, times: np.ndarray, face_width: float, style: str
         side = -side                      # alternate the tilt that goes with a nod
         roll_yaw += side * pulse
     nod_amplitude = settings["nod"] * scale
+    pitch_before_nods = pose[:, PITCH].copy()
     pose[:, PITCH] += nod_amplitude * nod
     pose[:, ROLL] += NOD_ROLL * nod_amplitude * roll_yaw
     pose[:, YAW] += NOD_YAW * nod_amplitude * roll_yaw
@@ -264,6 +269,19 @@ def head_motion(speech: Speech, times: np.ndarray, face_width: float, style: str
         settle = 0.5 - 0.5 * np.cos(np.pi * settle)
         pose[:, PITCH] += settings["settle"] * scale * settle
 
+    # Nods and settling only push down; take away their slow average so the
+    # head keeps the photo's pitch on the whole instead of sinking while it talks.
+    if count > 2:
+        from scipy.ndimage import gaussian_filter1d
+
+        added = pose[:, PITCH] - pitch_before_nods
+        pose[:, PITCH] -= gaussian_filter1d(added, PITCH_DRIFT_WINDOW / max(times[1] - times[0], 1e-6),
+                                            mode="nearest")
+    # The video opens on the photo's own pose and drifts into the motion.
+    if count:
+        onset = np.exp(-(times - times[0]) / SWAY_ONSET)
+        neutral = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0])
+        pose -= (pose[0] - neutral)[None, :] * onset[:, None]
     for channel in (YAW, PITCH, ROLL):
         pose[:, channel] = _soft_limit(pose[:, channel], MAX_ROTATION)
     # A head that nods down also moves down a little; a turn shifts it sideways.
