@@ -33,7 +33,7 @@ SENTENCES = [
     "Museums keep the memory of people who can no longer speak for themselves.",
     "A portrait that speaks invites the visitor to listen a little longer.",
 ]
-WORDS_PER_SECOND = 2.1
+WORDS_PER_SECOND = 3.2
 
 
 def script_for(seconds: float) -> str:
