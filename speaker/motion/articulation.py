@@ -395,6 +395,23 @@ def own_mouth_weight(speech: Speech, times: np.ndarray) -> np.ndarray:
     return 1.0 - speaking
 
 
+def windowed_rms(samples: np.ndarray, sample_rate: int, times: np.ndarray, window: float) -> np.ndarray:
+    """RMS of the samples in a window of ``window`` seconds centred on each time.
+
+    Returns
+    -------
+    np.ndarray, shape (T,), float64
+        In the samples' own units (not normalised).
+    """
+    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
+    half = max(1, int(round(window * sample_rate / 2)))
+    cumulative = np.concatenate([[0.0], np.cumsum(samples ** 2)])
+    centres = np.clip(np.round(np.asarray(times) * sample_rate).astype(np.int64), 0, samples.size)
+    lo = np.clip(centres - half, 0, samples.size)
+    hi = np.clip(centres + half, 0, samples.size)
+    return np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
+
+
 def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
                       window: float = LOUDNESS_WINDOW) -> np.ndarray:
     """RMS level around each time, normalised per utterance.
@@ -416,16 +433,10 @@ def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
         0 in silence, about 1 at the utterance's loud parts (its 95th
         percentile of voiced levels), clipped to [0, 1.5].
     """
-    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
     times = np.asarray(times, dtype=np.float64)
-    if samples.size == 0:
+    if np.asarray(samples).size == 0:
         return np.zeros(times.size)
-    half = max(1, int(round(window * sample_rate / 2)))
-    cumulative = np.concatenate([[0.0], np.cumsum(samples ** 2)])
-    centres = np.clip(np.round(times * sample_rate).astype(np.int64), 0, samples.size)
-    lo = np.clip(centres - half, 0, samples.size)
-    hi = np.clip(centres + half, 0, samples.size)
-    rms = np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
+    rms = windowed_rms(samples, sample_rate, times, window)
     loud = np.percentile(rms, 95) if rms.size else 0.0
     if loud <= 1e-5:
         return np.zeros(times.size)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..types import HEAD_POSE_NAMES, Speech
+from .articulation import windowed_rms
 
 YAW, PITCH, ROLL, TX, TY, SCALE = range(len(HEAD_POSE_NAMES))
 
@@ -41,6 +42,8 @@ SWAY_COMPONENTS = 3
 #: Sway kept during long pauses (fraction), and how fast it changes (s).
 PAUSE_SWAY = 0.45
 ACTIVITY_SMOOTHING = 0.4
+#: Seconds of audio in each loudness reading.
+RMS_WINDOW = 0.05
 #: Seconds over which the sway grows from the photo's pose at the first frame.
 SWAY_ONSET = 1.0
 #: Seconds of the running average of nods taken away from pitch (removes a downward drift).
@@ -105,15 +108,6 @@ def pitch_track(samples: np.ndarray, sample_rate: int, times: np.ndarray) -> np.
     loud = np.sqrt(energy[:, 0] / window)
     voiced = (strength > VOICING_THRESHOLD) & (loud > 0.02 * max(loud.max(), 1e-9))
     return np.where(voiced, sample_rate / best, 0.0)
-
-
-def _rms(samples: np.ndarray, sample_rate: int, times: np.ndarray) -> np.ndarray:
-    samples = np.asarray(samples, dtype=np.float64).reshape(-1)
-    half = max(1, int(0.025 * sample_rate))
-    cumulative = np.concatenate([[0.0], np.cumsum(samples ** 2)])
-    centres = np.clip(np.round(times * sample_rate).astype(np.int64), 0, samples.size)
-    lo, hi = np.clip(centres - half, 0, samples.size), np.clip(centres + half, 0, samples.size)
-    return np.sqrt((cumulative[hi] - cumulative[lo]) / np.maximum(hi - lo, 1))
 
 
 def _accents(speech: Speech, times: np.ndarray, level: np.ndarray,
@@ -217,7 +211,7 @@ def head_motion(speech: Speech, times: np.ndarray, face_width: float, style: str
     if scale == 0 or style == "still":
         return pose.astype(np.float32)
 
-    rms = _rms(speech.samples, speech.sample_rate, times)
+    rms = windowed_rms(speech.samples, speech.sample_rate, times, RMS_WINDOW)
     loud = np.percentile(rms, 95) if rms.size else 0.0
     level = np.clip(rms / loud, 0.0, 1.0) if loud > 1e-5 else np.zeros(count)
     pitch = pitch_track(speech.samples, speech.sample_rate, times)

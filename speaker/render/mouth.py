@@ -119,6 +119,11 @@ def _tint(colour: np.ndarray, brightness: float, saturation: float) -> np.ndarra
     return brightness * (1.0 + saturation * (np.asarray(colour, np.float64) / y - 1.0))
 
 
+def _lip_mask(shape: tuple[int, int], landmarks: np.ndarray) -> np.ndarray:
+    """Boolean (H, W) mask of the lips: inside the outer lip line, outside the inner one."""
+    return (_polygon_mask(shape, landmarks[48:60]) > 128) & ~(_polygon_mask(shape, landmarks[60:68]) > 0)
+
+
 def _photo_has_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> np.ndarray | None:
     """Mean colour of the bright quarter of the photo's mouth opening, if the
     mouth is open and that is brighter than the lips (teeth); else None."""
@@ -129,8 +134,7 @@ def _photo_has_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float
     shape = image.shape[:2]
     pixels = image.reshape(-1, 3).astype(np.float64)
     inside = pixels[(_polygon_mask(shape, lm[60:68]) > 128).ravel()]
-    lips = _polygon_mask(shape, lm[48:60]) > 128
-    lips &= ~(_polygon_mask(shape, lm[60:68]) > 0)
+    lips = _lip_mask(shape, lm)
     if len(inside) < 8 or lips.sum() < 4:
         return None
     y = luma(inside)
@@ -174,8 +178,7 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
     shape = image.shape[:2]
     pixels = image.reshape(-1, 3).astype(np.float64)
 
-    lips = _polygon_mask(shape, lm[48:60]) > 128
-    lips &= ~(_polygon_mask(shape, lm[60:68]) > 0)
+    lips = _lip_mask(shape, lm)
     lip = np.median(pixels[lips.ravel()], axis=0) if lips.sum() >= 4 else None
 
     radius = max(2, int(round(0.06 * face_width)))
