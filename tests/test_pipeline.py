@@ -172,3 +172,44 @@ def test_edited_track_renders_again(astronaut_path, spoken_wav, tmp_path):
     again, original = decode(tmp_path / "again.mp4"), decode(first.path)
     assert again.shape == original.shape and len(again) == len(track["landmarks"])
     assert np.abs(again.astype(np.float32) - original).mean() < 1.0
+
+
+def _dlib_models():
+    import importlib.util
+
+    import dlib
+
+    folder = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
+    return (dlib.get_frontal_face_detector(), dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat")),
+            dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat")))
+
+
+def test_rendered_face_keeps_its_identity_and_its_mouth_follows_the_track(astronaut_path, tmp_path):
+    import dlib
+
+    out = tmp_path / "id.mp4"
+    speaker.speak(astronaut_path, text="Ahh, what a wide open sky! Bob made a map.", out=out, seed=4,
+                  export_track=tmp_path / "track.json", subtitles=False)
+    track = json.loads((tmp_path / "track.json").read_text())
+    frames = decode(out)
+    image, grayscale = face.load_image(astronaut_path)
+    portrait = face.find_portrait(image, grayscale)
+    detector, predictor, recogniser = _dlib_models()
+    x0, y0, x1, y1 = portrait.box.astype(int)
+    box = dlib.rectangle(int(x0), int(y0), int(x1), int(y1))
+
+    def descriptor(picture):
+        return np.array(recogniser.compute_face_descriptor(picture, predictor(picture, box)))
+
+    def opening(points):
+        points = np.asarray(points, np.float64)
+        gap = np.mean([np.linalg.norm(points[u] - points[d]) for u, d in ((61, 67), (62, 66), (63, 65))])
+        return gap / np.linalg.norm(points[16] - points[0])
+
+    source = descriptor(portrait.image)
+    distances = [np.linalg.norm(descriptor(frame) - source) for frame in frames[::5]]
+    assert np.median(distances) < 0.3, distances  # the same person is conventionally < 0.6
+
+    measured = [opening([(p.x, p.y) for p in predictor(frame, box).parts()]) for frame in frames]
+    commanded = [opening(points) for points in track["landmarks"]]
+    assert np.corrcoef(measured, commanded)[0, 1] > 0.7, np.corrcoef(measured, commanded)[0, 1]
