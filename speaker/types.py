@@ -200,6 +200,11 @@ class Track:
         (width, height) of the portrait the landmarks refer to.
     words : list of Word
         For subtitles and mouth cues.
+    gaze : np.ndarray, shape (T, 2), float32
+        Where the irises sit in the eye openings relative to the photo's,
+        ``(dx, dy)`` in eye widths: dx along the line of the eyes (towards
+        image right on an upright face), dy across it (down positive).
+        None (the default) means zeros: the photo's own gaze.
     """
 
     fps: float
@@ -209,6 +214,11 @@ class Track:
     eyelid: np.ndarray
     image_size: tuple[int, int]
     words: list[Word] = field(default_factory=list)
+    gaze: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.gaze is None:
+            self.gaze = np.zeros((len(self), 2), np.float32)
 
     def __len__(self) -> int:
         return int(self.landmarks.shape[0])
@@ -225,6 +235,7 @@ class Track:
             head_pose=self.head_pose[index],
             articulation=self.articulation[index],
             eyelid=float(self.eyelid[index]),
+            gaze=self.gaze[index],
         )
 
 
@@ -236,3 +247,4 @@ class TrackFrame:
     head_pose: np.ndarray
     articulation: np.ndarray
     eyelid: float
+    gaze: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))

@@ -453,3 +453,107 @@ def test_bad_arguments_raise_speaker_error(speech, portrait):
         animate(speech, portrait, FPS, style="wild")
     with pytest.raises(SpeakerError):
         animate(speech, portrait, FPS, scale=-1.0)
+
+
+# -- gaze ---------------------------------------------------------------------
+
+def _saccades(gaze: np.ndarray) -> list[tuple[int, int]]:
+    """Runs (first, last) of frame steps where the gaze moves."""
+    moving = np.any(np.abs(np.diff(gaze, axis=0)) > 0, axis=1)
+    runs, start = [], None
+    for index, flag in enumerate(moving):
+        if flag and start is None:
+            start = index
+        if not flag and start is not None:
+            runs.append((start, index - 1))
+            start = None
+    if start is not None:
+        runs.append((start, len(moving) - 1))
+    return runs
+
+
+def test_gaze_saccades_rate_amplitude_and_still_fixations():
+    from speaker.motion.gaze import MAX_ACROSS, MAX_ALONG, STYLE_AMPLITUDE, gaze_track
+
+    minutes = 3
+    count = int(minutes * 60 * FPS)
+    gaze = gaze_track(count, FPS, [], style="calm", seed=5)
+    assert gaze.shape == (count, 2) and gaze.dtype == np.float32
+    assert np.array_equal(gaze[0], [0, 0])          # starts at the photo's gaze
+    runs = _saccades(gaze)
+    # Fixations of 0.5-3 s: 20-120 saccades a minute.
+    assert 20 * minutes <= len(runs) <= 120 * minutes
+    # A saccade (30-60 ms) moves the gaze on at most 3 frame steps at 25 fps,
+    # and the gaze holds exactly still for at least 0.5 s minus a frame between saccades.
+    assert max(last - first + 1 for first, last in runs) <= 3
+    gaps = [b[0] - a[1] - 1 for a, b in zip(runs[:-1], runs[1:])]
+    assert min(gaps) >= int(0.5 * FPS) - 3
+    # Amplitudes: within the style's range, some looks away are clearly visible,
+    # and most fixations are back on the camera.
+    amplitude = STYLE_AMPLITUDE["calm"]
+    assert np.abs(gaze[:, 0]).max() <= MAX_ALONG * amplitude + 1e-6
+    assert np.abs(gaze[:, 1]).max() <= MAX_ACROSS * amplitude + 1e-6
+    held = np.array([gaze[last + 2] for _, last in runs if last + 2 < count])
+    assert (np.abs(held[:, 0]) >= 0.5 * MAX_ALONG * amplitude).sum() >= 5
+    assert np.mean(np.linalg.norm(held, axis=1) < 0.03) >= 0.4
+    # The still style keeps the eyes alive, with smaller looks away.
+    still = gaze_track(count, FPS, [], style="still", seed=5)
+    assert len(_saccades(still)) >= 20 * minutes
+    assert 0 < np.abs(still[:, 0]).max() < np.abs(gaze[:, 0]).max()
+
+
+def test_gaze_shifts_gather_at_pauses():
+    from speaker.motion.gaze import gaze_track
+
+    count = int(180 * FPS)
+    boundaries = list(np.arange(1.3, 180, 2.9))
+    near = []
+    for points in (boundaries, []):
+        onsets = np.array([first for first, _ in _saccades(gaze_track(count, FPS, points, seed=2))]) / FPS
+        distance = np.min(np.abs(onsets[:, None] - np.asarray(boundaries)[None]), axis=1)
+        near.append(np.mean(distance <= 1.5 / FPS))
+    # About two saccades per boundary gap here, so at most about half can be at one.
+    assert near[0] >= 0.2 and near[0] >= 3 * near[1]
+
+
+def test_gaze_is_seeded():
+    from speaker.motion.gaze import gaze_track
+
+    first = gaze_track(750, FPS, [3.0, 9.5], seed=11)
+    assert np.array_equal(first, gaze_track(750, FPS, [3.0, 9.5], seed=11))
+    assert not np.array_equal(first, gaze_track(750, FPS, [3.0, 9.5], seed=12))
+
+
+def test_eyes_counter_rotate_against_the_head(speech, portrait, track):
+    from speaker.motion.gaze import counter_rotation
+
+    pose = np.zeros((3, 6), np.float32)
+    pose[:, 5] = 1.0
+    pose[1, 0] = 4.0       # nose to the image's right: irises go left in the eyes
+    pose[2, 1] = 4.0       # nod down: irises go up
+    shift = counter_rotation(pose)
+    assert np.array_equal(shift[0], [0, 0])
+    assert shift[1, 0] < -0.01 and shift[1, 1] == 0
+    assert shift[2, 1] < -0.01 and shift[2, 0] == 0
+    # In a track the gaze is the saccades plus the counter-rotation.
+    assert track.gaze.shape == (len(track), 2) and np.all(np.isfinite(track.gaze))
+    assert np.abs(track.gaze).max() > 0.02
+    still = animate(speech, portrait, FPS, style="calm", seed=3, gaze=False)
+    assert not still.gaze.any()
+    assert np.array_equal(still.landmarks, track.landmarks)
+
+
+def test_gaze_json_round_trip(track, tmp_path):
+    path = tmp_path / "track.json"
+    save_track(track, path)
+    assert np.allclose(load_track(path).gaze, track.gaze, atol=1e-4)
+    # Files written before gaze existed load with the photo's gaze.
+    data = json.loads(path.read_text())
+    del data["gaze"]
+    path.write_text(json.dumps(data))
+    old = load_track(path)
+    assert old.gaze.shape == (len(track), 2) and not old.gaze.any()
+    data["gaze"] = [[0.0, 0.0]] * (len(track) - 1)
+    path.write_text(json.dumps(data))
+    with pytest.raises(SpeakerError, match="gaze"):
+        load_track(path)

@@ -409,3 +409,77 @@ def test_contact_sheet_refuses_an_empty_track(grace, tmp_path):
                   np.zeros((0, len(ARTICULATION_NAMES)), np.float32), np.zeros(0, np.float32), grace.size)
     with pytest.raises(SpeakerError):
         contact_sheet(grace, empty, tmp_path / "sheet.png")
+
+
+# -- gaze -------------------------------------------------------------------
+
+EYE_POLYGONS = (list(range(36, 42)), list(range(42, 48)))
+
+
+def looking(portrait: Portrait, gaze, **pose) -> TrackFrame:
+    return TrackFrame(portrait.landmarks.copy(), _pose(**pose), _articulation(), 0.0,
+                      np.array(gaze, np.float32))
+
+
+def dark_centre(frame: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(x, y) centroid of the darkest third of the pixels under the mask: the iris."""
+    ys, xs = np.nonzero(mask)
+    values = luma(frame[ys, xs])
+    dark = values <= np.quantile(values, 0.35)
+    return np.array([xs[dark].mean(), ys[dark].mean()])
+
+
+@pytest.mark.parametrize("name", ["grace", "astronaut"])
+def test_gaze_moves_the_iris_inside_the_eye(name, request):
+    portrait = request.getfixturevalue(name)
+    renderer = Renderer(portrait)
+    ahead = renderer.render(looking(portrait, (0.0, 0.0)))
+    for direction in (1.0, -1.0):
+        frame = renderer.render(looking(portrait, (0.1 * direction, 0.0)))
+        for eye in EYE_POLYGONS:
+            points = portrait.landmarks[eye]
+            mask = polygon_mask(frame.shape, points)
+            moved = dark_centre(frame, mask) - dark_centre(ahead, mask)
+            width = float(np.linalg.norm(points[3] - points[0]))
+            # The iris goes the commanded way by most of 0.1 eye widths (the
+            # polygon crops the iris a little, which shortens the measure).
+            assert moved[0] * direction >= 0.35 * 0.1 * width
+            assert abs(moved[1]) < 0.5 * abs(moved[0])
+
+
+@pytest.mark.parametrize("name", ["grace", "astronaut"])
+def test_gaze_leaves_the_lids_and_the_rest_unchanged(name, request):
+    portrait = request.getfixturevalue(name)
+    renderer = Renderer(portrait)
+    ahead = renderer.render(looking(portrait, (0.0, 0.0)))
+    openings = np.zeros(ahead.shape[:2], np.uint8)
+    for eye in EYE_POLYGONS:
+        openings |= polygon_mask(ahead.shape, portrait.landmarks[eye]).astype(np.uint8)
+    # The lid lines (dlib's points sit on them) may shear by a pixel or two.
+    near_openings = cv2.dilate(openings, np.ones((5, 5), np.uint8)).astype(bool)
+    for gaze in ((0.12, 0.05), (-0.12, -0.05), (5.0, -5.0)):     # the last is clamped
+        frame = renderer.render(looking(portrait, gaze))
+        changed = np.any(frame != ahead, axis=2)
+        assert changed[openings.astype(bool)].sum() >= 20
+        assert not changed[~near_openings].any()
+
+
+def test_zero_gaze_is_the_frame_without_gaze(astronaut):
+    with_gaze = Renderer(astronaut)
+    without = Renderer(astronaut)
+    without.gaze_warps = []        # as before gaze existed
+    ah = open_mouth(astronaut, 0.7)
+    for pose, closure in ((_pose(), 0.0), (_pose(yaw=3, pitch=-2, roll=1), 0.4)):
+        plain = TrackFrame(ah.landmarks, pose, ah.articulation, closure)
+        zero = TrackFrame(ah.landmarks, pose, ah.articulation, closure, np.zeros(2, np.float32))
+        assert np.array_equal(with_gaze.render(plain), without.render(plain))
+        assert np.array_equal(with_gaze.render(zero), without.render(plain))
+    # On a turned head the iris still moves, inside the moved eye.
+    turned = with_gaze.render(looking(astronaut, (0.0, 0.0), yaw=3))
+    glance = with_gaze.render(looking(astronaut, (0.1, 0.0), yaw=3))
+    assert np.any(turned != glance)
+
+
+def test_bad_gaze_is_refused(grace_renderer, grace):
+    with pytest.raises(ValueError):
+        grace_renderer.render(looking(grace, (np.nan, 0.0)))

@@ -5,7 +5,8 @@
 
 Stages, one module each: :mod:`.articulation` (phones or audio -> mouth
 parameters per frame), :mod:`.landmarks` (parameters -> moved landmarks),
-:mod:`.head` (prosody -> head pose), :mod:`.blinks` (eyelid closure) and
+:mod:`.head` (prosody -> head pose), :mod:`.blinks` (eyelid closure),
+:mod:`.gaze` (saccades and the eyes' counter-rotation) and
 :mod:`.formats` (track JSON, Rhubarb mouth cues). Everything is a pure
 function of its inputs and the seed.
 """
@@ -23,6 +24,7 @@ from .articulation import (articulation_from_phones, articulation_from_speech, l
                            own_mouth_weight)
 from .blinks import eyelid_track
 from .formats import load_track, save_track, write_mouth_cues
+from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
 from .landmarks import mouth_landmarks
 
@@ -54,8 +56,16 @@ def _blink_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
     return sorted(boundaries)
 
 
+def _pause_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
+    """Seconds of pause middles (or, with no phones, where quiet stretches begin)."""
+    if speech.phones:
+        return [0.5 * (p.start + p.end) for p in speech.phones
+                if p.symbol == "SIL" and p.end - p.start >= BLINK_PAUSE]
+    return _blink_boundaries(speech.with_timings(words=[]), fps, count)
+
+
 def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
-            scale: float = 1.0, seed: int = 0) -> Track:
+            scale: float = 1.0, seed: int = 0, gaze: bool = True) -> Track:
     """Everything that moves, frame by frame, for a portrait saying the speech.
 
     Parameters
@@ -74,14 +84,18 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
     scale : float
         Multiplies head motion amplitudes.
     seed : int
-        Seed of head sway and blinks: same inputs and seed, same track.
+        Seed of head sway, blinks and saccades: same inputs and seed, same track.
+    gaze : bool
+        Move the eyes: small saccades (smaller with style "still") and the
+        counter-rotation that keeps them on the camera while the head
+        turns. False keeps the photo's gaze (zeros).
 
     Returns
     -------
     Track
         ``T = speaker.timebase.n_frames(speech.duration, fps)`` frames:
         landmarks (T, 68, 2) px before head pose, head_pose (T, 6),
-        articulation (T, K), eyelid (T,).
+        articulation (T, K), eyelid (T,), gaze (T, 2).
 
     Raises
     ------
@@ -105,6 +119,11 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
                           _blink_boundaries(speech, fps, count), seed=seed)
     landmarks = mouth_landmarks(neutral, articulation, eyelid, own_mouth=own_mouth_weight(speech, times))
     head_pose = head_motion(speech, times, portrait.face_width, style=style, scale=scale, seed=seed)
+    if gaze:
+        eyes = gaze_track(count, fps, _pause_boundaries(speech, fps, count), style=style, seed=seed)
+        eyes = eyes + counter_rotation(head_pose)
+    else:
+        eyes = np.zeros((count, 2))
     return Track(
         fps=float(fps),
         landmarks=landmarks.astype(np.float32),
@@ -113,4 +132,5 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
         eyelid=eyelid.astype(np.float32),
         image_size=portrait.size,
         words=list(speech.words),
+        gaze=eyes.astype(np.float32),
     )

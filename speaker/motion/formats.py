@@ -16,13 +16,17 @@ A UTF-8 JSON object::
       "head_pose": [[6 numbers] * T],      # degrees, degrees, degrees, px, px, factor
       "articulation": [[K numbers] * T],   # each in [0, 1]
       "eyelid": [T numbers],               # 0 open .. 1 shut
+      "gaze": [[dx, dy] * T],              # eye widths (optional, absent = zeros)
       "words": [{"text": str, "start": s, "end": s}, ...]
     }
 
 Columns of ``head_pose`` and ``articulation`` are read by name, so a file may
 list them in another order; a missing articulation column is read as 0.
+``gaze`` (iris position in the eye openings, see :class:`speaker.types.Track`)
+was added within version 1: files without it are read with zeros (the
+photo's gaze), and readers that predate it ignore it.
 Rounding: landmarks and translations to 0.01 px, angles to 0.001 degree,
-articulation, eyelid and scale to 1e-4.
+articulation, eyelid, gaze and scale to 1e-4.
 
 Mouth cues
 ----------
@@ -94,6 +98,7 @@ def save_track(track: Track, path: str | Path) -> None:
                       + [round(row[5], 4)] for row in pose.tolist()],
         "articulation": _round_nested(track.articulation, 4),
         "eyelid": _round_nested(track.eyelid, 4),
+        "gaze": _round_nested(track.gaze, 4),
         "words": [{"text": w.text, "start": round(float(w.start), 4), "end": round(float(w.end), 4)}
                   for w in track.words],
     }
@@ -163,6 +168,7 @@ def load_track(path: str | Path) -> Track:
     pose_in = _array(data, "head_pose", (count, len(pose_names)), path)
     articulation_in = _array(data, "articulation", (count, len(articulation_names)), path)
     eyelid = _array(data, "eyelid", (count,), path)
+    gaze = _array(data, "gaze", (count, 2), path) if "gaze" in data else np.zeros((count, 2), np.float32)
     head_pose = pose_in[:, [pose_names.index(n) for n in HEAD_POSE_NAMES]]
     articulation = np.zeros((count, len(ARTICULATION_NAMES)), np.float32)
     for column, name in enumerate(articulation_names):
@@ -173,7 +179,7 @@ def load_track(path: str | Path) -> Track:
         raise SpeakerError(f"Track file {path} has malformed words.") from None
     return Track(fps=fps, landmarks=landmarks, head_pose=head_pose,
                  articulation=np.clip(articulation, 0.0, 1.0), eyelid=np.clip(eyelid, 0.0, 1.0),
-                 image_size=(width, height), words=words)
+                 image_size=(width, height), words=words, gaze=gaze)
 
 
 def mouth_shape(articulation: np.ndarray) -> str:

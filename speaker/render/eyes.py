@@ -7,12 +7,20 @@ the photo's lid skin just above the eye (sampled once per eye, across its
 width), softly shaded, with a thin darker lash line along its edge. It
 covers the iris and lashes completely instead of sliding the photo's
 pixels, which left them showing through.
+
+Gaze: the iris moves inside the eye opening by a warp of the photo that is
+confined to the opening between the lid lines (:class:`GazeWarp`). Along
+the line of the eye a band as wide as the iris shifts rigidly while the
+white on either side stretches or compresses towards the corners, which
+stay put; across it the iris centre shifts while the lid lines stay put.
+Everything outside the opening (lids, lashes, glasses frames) is untouched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from .curves import catmull_rom
@@ -237,3 +245,173 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
         pts = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
         samples.append(np.median(image[pts[:, 1], pts[:, 0]].astype(np.float64), axis=0))
     return 0.5 * (samples[0] + samples[1])
+
+
+#: Gaze warp: the warp reaches this share of the eye opening (at least
+#: GAZE_MARGIN_MIN px) past the lid lines, and fades in over twice that.
+GAZE_MARGIN = 0.12
+GAZE_MARGIN_MIN = 0.75
+#: Half width of the band that shifts rigidly (the visible iris), eye widths.
+IRIS_HALF_WIDTH = 0.18
+#: The iris centre is looked for between these shares of the eye width, as
+#: the centroid of this darkest share of the opening's pixels.
+IRIS_SEARCH = (0.3, 0.7)
+IRIS_DARK_SHARE = 0.35
+#: Largest stretch the warp may put on the white of the eye: an output pixel
+#: spans at least this fraction of a photo pixel (1 - this is the most the
+#: displacement may change per pixel, so the warp never folds).
+MIN_SAMPLING_RATE = 0.4
+
+
+def _smooth(t: np.ndarray) -> np.ndarray:
+    t = np.clip(t, 0.0, 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
+@dataclass
+class GazeWarp:
+    """One eye's iris-shift weights over a box of the photo.
+
+    Attributes
+    ----------
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` of the photo the weights cover.
+    along, down : np.ndarray, shape (2,)
+        Unit vectors along the eye (corner to corner, image right on an
+        upright face) and across it (down).
+    width : float
+        Eye width (corner to corner), pixels.
+    weight_along, weight_across : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        Share of the along and across gaze shift each photo pixel takes:
+        1 on the iris, 0 at the corners, on the lid lines and outside.
+    limits : np.ndarray, shape (2, 2)
+        Largest gaze (eye widths) the warp takes without folding:
+        ``[[-along, +along], [-across, +across]]`` magnitudes.
+    iris : np.ndarray, shape (2,)
+        Where the iris centre was found, pixels of the photo.
+    """
+
+    box: tuple[int, int, int, int]
+    along: np.ndarray
+    down: np.ndarray
+    width: float
+    weight_along: np.ndarray
+    weight_across: np.ndarray
+    limits: np.ndarray
+    iris: np.ndarray
+
+
+def gaze_warp(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> GazeWarp | None:
+    """Weights that move one eye's iris inside its opening.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    GazeWarp or None
+        None when the eye is too small or shut in the photo to move its iris.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
+    width = float(np.linalg.norm(b - a))
+    if width < 6:
+        return None
+    along = (b - a) / width
+    down = np.array([-along[1], along[0]])
+    upper = catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False)
+    lower = catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False)
+
+    def to_uv(points):
+        d = np.asarray(points, np.float64) - a
+        return np.stack([d @ along, d @ down], axis=-1)
+
+    upper_uv, lower_uv = to_uv(upper), to_uv(lower)
+    opening = float(np.max(_curve_v(lower_uv, upper_uv[:, 0]) - upper_uv[:, 1]))
+    if opening < 2:
+        return None
+    margin = max(GAZE_MARGIN * opening, GAZE_MARGIN_MIN)
+    outline = np.concatenate([upper, lower])
+    h, w = image.shape[:2]
+    x0 = int(max(np.floor(outline[:, 0].min() - margin) - 2, 0))
+    y0 = int(max(np.floor(outline[:, 1].min() - margin) - 2, 0))
+    x1 = int(min(np.ceil(outline[:, 0].max() + margin) + 3, w))
+    y1 = int(min(np.ceil(outline[:, 1].max() + margin) + 3, h))
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
+    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
+    v_up, v_lo = _curve_v(upper_uv, u), _curve_v(lower_uv, u)
+    inside = (_smooth((v - v_up + margin) / (2 * margin)) * _smooth((v_lo - v + margin) / (2 * margin))
+              * (u > 0) * (u < width))
+
+    # The iris: the darkest part of the opening, away from the corners.
+    luma = image[y0:y1, x0:x1].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    search = (inside > 0.5) & (u > 0.15 * width) & (u < 0.85 * width)
+    if search.sum() < 4:
+        return None
+    dark = luma[search] <= np.quantile(luma[search], IRIS_DARK_SHARE)
+    iris_u = float(np.clip(u[search][dark].mean(), IRIS_SEARCH[0] * width, IRIS_SEARCH[1] * width))
+    half = IRIS_HALF_WIDTH * width
+    band = (_smooth(u / (iris_u - half)) * _smooth((width - u) / (width - iris_u - half)))
+
+    middle = 0.5 * (v_up + v_lo)
+    across = np.where(v < middle, _smooth((v - v_up) / np.maximum(middle - v_up, 0.5)),
+                      _smooth((v_lo - v) / np.maximum(v_lo - middle, 0.5)))
+    weight_along = (band * inside).astype(np.float32)
+    weight_across = (band * across * (u > 0) * (u < width)).astype(np.float32)
+
+    # The limits keep the white of the eye from stretching too far. The lid
+    # feather is left out: it shears the lid line along itself by a pixel or
+    # two at most, which does not show.
+    limits = np.zeros((2, 2))
+    for row, weight, axis in ((0, band, along), (1, weight_across, down)):
+        gy, gx = np.gradient(weight.astype(np.float64))
+        slope = gx * axis[0] + gy * axis[1]           # change of weight per pixel along the axis
+        # A positive shift stretches where the weight grows, a negative one where it falls.
+        for column, steepest in enumerate((max(-slope.min(), 1e-6), max(slope.max(), 1e-6))):
+            limits[row, column] = (1.0 - MIN_SAMPLING_RATE) / (width * steepest)
+    iris_v = 0.5 * float(_curve_v(upper_uv, np.array([iris_u]))[0] + _curve_v(lower_uv, np.array([iris_u]))[0])
+    return GazeWarp((x0, y0, x1, y1), along, down, width, weight_along, weight_across, limits,
+                    a + along * iris_u + down * iris_v)
+
+
+def gaze_limits(warps: list[GazeWarp]) -> np.ndarray:
+    """The limits (2, 2) both eyes can take (the eyes move together)."""
+    return np.min([warp.limits for warp in warps], axis=0)
+
+
+def clamp_gaze(gaze: np.ndarray, limits: np.ndarray) -> np.ndarray:
+    """Gaze (2,) eye widths limited to ``[[-along, +along], [-across, +across]]``."""
+    g = np.asarray(gaze, np.float64)
+    return np.clip(g, -limits[:, 0], limits[:, 1])
+
+
+def shift_iris(map_x: np.ndarray, map_y: np.ndarray, warp: GazeWarp, gaze: np.ndarray) -> None:
+    """Move the iris in a backward map, in place.
+
+    Parameters
+    ----------
+    map_x, map_y : np.ndarray, shape (h, w), float32
+        Photo coordinates each output pixel samples (a window of the full
+        map that contains the eye); the photo point ``q`` is replaced by
+        ``q - shift(q)``, so the photo's iris appears moved by the gaze.
+    warp : GazeWarp
+    gaze : np.ndarray, shape (2,)
+        ``(along, across)`` in eye widths, already clamped.
+    """
+    x0, y0 = warp.box[:2]
+    local_x, local_y = map_x - np.float32(x0), map_y - np.float32(y0)
+    for weights, amount, axis in ((warp.weight_along, gaze[0], warp.along),
+                                  (warp.weight_across, gaze[1], warp.down)):
+        if amount == 0:
+            continue
+        share = cv2.remap(weights, local_x, local_y, cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        shift = axis * (amount * warp.width)
+        map_x -= share * np.float32(shift[0])
+        map_y -= share * np.float32(shift[1])

@@ -4,8 +4,9 @@ The portrait's mesh (see :mod:`speaker.render.mesh`) is built once. Each
 frame moves its vertices (expression, then a 3D head pose with a generic
 depth), draws the moved triangles far-to-near into a triangle-index image
 over the region of interest, and turns that into a backward map: each output
-pixel takes the affine map of its triangle back to the photo. One
-``cv2.remap`` then draws the region; the lids and the mouth's inside are
+pixel takes the affine map of its triangle back to the photo. Inside the eye openings the map is bent
+so the irises follow the track's gaze (:func:`speaker.render.eyes.shift_iris`).
+One ``cv2.remap`` then draws the region; the lids and the mouth's inside are
 painted on top. Pixels outside the region are copied from the photo.
 """
 
@@ -111,6 +112,10 @@ class Renderer:
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.lid_skins = [eyes.lid_skin_profile(image, landmarks, e) for e in eyes.EYES]
+        warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
+        # Both eyes or neither: one eye looking around alone would be a squint.
+        self.gaze_warps = warps if all(w is not None for w in warps) else []
+        self.gaze_limits = eyes.gaze_limits(self.gaze_warps) if self.gaze_warps else np.zeros((2, 2))
         self.mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
 
     # -- precomputation -------------------------------------------------
@@ -266,6 +271,7 @@ class Renderer:
         """
         moved, depth, posed, closure = self._targets(frame)
         map_x, map_y = self.backward_map(moved, depth)
+        self._apply_gaze(map_x, map_y, moved, frame.gaze)
         x0, y0, x1, y1 = self.roi
         out = self.image.copy()
         out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
@@ -301,6 +307,27 @@ class Renderer:
         if self.debug_overlay:
             self._draw_overlay(out, moved, posed)
         return out
+
+    def _apply_gaze(self, map_x: np.ndarray, map_y: np.ndarray, moved: np.ndarray, gaze) -> None:
+        """Bend the backward map inside both eye openings so the irises follow the gaze."""
+        gaze = np.asarray(gaze, np.float64).reshape(-1)
+        if gaze.shape != (2,) or not np.all(np.isfinite(gaze)):
+            raise ValueError("TrackFrame.gaze must be 2 finite numbers")
+        if not self.gaze_warps or not gaze.any():
+            return
+        gaze = eyes.clamp_gaze(gaze, self.gaze_limits)
+        x0, y0, x1, y1 = self.roi
+        for eye, warp in zip(eyes.EYES, self.gaze_warps):
+            # Output pixels that can sample the eye: the moved eye outline
+            # plus the warp's margin around it.
+            outline = moved[[*eye["corners"], *eye["upper"], *eye["lower"]]]
+            pad = 0.25 * warp.width + 3
+            ex0 = int(max(np.floor(outline[:, 0].min() - pad), x0)) - x0
+            ey0 = int(max(np.floor(outline[:, 1].min() - pad), y0)) - y0
+            ex1 = int(min(np.ceil(outline[:, 0].max() + pad), x1)) - x0
+            ey1 = int(min(np.ceil(outline[:, 1].max() + pad), y1)) - y0
+            if ex1 > ex0 and ey1 > ey0:
+                eyes.shift_iris(map_x[ey0:ey1, ex0:ex1], map_y[ey0:ey1, ex0:ex1], warp, gaze)
 
     def _draw_overlay(self, out: np.ndarray, moved: np.ndarray, posed: np.ndarray) -> None:
         colours = OVERLAY_GREYS if self.grayscale else OVERLAY_COLOURS
