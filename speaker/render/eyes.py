@@ -24,6 +24,7 @@ import cv2
 import numpy as np
 
 from .curves import catmull_rom
+from .mouth import luma
 
 #: Eye landmark indices: outer corner, upper lid (2), inner corner, lower lid (2),
 #: and the brow above; for the left and the right eye of the image.
@@ -93,6 +94,21 @@ def lid_reach(closure: float) -> float:
     return float(np.clip(closure / FULL_CLOSURE_AT, 0.0, 1.0)) * (1.0 + CLOSE_OVERSHOOT)
 
 
+def _eye_axes(corner_a: np.ndarray, corner_b: np.ndarray, min_width: float = 0.0
+              ) -> tuple[float, np.ndarray, np.ndarray]:
+    """Width (at least ``min_width``) and unit vectors along and down of the eye from corner a to b."""
+    axis = np.asarray(corner_b, np.float64) - corner_a
+    width = max(float(np.linalg.norm(axis)), min_width)
+    along = axis / max(width, 1e-9)
+    return width, along, np.array([-along[1], along[0]])
+
+
+def _to_uv(points: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.ndarray) -> np.ndarray:
+    """Points (..., 2) in pixels as (u along, v down) coordinates from ``origin``."""
+    d = np.asarray(points, np.float64) - origin
+    return np.stack([d @ along, d @ down], axis=-1)
+
+
 def draw_lid(frame: np.ndarray, lid: LidGeometry, limit: tuple[int, int, int, int]) -> None:
     """Paint a closing upper lid into ``frame`` in place.
 
@@ -104,20 +120,12 @@ def draw_lid(frame: np.ndarray, lid: LidGeometry, limit: tuple[int, int, int, in
     limit : tuple of int
         ``(x0, y0, x1, y1)`` region the painting must stay inside.
     """
-    corner_a, corner_b = lid.upper_old[0], lid.upper_old[-1]
-    axis = corner_b - corner_a
-    eye_width = float(np.linalg.norm(axis))
+    corner_a = lid.upper_old[0]
+    eye_width, along, down = _eye_axes(corner_a, lid.upper_old[-1])
     if eye_width < 2:
         return
-    along = axis / eye_width
-    down = np.array([-along[1], along[0]])
-
-    def to_uv(p):
-        d = np.asarray(p, np.float64) - corner_a
-        return np.stack([d @ along, d @ down], axis=-1)
-
-    old_uv = to_uv(catmull_rom(lid.upper_old, closed=False))
-    new_uv = to_uv(catmull_rom(lid.upper_new, closed=False))
+    old_uv = _to_uv(catmull_rom(lid.upper_old, closed=False), corner_a, along, down)
+    new_uv = _to_uv(catmull_rom(lid.upper_new, closed=False), corner_a, along, down)
     blend = max(LID_BLEND_ABOVE * eye_width, 1.5)
     top_v = float(old_uv[:, 1].min()) - blend - 1.0
     bottom_v = float(max(new_uv[:, 1].max(), old_uv[:, 1].max())) + 1.5
@@ -181,12 +189,9 @@ def lid_skin_profile(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.
     """
     lm = np.asarray(landmarks, np.float64)
     a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
-    width = max(float(np.linalg.norm(b - a)), 2.0)
-    along = (b - a) / width
-    down = np.array([-along[1], along[0]])
+    width, along, down = _eye_axes(a, b, min_width=2.0)
     lid_curve = catmull_rom(np.array([a, lm[eye["upper"][0]], lm[eye["upper"][1]], b]), closed=False)
-    d = lid_curve - a
-    lid_uv = np.stack([d @ along, d @ down], axis=-1)
+    lid_uv = _to_uv(lid_curve, a, along, down)
     brow_v = float(np.mean((lm[list(eye["brow"])] - a) @ down))
     h, w = image.shape[:2]
     tone = lid_tone(image, landmarks, eye)
@@ -200,7 +205,7 @@ def lid_skin_profile(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.
                for du in (-0.04, 0.0, 0.04) for dv in np.linspace(start, reach, 5)]
         pts = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
         pixels = image[pts[:, 1], pts[:, 0]].astype(np.float64)
-        order = np.argsort(pixels @ np.array([0.299, 0.587, 0.114]))
+        order = np.argsort(luma(pixels))
         keep = pixels[order[int(SKIN_DARK_DROP * len(order)):]]
         profile.append(np.median(keep, axis=0))
     profile = np.array(profile)
@@ -209,9 +214,8 @@ def lid_skin_profile(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.
     kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0
     profile = np.stack([np.convolve(padded[:, c], kernel, mode="valid") for c in range(3)], axis=-1)
     profile = (1.0 - LID_TONE_MIX) * profile + LID_TONE_MIX * tone
-    luma = profile @ np.array([0.299, 0.587, 0.114])
-    floor = LID_MIN_OF_TONE * float(tone @ np.array([0.299, 0.587, 0.114]))
-    return np.clip(profile * np.maximum(floor / np.maximum(luma, 1e-3), 1.0)[:, None], 0, 255)
+    floor = LID_MIN_OF_TONE * float(luma(tone))
+    return np.clip(profile * np.maximum(floor / np.maximum(luma(profile), 1e-3), 1.0)[:, None], 0, 255)
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
@@ -231,10 +235,7 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
         RGB (a mix of the photo's own colours, so grey stays grey).
     """
     lm = np.asarray(landmarks, np.float64)
-    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
-    width = max(float(np.linalg.norm(b - a)), 2.0)
-    along = (b - a) / width
-    down = np.array([-along[1], along[0]])
+    width, along, down = _eye_axes(lm[eye["corners"][0]], lm[eye["corners"][1]], min_width=2.0)
     upper = lm[list(eye["upper"])].mean(axis=0)
     lower = lm[list(eye["lower"])].mean(axis=0)
     h, w = image.shape[:2]
@@ -319,19 +320,12 @@ def gaze_warp(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> GazeWarp |
     """
     lm = np.asarray(landmarks, np.float64)
     a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
-    width = float(np.linalg.norm(b - a))
+    width, along, down = _eye_axes(a, b)
     if width < 6:
         return None
-    along = (b - a) / width
-    down = np.array([-along[1], along[0]])
     upper = catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False)
     lower = catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False)
-
-    def to_uv(points):
-        d = np.asarray(points, np.float64) - a
-        return np.stack([d @ along, d @ down], axis=-1)
-
-    upper_uv, lower_uv = to_uv(upper), to_uv(lower)
+    upper_uv, lower_uv = _to_uv(upper, a, along, down), _to_uv(lower, a, along, down)
     opening = float(np.max(_curve_v(lower_uv, upper_uv[:, 0]) - upper_uv[:, 1]))
     if opening < 2:
         return None
@@ -350,11 +344,11 @@ def gaze_warp(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> GazeWarp |
               * (u > 0) * (u < width))
 
     # The iris: the darkest part of the opening, away from the corners.
-    luma = image[y0:y1, x0:x1].astype(np.float64) @ np.array([0.299, 0.587, 0.114])
+    brightness = luma(image[y0:y1, x0:x1])
     search = (inside > 0.5) & (u > 0.15 * width) & (u < 0.85 * width)
     if search.sum() < 4:
         return None
-    dark = luma[search] <= np.quantile(luma[search], IRIS_DARK_SHARE)
+    dark = brightness[search] <= np.quantile(brightness[search], IRIS_DARK_SHARE)
     iris_u = float(np.clip(u[search][dark].mean(), IRIS_SEARCH[0] * width, IRIS_SEARCH[1] * width))
     half = IRIS_HALF_WIDTH * width
     band = (_smooth(u / (iris_u - half)) * _smooth((width - u) / (width - iris_u - half)))
