@@ -43,25 +43,23 @@ CLOSURE = ARTICULATION_NAMES.index("lip_closure")
 BLINK_PAUSE = 0.15
 
 
-def _blink_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
-    """Seconds where a blink is natural: pause middles and word ends."""
-    boundaries = [0.5 * (p.start + p.end) for p in speech.phones
-                  if p.symbol == "SIL" and p.end - p.start >= BLINK_PAUSE]
-    boundaries += [word.end for word in speech.words]
-    if not speech.phones and not speech.words:
-        times = frame_times(count, fps)
-        quiet = loudness_envelope(speech.samples, speech.sample_rate, times) < 0.05
-        # Frames where a quiet stretch begins.
-        boundaries += [float(t) for t, q, before in zip(times[1:], quiet[1:], quiet[:-1]) if q and not before]
-    return sorted(boundaries)
-
-
 def _pause_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
     """Seconds of pause middles (or, with no phones, where quiet stretches begin)."""
     if speech.phones:
         return [0.5 * (p.start + p.end) for p in speech.phones
                 if p.symbol == "SIL" and p.end - p.start >= BLINK_PAUSE]
-    return _blink_boundaries(speech.with_timings(words=[]), fps, count)
+    times = frame_times(count, fps)
+    quiet = loudness_envelope(speech.samples, speech.sample_rate, times) < 0.05
+    return [float(t) for t, q, before in zip(times[1:], quiet[1:], quiet[:-1]) if q and not before]
+
+
+def _blink_boundaries(speech: Speech, fps: float, count: int) -> list[float]:
+    """Seconds where a blink is natural: pauses and word ends."""
+    boundaries = [word.end for word in speech.words]
+    # Without phones, the words (when known) mark the pauses better than loudness does.
+    if speech.phones or not speech.words:
+        boundaries += _pause_boundaries(speech, fps, count)
+    return sorted(boundaries)
 
 
 def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
