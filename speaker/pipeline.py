@@ -120,8 +120,12 @@ def speak(
     opts = _options(image=image, text=text, audio=audio, out=out, **options)
     if (opts.text is None) == (opts.audio is None):
         raise SpeakerError("Give either text to say or an audio file to lip-sync, not both and not neither.")
-    if opts.text is not None and not any(ch.isalnum() for ch in opts.text):
-        raise SpeakerError("The text is empty; give some words to say.")
+    if opts.text is not None:
+        from . import speech as speech_stage
+
+        # The speech stage refuses it too, but only after the face is found: fail first.
+        if not speech_stage.has_words(opts.text):
+            raise SpeakerError("The text is empty; give some words to say.")
 
     from . import video
 

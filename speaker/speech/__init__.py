@@ -16,7 +16,7 @@ from ..settings import VoicePreset
 from ..types import Speech
 from .core import Voice, concatenate, has_words, load_engine, split_sentences
 
-__all__ = ["Voice", "concatenate", "load_voice", "split_sentences", "synthesize"]
+__all__ = ["Voice", "concatenate", "has_words", "load_voice", "split_sentences", "synthesize"]
 
 
 def load_voice(preset: VoicePreset, seed: int = 0) -> Voice:
