@@ -252,7 +252,20 @@ def _run_voices(argv: list[str]) -> int:
     return 0
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    # Warnings are for the user, also with --quiet (quiet silences progress only).
+    from .errors import SpeakerWarning
+
+    # Libraries' own warnings (deprecations and the like) are not the user's business; --debug shows them.
+    if issubclass(category, SpeakerWarning):
+        print(f"speaker: warning: {message}", file=sys.stderr, flush=True)
+
+
 def _guarded(run, debug: bool) -> int:
+    import warnings
+
+    if not debug:
+        warnings.showwarning = _show_warning
     try:
         return run()
     except SpeakerError as error:

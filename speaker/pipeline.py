@@ -8,14 +8,16 @@ frame; the frames stream into an H.264/AAC MP4 with the speech muxed.
 
 from __future__ import annotations
 
+import contextlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .errors import SpeakerError
+from .errors import SpeakerError, SpeakerWarning
 from .settings import SpeakOptions, load_voice_preset
 from .types import Portrait, Speech, Track
 
@@ -48,6 +50,9 @@ class SpeakResult:
         Where the mouth timing came from (``piper``, ``pocketsphinx-align``, ...).
     face_count : int
         Faces found in the photo.
+    warnings : list of str
+        The sentences of every :class:`~speaker.errors.SpeakerWarning` raised
+        during the run (fallbacks taken), in order.
     """
 
     path: Path
@@ -58,11 +63,29 @@ class SpeakResult:
     extra_files: list[Path] = field(default_factory=list)
     timing_source: str = ""
     face_count: int = 1
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def seconds_per_audio_second(self) -> float:
         """Total compute time per second of speech (below 1 is faster than real time)."""
         return sum(self.stage_seconds.values()) / max(self.audio_seconds, 1e-9)
+
+
+@contextlib.contextmanager
+def _collect_warnings() -> Iterator[list[str]]:
+    """Gather the run's SpeakerWarnings while still showing each one as it happens."""
+    collected: list[str] = []
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SpeakerWarning):
+            collected.append(str(message))
+        previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", SpeakerWarning)
+        warnings.showwarning = show
+        yield collected
 
 
 class _StageClock:
@@ -117,6 +140,13 @@ def speak(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
+    with _collect_warnings() as collected:
+        result = _speak(image, text, audio, out, progress, options)
+    result.warnings = collected
+    return result
+
+
+def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     opts = _options(image=image, text=text, audio=audio, out=out, **options)
     if (opts.text is None) == (opts.audio is None):
         raise SpeakerError("Give either text to say or an audio file to lip-sync, not both and not neither.")
@@ -164,6 +194,13 @@ def render_track(
     The portrait must be the one the track was made for (same size after
     loading); ``audio`` is muxed when given, else the video is silent.
     """
+    with _collect_warnings() as collected:
+        result = _render_track(image, track_path, out, audio, progress, options)
+    result.warnings = collected
+    return result
+
+
+def _render_track(image, track_path, out, audio, progress, options) -> SpeakResult:
     from . import motion
 
     opts = _options(image=image, out=out, audio=audio, **options)
