@@ -211,7 +211,7 @@ def phones_from_alignments(alignments: list[tuple[str, int]], rate: int = PIPER_
     mapping of this script if that module is missing.
     """
     try:
-        from speaker.speech.piper.ipa import alignments_to_units
+        from speaker.phonetics import alignments_to_units
     except ImportError:
         return _fallback_phones(alignments, rate)
     units, _ = alignments_to_units([(s, int(n)) for s, n in alignments])

@@ -9,7 +9,7 @@ from speaker.errors import SpeakerError
 from speaker.settings import VoicePreset
 from speaker.speech import concatenate, load_voice, split_sentences, synthesize
 from speaker.speech.core import load_engine
-from speaker.speech.piper.ipa import alignments_to_units
+from speaker.phonetics import alignments_to_units
 from speaker.types import PHONES, Phone, Speech, Word
 
 #: Noise off: the same text gives the same durations, so tests can compare runs.

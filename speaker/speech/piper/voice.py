@@ -13,7 +13,7 @@ from ...errors import SpeakerError
 from ...settings import VoicePreset
 from ...types import Phone, Speech, Word
 from ..core import Voice, concatenate, merge_silences
-from .ipa import Unit, alignments_to_units
+from ...phonetics import Unit, alignments_to_units
 
 #: Peak level of each synthesized sentence (piper normalises to 1.0; a little
 #: headroom keeps the AAC encoder from clipping).

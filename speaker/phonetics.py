@@ -1,6 +1,8 @@
-"""From piper's IPA phoneme alignments to the project's phone timeline.
+"""From IPA phonemes with durations to the project's phone timeline.
 
-Piper (espeak-ng phonemes) gives one entry per IPA code point with the
+Shared below the stages: the speech stage uses it for piper's (and any other
+synthesizer's) phoneme alignments, the timing stage for phonemes of
+recognised words. Piper (espeak-ng phonemes) gives one entry per IPA code point with the
 number of audio samples it produced: letters, stress marks (ˈ ˌ), the length
 mark ː, word gaps ' ', punctuation, and the sentence edges ``^`` / ``$``.
 Here they become ARPAbet units of :data:`speaker.types.PHONES`: code points
