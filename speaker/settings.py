@@ -64,8 +64,8 @@ class SpeakOptions(BaseModel):
     face: int | None = None
     face_backend: str = "dlib"
     lipsync: Literal["auto", "phones", "audio-model"] = "auto"
-    #: Language of --audio (ISO 639-1); anything but English uses the audio model.
-    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?$")
+    #: Language of the speech (ISO 639-1); None detects it in --audio (the recogniser hears it).
+    language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?$")
     subtitles: bool = True
     export_track: Path | None = None
     export_mouth_cues: Path | None = None
