@@ -241,7 +241,7 @@ def segment_bounds(audio: AudioFile, words: list[Word], seconds: float = SEGMENT
 
 
 def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], language: str,
-                 method: LipsyncMethod = "auto") -> Speech:
+                 method: LipsyncMethod = "auto", offset: float = 0.0) -> Speech:
     """The timeline of one segment of a recording without a transcript, from its recognised words.
 
     Parameters
@@ -256,9 +256,11 @@ def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], langu
         ``"auto"``: recognised words aligned (English) or spread (others);
         ``"phones"``: pocketsphinx phone recognition; ``"audio-model"``: the
         audio-to-articulation network. The words are kept in every case (subtitles).
+    offset : float
+        Seconds from the start of the recording to the segment (for warnings).
     """
     if method == "auto":
-        return timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER)
+        return timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset)
     if method == "phones":
         if not is_english(language):
             warn(f"Phone recognition knows only English, and the speech is in '{language}'; "
@@ -290,7 +292,7 @@ def timed_segments(audio: AudioFile, words: list[Word], language: str, method: L
         begin, end = start / float(rate), stop / float(rate)
         inside = [Word(w.text, max(0.0, w.start - begin), min(end, w.end) - begin)
                   for w in words if w.start >= begin - 1e-6 and w.start < end]
-        yield begin, time_segment(audio.read(start, stop), rate, inside, language, method)
+        yield begin, time_segment(audio.read(start, stop), rate, inside, language, method, offset=begin)
 
 
 def refuse_without_speech(transcription: Transcription, where: str) -> None:
