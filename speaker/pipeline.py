@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SpeakerError, SpeakerWarning
-from .settings import SpeakOptions, load_voice_preset
+from .settings import SpeakOptions, VoicePreset, load_voice_preset, speaks, voice_for_language
 from .types import Portrait, Speech, Track
 
 #: Called as ``progress(stage, detail)`` when a stage starts.
@@ -156,6 +156,7 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
         # The speech stage refuses it too, but only after the face is found: fail first.
         if not speech_stage.has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
+        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
 
     from . import video
 
@@ -263,7 +264,7 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     if opts.text is not None:
         from . import speech as speech_stage
 
-        preset = load_voice_preset(opts.voice)
+        preset = _choose_voice(opts)
         started = clock.start("speech", f"voice {preset.name}")
         spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
         clock.stop("speech", started)
@@ -274,10 +275,29 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     started = clock.start("timing", str(opts.audio))
     samples, rate = timing.load_audio(opts.audio)
     spoken = timing.timeline_for_audio(
-        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language
+        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language or "en"
     )
     clock.stop("timing", started)
     return spoken
+
+
+def _choose_voice(opts: SpeakOptions) -> VoicePreset:
+    """The voice preset for text: the one given (checked against --language), else the language's default.
+
+    Raises
+    ------
+    SpeakerError
+        No voice for the language, or the given voice does not speak it.
+    """
+    if opts.voice is None:
+        return voice_for_language(opts.language) if opts.language else load_voice_preset("default")
+    preset = load_voice_preset(opts.voice)
+    if opts.language and not speaks(preset, opts.language):
+        raise SpeakerError(
+            f"The voice '{preset.name}' speaks {preset.language}, not '{opts.language}'; "
+            f"leave out --voice for the language's default voice, or see 'speaker voices'."
+        )
+    return preset
 
 
 def _render_and_encode(
