@@ -57,13 +57,13 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                       help="face landmark backend (default: dlib)")
-    look.add_argument("--language", metavar="CODE",
+    look.add_argument("--language", default=None, metavar="CODE",
                       help="language, e.g. en, en-GB, zh, fr, es, it, de: with --text it picks the language's "
-                           "default voice (or checks --voice speaks it); with --audio other than English uses the "
-                           "language-independent audio model (default: the voice's language; en for --audio)")
+                           "default voice (or checks --voice speaks it); with --audio it hints the speech "
+                           "recogniser (default: the voice's language for --text, detected for --audio)")
     look.add_argument("--lipsync", default="auto", choices=["auto", "phones", "audio-model"],
-                      help="how --audio is timed: auto (alignment or phone recognition for English, the audio "
-                           "model otherwise), phones, or audio-model")
+                      help="how --audio is timed: auto (the transcript aligned, else the recognised words aligned "
+                           "or spread), phones (phone recognition), or audio-model")
     look.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
     extra = parser.add_argument_group("extra outputs")
     extra.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
@@ -208,6 +208,8 @@ def _report(result, quiet: bool) -> None:
         f"Wrote {result.path} ({result.audio_seconds:.1f} s, {result.frames} frames at {result.fps:g} fps) "
         f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of speech)."
     )
+    if result.timing_source:
+        print(f"Mouth timed by {result.timing_source}.")
     for path in result.extra_files:
         print(f"Wrote {path}")
 
