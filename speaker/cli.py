@@ -282,10 +282,61 @@ def _guarded(run, debug: bool) -> int:
         return 3
 
 
+def build_animate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker animate",
+        description="Bring a portrait to life without words: breathing, slow looks, blinks, a faint smile.",
+        epilog="example:\n  speaker animate --image photo.jpg --seconds 10 -o alive.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the portrait to animate")
+    parser.add_argument("--seconds", type=float, metavar="S",
+                        help="length of the video (default: the length of --audio, else 10)")
+    parser.add_argument("--audio", type=Path, metavar="FILE", help="music or sound to mux (default: silent)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-animate.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    _scene_arguments(parser)
+    parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
+    parser.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
+    _common_arguments(parser)
+    return parser
+
+
+def _scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the subcommands that animate a photo without speech of their own."""
+    parser.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
+    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    parser.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                        help="face landmark backend (default: dlib)")
+    parser.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    parser.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
+
+
+def _run_animate(argv: list[str]) -> int:
+    args = build_animate_parser().parse_args(argv)
+
+    def run() -> int:
+        from .pipeline import animate
+
+        result = animate(
+            args.image, args.out, seconds=args.seconds, audio=args.audio, fps=args.fps, seed=args.seed,
+            motion_scale=args.motion_scale, face=args.face, face_backend=args.face_backend,
+            max_side=args.max_side, export_track=args.export_track, preview=args.preview,
+            debug_overlay=args.debug_overlay, progress=_Progress(sys.stderr.isatty() and not args.quiet),
+        )
+        _report(result, args.quiet)
+        return 0
+
+    return _guarded(run, args.debug)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
+    subcommands.update(animate=_run_animate)
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

@@ -339,3 +339,87 @@ def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: 
     if opts.preview is not None:
         written.append(render.contact_sheet(portrait, track, opts.preview))
     return written
+
+
+def animate(
+    image: str | Path,
+    out: str | Path = "speaker-animate.mp4",
+    *,
+    seconds: float | None = None,
+    audio: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Bring the face in ``image`` to life without words: breathing, looks, blinks, smiles.
+
+    Parameters
+    ----------
+    image : path
+        The portrait.
+    out : path
+        Where to write the MP4 (written atomically).
+    seconds : float, optional
+        Length of the video; by default the length of ``audio``, else 10 s.
+    audio : path, optional
+        Music or any sound to mux (cut or padded with silence to ``seconds``);
+        without it the video's sound is silence.
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
+        ``seed``, ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
+        ``debug_overlay``, ``preview``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+
+    Raises
+    ------
+    SpeakerError
+        For any problem with the inputs, with a sentence to show the user.
+    """
+    with _collect_warnings() as collected:
+        result = _animate(image, out, seconds, audio, progress, options)
+    result.warnings = collected
+    return result
+
+
+#: Length of an animated portrait when neither seconds nor audio are given.
+DEFAULT_ANIMATE_SECONDS = 10.0
+#: Longest animated portrait (s): a track is held in memory.
+MAX_ANIMATE_SECONDS = 3600.0
+
+
+def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
+    from . import motion
+
+    opts = _options(image=image, out=out, audio=audio, **options)
+    if seconds is not None and not (0 < float(seconds) <= MAX_ANIMATE_SECONDS):
+        raise SpeakerError(f"--seconds must be above 0 and at most {MAX_ANIMATE_SECONDS:g}.")
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+    portrait = _find_face(opts, clock)
+    if opts.audio is not None:
+        from . import timing
+
+        started = clock.start("timing", str(opts.audio))
+        samples, rate = timing.load_audio(opts.audio)
+        clock.stop("timing", started)
+        duration = float(seconds) if seconds is not None else len(samples) / rate
+    else:
+        duration = float(seconds) if seconds is not None else DEFAULT_ANIMATE_SECONDS
+        rate = 22050
+        samples = np.zeros(0, np.float32)
+    wanted = int(round(duration * rate))
+    samples = np.concatenate([samples[:wanted], np.zeros(max(0, wanted - len(samples)), np.float32)])
+    speech = Speech(samples=samples, sample_rate=rate, source="idle")
+
+    started = clock.start("motion", f"{duration:.1f} s idle at {opts.fps:g} fps")
+    track = motion.idle_track(portrait, duration, opts.fps, scale=opts.motion_scale, seed=opts.seed)
+    clock.stop("motion", started)
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = "idle"
+    result.face_count = portrait.face_count
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
