@@ -27,6 +27,7 @@ __all__ = [
     "check_frontal",
     "estimate_yaw_degrees",
     "find_portrait",
+    "follow_face",
     "get_landmarker",
     "load_image",
     "looks_grayscale",
@@ -266,3 +267,10 @@ def _face_choice_message(count: int) -> str:
     if count == 2:
         return "The photo has 2 faces; choose --face 0 or 1."
     return f"The photo has {count} faces; choose --face 0 to {count - 1}."
+
+
+def follow_face(*args, **kwargs):
+    """One performer's landmarks on every frame of a video; see :func:`speaker.face.video.follow_face`."""
+    from .video import follow_face as _follow_face
+
+    return _follow_face(*args, **kwargs)

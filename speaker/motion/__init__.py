@@ -26,6 +26,7 @@ from .blinks import eyelid_track
 from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
+from .drive import drive_track
 from .idle import idle_track
 from .landmarks import mouth_landmarks
 
@@ -33,6 +34,7 @@ __all__ = [
     "animate",
     "articulation_from_phones",
     "articulation_from_speech",
+    "drive_track",
     "idle_track",
     "load_track",
     "mouth_landmarks",
