@@ -28,6 +28,8 @@ examples:
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
+  speaker --image photo.jpg --drive performer.mp4 -o performed.mp4 --export-track performed.json
+  speaker animate --image photo.jpg --seconds 10 -o alive.mp4
   speaker voices
 """
 
@@ -37,6 +39,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     source.add_argument("--text", help="the words to say")
     source.add_argument("--text-file", type=Path, metavar="FILE", help="read the words from a UTF-8 text file")
     source.add_argument("--audio", type=Path, metavar="FILE", help="lip-sync this recording (wav, flac, mp3, ogg, m4a)")
+    source.add_argument("--drive", type=Path, metavar="VIDEO",
+                        help="perform what the person in this video does (its sound is muxed unless --audio is given)")
     source.add_argument(
         "--transcript", metavar="FILE_OR_TEXT",
         help="what is said in --audio (a text file or the words); improves lip sync",
@@ -48,7 +52,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--voice", default="default", help="voice preset name or .toml path (see 'speaker voices')")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
-    look.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")
     look.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
@@ -163,6 +167,8 @@ def _transcript(value: str | None) -> str | None:
 def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
     from .pipeline import speak
 
+    if args.drive is not None:
+        return _run_drive(args, progress)
     if args.text is not None and args.text_file is not None:
         raise SpeakerError("Give --text or --text-file, not both.")
     text = _read_text_file(args.text_file, "text") if args.text_file is not None else args.text
@@ -190,6 +196,21 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         preview=args.preview,
         max_side=args.max_side,
         progress=progress,
+    )
+    _report(result, args.quiet)
+    return 0
+
+
+def _run_drive(args: argparse.Namespace, progress: _Progress) -> int:
+    from .pipeline import drive
+
+    if args.text is not None or args.text_file is not None or args.transcript is not None:
+        raise SpeakerError("--drive takes the place of --text (give --audio only to replace the video's sound).")
+    result = drive(
+        args.image, args.drive, args.out, audio=args.audio, fps=args.fps, motion_scale=args.motion_scale,
+        face=args.face, face_backend=args.face_backend, export_track=args.export_track,
+        export_mouth_cues=args.export_mouth_cues, debug_overlay=args.debug_overlay, preview=args.preview,
+        max_side=args.max_side, progress=progress,
     )
     _report(result, args.quiet)
     return 0

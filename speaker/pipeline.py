@@ -411,9 +411,7 @@ def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
         duration = float(seconds) if seconds is not None else DEFAULT_ANIMATE_SECONDS
         rate = 22050
         samples = np.zeros(0, np.float32)
-    wanted = int(round(duration * rate))
-    samples = np.concatenate([samples[:wanted], np.zeros(max(0, wanted - len(samples)), np.float32)])
-    speech = Speech(samples=samples, sample_rate=rate, source="idle")
+    speech = Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="idle")
 
     started = clock.start("motion", f"{duration:.1f} s idle at {opts.fps:g} fps")
     track = motion.idle_track(portrait, duration, opts.fps, scale=opts.motion_scale, seed=opts.seed)
@@ -423,3 +421,112 @@ def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
     result.face_count = portrait.face_count
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
+
+
+def drive(
+    image: str | Path,
+    video: str | Path,
+    out: str | Path = "speaker-drive.mp4",
+    *,
+    audio: str | Path | None = None,
+    fps: float | None = None,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Make the face in ``image`` perform what the person in a driving video does.
+
+    Parameters
+    ----------
+    image : path
+        The portrait.
+    video : path
+        The driving video: one performer facing the camera.
+    out : path
+        Where to write the MP4 (written atomically).
+    audio : path, optional
+        Sound to mux instead of the driving video's own.
+    fps : float, optional
+        Frame rate of the result; by default the driving video's.
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Fields of :class:`speaker.settings.SpeakOptions` that apply:
+        ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
+        ``export_mouth_cues``, ``debug_overlay``, ``preview``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+
+    Raises
+    ------
+    SpeakerError
+        For any problem with the inputs (no face in the driving video among
+        them), with a sentence to show the user.
+    """
+    with _collect_warnings() as collected:
+        result = _drive(image, video, out, audio, fps, progress, options)
+    result.warnings = collected
+    return result
+
+
+#: Progress is reported every this many seconds of driving video.
+DRIVE_PROGRESS_SECONDS = 5.0
+
+
+def _drive(image, video_path, out, audio, fps, progress, options) -> SpeakResult:
+    from . import face, motion, video
+
+    opts = _options(image=image, out=out, audio=audio, fps=fps, **options)
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+    driver = video.read_video(video_path)
+    portrait = _find_face(opts, clock)
+    fps = float(fps) if fps is not None else driver.fps
+
+    started = clock.start("face", f"following the performer in {video_path} ({driver.fps:g} fps)")
+    step = max(1, int(round(DRIVE_PROGRESS_SECONDS * driver.fps)))
+
+    def on_frame(index: int) -> None:
+        if progress is not None and index and index % step == 0:
+            progress("face", f"{index / driver.fps:.0f} s of the driving video")
+
+    performer = face.follow_face(driver.frames, driver.fps, backend=opts.face_backend, on_frame=on_frame)
+    clock.stop("face", started)
+
+    started = clock.start("motion", f"{len(performer)} performer frames retargeted at {fps:g} fps")
+    track = motion.drive_track(performer, portrait, fps=fps, scale=opts.motion_scale)
+    clock.stop("motion", started)
+
+    speech = _driver_sound(opts.audio, Path(video_path), track.duration, clock)
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = "drive"
+    result.face_count = portrait.face_count
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
+
+
+def _driver_sound(audio: Path | None, video_path: Path, duration: float, clock: _StageClock) -> Speech:
+    """The sound to mux with a driven portrait: ``audio``, else the driving video's, cut or padded to ``duration``."""
+    from . import timing, video
+
+    rate, samples = 22050, np.zeros(0, np.float32)
+    if audio is not None:
+        started = clock.start("timing", str(audio))
+        samples, rate = timing.load_audio(audio)
+        clock.stop("timing", started)
+    elif video.probe(video_path).get("audio_codec"):
+        try:
+            samples, rate = timing.load_audio(video_path)
+        except SpeakerError as error:
+            from .errors import warn
+
+            warn(f"The driving video's sound cannot be used ({str(error).rstrip('.')}); the video is silent.")
+    return Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="drive")
+
+
+def _fit_sound(samples: np.ndarray, rate: int, duration: float) -> np.ndarray:
+    """``samples`` (N,) cut, or padded with silence, to ``duration`` seconds at ``rate``."""
+    wanted = int(round(duration * rate))
+    samples = np.asarray(samples, np.float32)[:wanted]
+    return np.concatenate([samples, np.zeros(wanted - len(samples), np.float32)])

@@ -27,14 +27,15 @@ The result is an ordinary :class:`~speaker.types.Track`.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ..errors import SpeakerError
 from ..timebase import frame_times, n_frames
 from ..types import ARTICULATION_NAMES, HEAD_POSE_NAMES, PerformerFaces, Portrait, Track
-from .landmarks import (INNER_LOWER, INNER_UPPER, ROUND_WIDTH_GAIN, SPREAD_WIDTH_GAIN, face_frame,
-                        mouth_calibration)
+from .landmarks import (INNER_LOWER, INNER_UPPER, MOUTH, ROUND_WIDTH_GAIN, SPREAD_WIDTH_GAIN, face_frame,
+                        mouth_calibration, mouth_landmarks)
 
 YAW, PITCH, ROLL, TX, TY, SCALE = range(len(HEAD_POSE_NAMES))
 JAW, SPREAD, ROUND = (ARTICULATION_NAMES.index(name) for name in ("jaw_open", "lip_spread", "lip_round"))
@@ -50,15 +51,18 @@ MOUTH_AND_JAW = np.r_[4:13, 48:68]
 BROWS = np.arange(17, 27)
 EYES = np.arange(36, 48)
 NOSE_BASE = 33
+CHIN = 8
+JAW_LINE = np.arange(4, 13)
 #: Eye opening (share of the neutral's) at or above which the lids count as
 #: open, and at or below which as shut.
 EYE_OPEN_RATIO = 0.85
 EYE_SHUT_RATIO = 0.3
 #: Gaze smoothing (Gaussian sigma, seconds): the iris finder is noisy.
 GAZE_SIGMA = 0.04
-#: Largest rotation taken from the performer (degrees): beyond it the
-#: nose-against-jaw reading is unreliable and the portrait would tear.
-MAX_ROTATION = 25.0
+#: Rotations taken from the performer are soft-limited to this (degrees, a
+#: tanh knee): beyond it the nose-against-jaw reading is unreliable and the
+#: warped photo tears at the cheek.
+MAX_ROTATION = 18.0
 
 
 def _align_to_neutral(points: np.ndarray, neutral: np.ndarray):
@@ -128,7 +132,9 @@ def _gaze(performer: PerformerFaces, neutral_index: int, fps: float) -> np.ndarr
         relative = irises[:, eye] - 0.5 * (left + right)
         offsets[:, eye, 0] = (relative * along).sum(-1) / width[:, 0]
         offsets[:, eye, 1] = (relative * across).sum(-1) / width[:, 0]
-    both = np.nanmean(offsets, axis=1) if np.isfinite(offsets).any() else np.zeros((len(performer), 2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # frames with both eyes shut give NaN, as they should
+        both = np.nanmean(offsets, axis=1)
     valid = np.isfinite(both).all(axis=1) & performer.found
     if not valid.any():
         return np.zeros((len(performer), 2))
@@ -210,7 +216,7 @@ def drive_track(performer: PerformerFaces, portrait: Portrait, fps: float | None
     pitch = np.degrees(np.arcsin(np.clip(turn[:, 1], -0.95, 0.95)))
     roll = np.degrees(-(undone_angle - undone_angle[neutral_frame]))
     roll = (roll + 180.0) % 360.0 - 180.0
-    yaw, pitch, roll = (np.clip(angle, -MAX_ROTATION, MAX_ROTATION) for angle in (yaw, pitch, roll))
+    yaw, pitch, roll = (MAX_ROTATION * np.tanh(angle / MAX_ROTATION) for angle in (yaw, pitch, roll))
     eyes_centre = _in_frame(points[:, 36:48].mean(axis=1), origin, axes, unit)
     shift = eyes_centre - eyes_centre[neutral_frame]
     shift[:, 0] -= PIVOT_DEPTH * np.sin(np.radians(yaw))
@@ -226,8 +232,15 @@ def drive_track(performer: PerformerFaces, portrait: Portrait, fps: float | None
     # Expression, in face widths, scaled to the portrait's proportions.
     photo_face = _in_frame(photo, photo_origin, photo_axes, photo_unit)
     theirs, ours = _proportions(rest), _proportions(photo_face)
+    # The lips part as far as the performer's do, whatever gap either neutral
+    # face has: both mouths are taken from their lips-together shape.
+    closed = np.zeros(len(ARTICULATION_NAMES))
+    photo_face[MOUTH] = _in_frame(mouth_landmarks(photo, closed, own_mouth=0.0), photo_origin, photo_axes,
+                                  photo_unit)[MOUTH]
+    rest_closed = rest.copy()
+    rest_closed[MOUTH] = _in_frame(mouth_landmarks(neutral, closed, own_mouth=0.0), origin, axes, unit)[MOUTH]
     delta = np.zeros_like(face)
-    delta[:, MOUTH_AND_JAW] = (face[:, MOUTH_AND_JAW] - rest[MOUTH_AND_JAW]) - \
+    delta[:, MOUTH_AND_JAW] = (face[:, MOUTH_AND_JAW] - rest_closed[MOUTH_AND_JAW]) - \
         (face[:, NOSE_BASE] - rest[NOSE_BASE])[:, None]
     delta[:, MOUTH_AND_JAW, 0] *= _ratio(ours["mouth_width"], theirs["mouth_width"])
     delta[:, MOUTH_AND_JAW, 1] *= _ratio(ours["lower_face"], theirs["lower_face"])
@@ -236,6 +249,12 @@ def drive_track(performer: PerformerFaces, portrait: Portrait, fps: float | None
     delta[:, EYES, 1] *= _ratio(ours["eye_open"], theirs["eye_open"])
     delta[:, BROWS] = face[:, BROWS] - rest[BROWS]
     delta[:, BROWS, 1] *= _ratio(ours["brow"], theirs["brow"])
+    # The jaw line is a silhouette that slides round the face as the head
+    # turns; only the chin's drop is read from it, and the jaw takes the
+    # measured shape of a dropping jaw (the speech path's calibration).
+    basis = mouth_calibration()["basis"]
+    chin_drop = delta[:, CHIN, 1] / max(basis[CHIN, 1], 1e-6)
+    delta[:, JAW_LINE] = chin_drop[:, None, None] * basis[JAW_LINE][None]
     moved = photo_face[None] + delta
     # Lips may meet but never pass through each other.
     for upper, lower in zip(INNER_UPPER, INNER_LOWER):
