@@ -30,6 +30,7 @@ examples:
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
   speaker --image photo.jpg --drive performer.mp4 -o performed.mp4 --export-track performed.json
   speaker animate --image photo.jpg --seconds 10 -o alive.mp4
+  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4
   speaker voices
 """
 
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
-        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render' (each has --help)",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
+               "'speaker dialogue' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -319,6 +321,7 @@ def build_animate_parser() -> argparse.ArgumentParser:
     _scene_arguments(parser)
     parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     parser.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
     _common_arguments(parser)
     return parser
 
@@ -331,33 +334,71 @@ def _scene_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                         help="face landmark backend (default: dlib)")
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
-    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
     parser.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
 
 
-def _run_animate(argv: list[str]) -> int:
-    args = build_animate_parser().parse_args(argv)
+def _run_pipeline(args: argparse.Namespace, call) -> int:
+    """Run ``call(progress)`` (a pipeline function returning a SpeakResult) as a guarded subcommand."""
 
     def run() -> int:
-        from .pipeline import animate
-
-        result = animate(
-            args.image, args.out, seconds=args.seconds, audio=args.audio, fps=args.fps, seed=args.seed,
-            motion_scale=args.motion_scale, face=args.face, face_backend=args.face_backend,
-            max_side=args.max_side, export_track=args.export_track, preview=args.preview,
-            debug_overlay=args.debug_overlay, progress=_Progress(sys.stderr.isatty() and not args.quiet),
-        )
+        result = call(_Progress(sys.stderr.isatty() and not args.quiet))
         _report(result, args.quiet)
         return 0
 
     return _guarded(run, args.debug)
 
 
+def _run_animate(argv: list[str]) -> int:
+    from .pipeline import animate
+
+    args = build_animate_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: animate(
+        args.image, args.out, seconds=args.seconds, audio=args.audio, fps=args.fps, seed=args.seed,
+        motion_scale=args.motion_scale, face=args.face, face_backend=args.face_backend,
+        max_side=args.max_side, export_track=args.export_track, preview=args.preview,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
+def build_dialogue_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker dialogue",
+        description="Faces of one photo speak a script in turn; the others listen (blink, nod, look at the speaker).",
+        epilog="script lines are 'N: words' (faces left to right from 0); headers 'voice N = PRESET' and "
+               "'name N = NAME'\nexample:\n  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo with the faces")
+    parser.add_argument("--script", type=Path, required=True, metavar="FILE", help="the dialogue (UTF-8 text)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-dialogue.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    parser.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
+    _scene_arguments(parser)
+    parser.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
+                        help="write .srt and .vtt beside the video, with the speaker's name (default: on)")
+    parser.add_argument("--export-track", type=Path, metavar="JSON",
+                        help="save each face's track as JSON.face<N>.json")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_dialogue(argv: list[str]) -> int:
+    from .pipeline import dialogue
+
+    args = build_dialogue_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: dialogue(
+        args.image, _read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
+        motion=args.motion, motion_scale=args.motion_scale, face_backend=args.face_backend,
+        max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
-    subcommands.update(animate=_run_animate)
+    subcommands.update(animate=_run_animate, dialogue=_run_dialogue)
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

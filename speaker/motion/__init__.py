@@ -26,6 +26,7 @@ from .blinks import eyelid_track
 from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
+from .dialogue import listen
 from .drive import drive_track
 from .idle import idle_track
 from .landmarks import mouth_landmarks
@@ -36,6 +37,7 @@ __all__ = [
     "articulation_from_speech",
     "drive_track",
     "idle_track",
+    "listen",
     "load_track",
     "mouth_landmarks",
     "save_track",

@@ -65,7 +65,7 @@ SMILE_STRENGTH = (0.25, 0.45)
 SMILE_CORNER_LIFT = 0.02
 
 
-def _bump(times: np.ndarray, start: float, rise: float, hold: float, fall: float) -> np.ndarray:
+def smooth_bump(times: np.ndarray, start: float, rise: float, hold: float, fall: float) -> np.ndarray:
     """0 before ``start``, a smooth rise to 1, a hold, a smooth fall back to 0."""
     up = np.clip((times - start) / max(rise, 1e-6), 0.0, 1.0)
     down = np.clip((start + rise + hold + fall - times) / max(fall, 1e-6), 0.0, 1.0)
@@ -175,7 +175,7 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     turned = np.zeros((count, 3))
     look_starts = []
     for start, turn, hold, target in looks(count / fps, rng):
-        turned += _bump(times, start, turn, hold, turn)[:, None] * target[None, :] * scale
+        turned += smooth_bump(times, start, turn, hold, turn)[:, None] * target[None, :] * scale
         look_starts.append(start)
     head_pose = sway + breath
     head_pose[:, :3] += turned
@@ -188,7 +188,7 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     smile = np.zeros(count)
     for start, length, strength in smiles(count / fps, rng):
         rise = 0.3 * length
-        smile = np.maximum(smile, strength * _bump(times, start, rise, length - 2 * rise, rise))
+        smile = np.maximum(smile, strength * smooth_bump(times, start, rise, length - 2 * rise, rise))
     articulation[:, SPREAD] = smile
 
     # People blink more as they turn their eyes and head: looks are blink places.
