@@ -245,6 +245,8 @@ def follow_face(
     smoothed[:, RIGID_POINTS] = _smooth(held[:, RIGID_POINTS], RIGID_SIGMA * fps)
     expressive = np.setdiff1d(np.arange(68), RIGID_POINTS)
     smoothed[:, expressive] = _smooth(held[:, expressive], EXPRESSIVE_SIGMA * fps)
+    # The smoothing must not blur the held pose: a lost stretch holds the last smoothed frame exactly.
+    smoothed = _fill_lost(smoothed, found_array)
 
     stretches = [run for run in _lost_stretches(found_array) if (run[1] - run[0]) / fps >= LOST_WARN_SECONDS]
     if stretches:
