@@ -31,6 +31,9 @@ examples:
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
+  speaker --image photo.jpg --drive performer.mp4 -o performed.mp4 --export-track performed.json
+  speaker animate --image photo.jpg --seconds 10 -o alive.mp4
+  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4
   speaker voices [--json]
 """
 
@@ -40,6 +43,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     source.add_argument("--text", help="the words to say")
     source.add_argument("--text-file", type=Path, metavar="FILE", help="read the words from a UTF-8 text file")
     source.add_argument("--audio", type=Path, metavar="FILE", help="lip-sync this recording (wav, flac, mp3, ogg, m4a)")
+    source.add_argument("--drive", type=Path, metavar="VIDEO",
+                        help="perform what the person in this video does (its sound is muxed unless --audio is given)")
     source.add_argument(
         "--transcript", metavar="FILE_OR_TEXT",
         help="what is said in --audio (a text file or the words); improves lip sync",
@@ -52,7 +57,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
                                       "or with --language the language's default voice)")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
-    look.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")
     look.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
@@ -84,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
-        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render' (each has --help)",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
+               "'speaker dialogue' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -168,6 +174,8 @@ def _transcript(value: str | None) -> str | None:
 def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
     from .pipeline import speak
 
+    if args.drive is not None:
+        return _run_drive(args, progress)
     if args.text is not None and args.text_file is not None:
         raise SpeakerError("Give --text or --text-file, not both.")
     text = _read_text_file(args.text_file, "text") if args.text_file is not None else args.text
@@ -195,6 +203,21 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         preview=args.preview,
         max_side=args.max_side,
         progress=progress,
+    )
+    _report(result, args.quiet)
+    return 0
+
+
+def _run_drive(args: argparse.Namespace, progress: _Progress) -> int:
+    from .pipeline import drive
+
+    if args.text is not None or args.text_file is not None or args.transcript is not None:
+        raise SpeakerError("--drive takes the place of --text (give --audio only to replace the video's sound).")
+    result = drive(
+        args.image, args.drive, args.out, audio=args.audio, fps=args.fps, motion_scale=args.motion_scale,
+        face=args.face, face_backend=args.face_backend, export_track=args.export_track,
+        export_mouth_cues=args.export_mouth_cues, debug_overlay=args.debug_overlay, preview=args.preview,
+        max_side=args.max_side, progress=progress,
     )
     _report(result, args.quiet)
     return 0
@@ -300,10 +323,100 @@ def _guarded(run, debug: bool) -> int:
         return 3
 
 
+def build_animate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker animate",
+        description="Bring a portrait to life without words: breathing, slow looks, blinks, a faint smile.",
+        epilog="example:\n  speaker animate --image photo.jpg --seconds 10 -o alive.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the portrait to animate")
+    parser.add_argument("--seconds", type=float, metavar="S",
+                        help="length of the video (default: the length of --audio, else 10)")
+    parser.add_argument("--audio", type=Path, metavar="FILE", help="music or sound to mux (default: silent)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-animate.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    _scene_arguments(parser)
+    parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
+    parser.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    _common_arguments(parser)
+    return parser
+
+
+def _scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the subcommands that animate a photo without speech of their own."""
+    parser.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
+    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    parser.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                        help="face landmark backend (default: dlib)")
+    parser.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
+    parser.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
+
+
+def _run_pipeline(args: argparse.Namespace, call) -> int:
+    """Run ``call(progress)`` (a pipeline function returning a SpeakResult) as a guarded subcommand."""
+
+    def run() -> int:
+        result = call(_Progress(sys.stderr.isatty() and not args.quiet))
+        _report(result, args.quiet)
+        return 0
+
+    return _guarded(run, args.debug)
+
+
+def _run_animate(argv: list[str]) -> int:
+    from .pipeline import animate
+
+    args = build_animate_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: animate(
+        args.image, args.out, seconds=args.seconds, audio=args.audio, fps=args.fps, seed=args.seed,
+        motion_scale=args.motion_scale, face=args.face, face_backend=args.face_backend,
+        max_side=args.max_side, export_track=args.export_track, preview=args.preview,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
+def build_dialogue_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker dialogue",
+        description="Faces of one photo speak a script in turn; the others listen (blink, nod, look at the speaker).",
+        epilog="script lines are 'N: words' (faces left to right from 0); headers 'voice N = PRESET' and "
+               "'name N = NAME'\nexample:\n  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo with the faces")
+    parser.add_argument("--script", type=Path, required=True, metavar="FILE", help="the dialogue (UTF-8 text)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-dialogue.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    parser.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
+    _scene_arguments(parser)
+    parser.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
+                        help="write .srt and .vtt beside the video, with the speaker's name (default: on)")
+    parser.add_argument("--export-track", type=Path, metavar="JSON",
+                        help="save each face's track as JSON.face<N>.json")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_dialogue(argv: list[str]) -> int:
+    from .pipeline import dialogue
+
+    args = build_dialogue_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: dialogue(
+        args.image, _read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
+        motion=args.motion, motion_scale=args.motion_scale, face_backend=args.face_backend,
+        max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
+    subcommands.update(animate=_run_animate, dialogue=_run_dialogue)
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)
