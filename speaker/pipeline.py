@@ -173,10 +173,12 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     )
     clock.stop("motion", started)
 
-    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    with _StagedOutputs() as staged:
+        result = _render_and_encode(portrait, track, speech, staged.temporary(opts.out), opts.debug_overlay, clock)
+        result.extra_files += _write_extras(opts, portrait, track, speech, staged)
+    result.path = Path(opts.out)
     result.timing_source = speech.source
     result.face_count = portrait.face_count
-    result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
 
 
@@ -221,9 +223,11 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
         rate = 22050
         samples = np.zeros(int(round(track.duration * rate)), np.float32)
     speech = Speech(samples=samples, sample_rate=rate, words=list(track.words), source="track")
-    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    with _StagedOutputs() as staged:
+        result = _render_and_encode(portrait, track, speech, staged.temporary(opts.out), opts.debug_overlay, clock)
+        result.extra_files += _write_extras(opts, portrait, track, speech, staged)
+    result.path = Path(opts.out)
     result.timing_source = "track"
-    result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
 
 
@@ -324,18 +328,81 @@ def _render_and_encode(
     )
 
 
-def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: Speech) -> list[Path]:
+def _write_extras(
+    opts: SpeakOptions, portrait: Portrait, track: Track, speech: Speech, staged: _StagedOutputs
+) -> list[Path]:
+    """Write the extras under temporary names; ``staged`` moves them into place with the MP4."""
     from . import motion, render, video
 
     written: list[Path] = []
     if opts.subtitles and speech.words:
-        written += video.write_subtitles(speech.words, opts.out.with_suffix(""))
+        stem = opts.out.with_suffix("")
+        temporary_stem = _unique_name(stem)
+        video.write_subtitles(speech.words, temporary_stem)
+        for suffix in (".srt", ".vtt"):
+            written.append(staged.rename_later(Path(str(temporary_stem) + suffix), Path(str(stem) + suffix)))
     if opts.export_track is not None:
-        motion.save_track(track, opts.export_track)
+        motion.save_track(track, staged.temporary(opts.export_track))
         written.append(Path(opts.export_track))
     if opts.export_mouth_cues is not None:
-        motion.write_mouth_cues(track, opts.export_mouth_cues)
+        motion.write_mouth_cues(track, staged.temporary(opts.export_mouth_cues))
         written.append(Path(opts.export_mouth_cues))
     if opts.preview is not None:
-        written.append(render.contact_sheet(portrait, track, opts.preview))
+        render.contact_sheet(portrait, track, staged.temporary(opts.preview))
+        written.append(Path(opts.preview))
     return written
+
+
+def _unique_name(final: Path) -> Path:
+    """A hidden name beside ``final``, unique per call, keeping its suffix (writers choose formats by it)."""
+    import secrets
+
+    final = Path(final).expanduser()
+    return final.parent / f".{final.stem}.staged-{secrets.token_hex(4)}{final.suffix}"
+
+
+class _StagedOutputs:
+    """Every output of a run under a unique temporary name, moved into place only when all are written.
+
+    The extras are renamed first and the MP4 (the first name asked for) last,
+    so a run that fails at any point leaves none of its files behind, and two
+    runs writing into one folder never share a temporary name.
+    """
+
+    def __init__(self):
+        self._renames: list[tuple[Path, Path]] = []
+
+    def temporary(self, final: str | Path) -> Path:
+        """A unique temporary name for ``final``, to be moved there when the run succeeds."""
+        final = Path(final).expanduser()
+        temporary = _unique_name(final)
+        self.rename_later(temporary, final)
+        return temporary
+
+    def rename_later(self, temporary: Path, final: Path) -> Path:
+        """Move ``temporary`` to ``final`` when the run succeeds; returns ``final``."""
+        self._renames.append((Path(temporary), Path(final)))
+        return Path(final)
+
+    def __enter__(self) -> _StagedOutputs:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        import os
+
+        if error_type is None:
+            try:
+                for temporary, final in self._renames[1:] + self._renames[:1]:
+                    if temporary.exists():
+                        os.replace(temporary, final)
+                return
+            except OSError as failure:
+                self._discard()
+                raise SpeakerError(
+                    f"Cannot move the finished files into place: {failure.strerror or failure}."
+                ) from None
+        self._discard()
+
+    def _discard(self) -> None:
+        for temporary, _ in self._renames:
+            temporary.unlink(missing_ok=True)
