@@ -252,6 +252,73 @@ def _run_voices(argv: list[str]) -> int:
     return 0
 
 
+def build_batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker batch",
+        description="Make one video per row of a manifest (CSV or TOML), on local processes or a Dask cluster.",
+        epilog="columns: image, then text or text_file or audio, and out; any other column is named like a "
+               "speaker option (voice, motion, fps, seed, face, transcript, language, preview, ...). Paths are "
+               "relative to the manifest. The report <manifest>.report.csv lists every row; rows done before "
+               "whose inputs did not change are skipped.",
+    )
+    parser.add_argument("manifest", type=Path, help="the manifest, e.g. exhibits.csv")
+    parser.add_argument("--jobs", type=int, metavar="N", help="local processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a Dask scheduler, e.g. tcp://head:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+                             "else local processes)")
+    parser.add_argument("--retries", type=int, default=2, metavar="N",
+                        help="tries again a row whose process crashed (default: 2)")
+    parser.add_argument("--task-memory", type=float, default=4.0, metavar="GB",
+                        help="memory one row claims of the Dask workers' 'memory' resource (default: 4)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_batch(argv: list[str]) -> int:
+    import os
+
+    args = build_batch_parser().parse_args(argv)
+
+    def run() -> int:
+        from .studio.batch import BatchSettings, run_batch
+
+        settings = BatchSettings(
+            jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+            retries=args.retries, task_memory=int(args.task_memory * 1024**3),
+        )
+        bar = None
+        if sys.stderr.isatty() and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="row", desc="speaker batch", file=sys.stderr)
+
+        def on_start(total: int) -> None:
+            if bar is not None:
+                bar.reset(total=total)
+
+        def on_outcome(outcome) -> None:
+            if outcome.status == "failed":
+                line = f"speaker: row {outcome.row} failed: {outcome.reason}"
+                if bar is None:
+                    print(line, file=sys.stderr)
+                else:
+                    bar.write(line, file=sys.stderr)
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            summary = run_batch(args.manifest, settings, on_start=on_start, on_outcome=on_outcome)
+        finally:
+            if bar is not None:
+                bar.close()
+        if not args.quiet:
+            print(f"{summary.count('done')} done, {summary.count('skipped')} skipped, "
+                  f"{summary.count('failed')} failed; report: {summary.report}")
+        return 1 if summary.count("failed") else 0
+
+    return _guarded(run, args.debug)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # Warnings are for the user, also with --quiet (quiet silences progress only).
     from .errors import SpeakerWarning
@@ -285,7 +352,7 @@ def _guarded(run, debug: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
+    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo, "batch": _run_batch}
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)
