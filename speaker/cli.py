@@ -29,6 +29,8 @@ examples:
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
   speaker voices
+  speaker batch exhibits.csv --jobs 2
+  speaker web
 """
 
 
@@ -79,7 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
-        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render' (each has --help)",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker batch', "
+                          "'speaker web' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -319,6 +322,50 @@ def _run_batch(argv: list[str]) -> int:
     return _guarded(run, args.debug)
 
 
+def build_web_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker web",
+        description="Serve the portrait studio, a web page for making videos without a terminal, on this computer.",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, this computer only; 0.0.0.0 for the network)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--max-image-mb", type=float, default=25.0, metavar="MB", help="largest portrait (default: 25)")
+    parser.add_argument("--max-audio-mb", type=float, default=200.0, metavar="MB",
+                        help="largest recording (default: 200)")
+    parser.add_argument("--keep-minutes", type=float, default=60.0, metavar="MIN",
+                        help="uploads and videos are deleted after this long (default: 60)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_web(argv: list[str]) -> int:
+    args = build_web_parser().parse_args(argv)
+
+    def run() -> int:
+        from pydantic import ValidationError
+
+        from .studio.web_adapter import StudioSettings
+
+        try:
+            settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
+                                      max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise SpeakerError(f"Invalid option '--{first['loc'][0]}': {first['msg']}.".replace("_", "-")) from None
+        from .studio.web import serve
+
+        if not args.quiet:
+            print(f"speaker: serving the studio at http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            serve(settings, block=True, quiet=True)
+        except OSError as error:
+            raise SpeakerError(f"Cannot serve on {args.host}:{args.port}: {error}.") from None
+        return 0
+
+    return _guarded(run, args.debug)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # Warnings are for the user, also with --quiet (quiet silences progress only).
     from .errors import SpeakerWarning
@@ -352,7 +399,8 @@ def _guarded(run, debug: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo, "batch": _run_batch}
+    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo, "batch": _run_batch,
+                   "web": _run_web}
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

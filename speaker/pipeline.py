@@ -231,6 +231,25 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     return result
 
 
+def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
+    """Load a portrait as :func:`speak` would and find its faces, to let a user choose one.
+
+    Returns
+    -------
+    Portrait
+        The face the pipeline would animate by default (``face_index``) and the
+        others (``other_faces``); together, sorted by the centre of their boxes,
+        they are faces 0 to ``face_count - 1``, the numbers ``face=`` takes.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, no face, or the default face cannot be animated.
+    """
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    return _find_face(opts, _StageClock(None))
+
+
 def _options(**values) -> SpeakOptions:
     from pydantic import ValidationError
 
