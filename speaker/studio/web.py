@@ -40,12 +40,13 @@ def offline_environment() -> None:
     os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 
-def message_html(sentence: str, problem: bool = False) -> str:
-    """The message element's content: one sentence in a box that stays on the page."""
+def message_html(sentence: str, problem: bool = False, title: str = "") -> str:
+    """The message element's content: one sentence (after a bold title) in a box that stays on the page."""
     if not sentence:
         return ""
     kind = "speaker-message problem" if problem else "speaker-message"
-    return f'<div class="{kind}" role="status">{html.escape(sentence)}</div>'
+    heading = f"<strong>{html.escape(title)}</strong> " if title else ""
+    return f'<div class="{kind}" role="status">{heading}{html.escape(sentence)}</div>'
 
 
 def theme():
@@ -138,8 +139,9 @@ def build_page(studio: Studio):
                 language=language_value, lipsync=lipsync_value, max_side=max_side_value, progress=stage,
             )
             files = [str(path) for path in result.downloads] or None
+            failed = result.video is None
             return (str(result.video) if result.video else None, files,
-                    message_html(result.message, problem=result.video is None))
+                    message_html(result.message, problem=failed, title="Could not make the video." if failed else ""))
 
         portrait.change(show_faces, inputs=portrait, outputs=[faces, face, message], concurrency_limit=None)
         speak.click(
