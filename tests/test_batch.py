@@ -198,7 +198,7 @@ def test_a_killed_dask_worker_leaves_no_partial_file_and_its_row_completes(tmp_p
     with Client(local_cluster.scheduler_address, timeout="10s") as client:
         deadline = time.monotonic() + 240
         # Mid-row: the video is being encoded under its temporary name.
-        while not list(tmp_path.glob("*long.staged-*.mp4.partial-*")):
+        while not list(tmp_path.glob("*long-staged-*.mp4.partial-*")):
             assert runner.is_alive() and time.monotonic() < deadline, "the row was never seen writing"
             time.sleep(0.02)
         busy = [address for address, keys in client.processing().items() if keys]
@@ -213,3 +213,26 @@ def test_a_killed_dask_worker_leaves_no_partial_file_and_its_row_completes(tmp_p
     assert outcome.status == "done", outcome.reason
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["exhibits.csv", "exhibits.report.csv", "hopper.jpg", "long.json", "long.mp4", "long.srt", "long.vtt"]
+
+
+@pytest.mark.slow
+def test_a_cancelled_dask_task_stops_its_child_and_leaves_nothing(tmp_path, grace_hopper_path, local_cluster):
+    from distributed import Client
+
+    from speaker.studio.batch import run_job_in_child
+
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    line = "A line long enough to be cancelled while its frames are still being drawn and encoded. Twice over."
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": line, "out": "cut.mp4", "fps": "25"}])
+    (row,) = read_manifest(manifest)
+    with Client(local_cluster.scheduler_address, timeout="10s") as client:
+        future = client.submit(run_job_in_child, make_job(row, tmp_path), pure=False)
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("*cut-staged-*.mp4.partial-*")):
+            assert not future.done() and time.monotonic() < deadline, "the row was never seen writing"
+            time.sleep(0.02)
+        future.cancel()
+        deadline = time.monotonic() + 30
+        while list(tmp_path.glob(".*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exhibits.csv", "hopper.jpg"]

@@ -50,6 +50,8 @@ SOURCE_COLUMNS = ("image", "out", "text", "text_file", "audio")
 PATH_OPTIONS = ("export_track", "export_mouth_cues", "preview")
 #: Every column a manifest may have.
 KNOWN_COLUMNS = tuple(dict.fromkeys(SOURCE_COLUMNS + tuple(SpeakOptions.model_fields)))
+#: How often a Dask task checks whether it was cancelled, seconds.
+CANCEL_POLL_SECONDS = 1.0
 #: Row options the batch does not take from the manifest.
 _NOT_COLUMNS = ("debug_overlay",)
 
@@ -309,16 +311,48 @@ def run_job_in_child(job: Job) -> Outcome:
     """
     command = [sys.executable, "-m", "speaker.studio.batch", "--child"]
     child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    still_wanted = _dask_task_watch()
     try:
-        output, _ = child.communicate(json.dumps(asdict(job)).encode("utf-8"))
+        child.stdin.write(json.dumps(asdict(job)).encode("utf-8"))
+        child.stdin.close()
+        while child.poll() is None:
+            try:
+                child.wait(timeout=CANCEL_POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                if not still_wanted():
+                    raise RuntimeError(f"Row {job.row} was cancelled.") from None
+        output = child.stdout.read()
     except BaseException:
-        # The task was cancelled or the worker is going down: stop the child, which cleans up.
+        # Cancelled, or the worker is going down: stop the child, which removes its temporary files.
         child.terminate()
         child.wait()
         raise
+    finally:
+        child.stdout.close()
     if child.returncode != 0 or not output.strip():
         raise RuntimeError(f"The process making row {job.row} ended with status {child.returncode}.")
     return Outcome(**json.loads(output))
+
+
+def _dask_task_watch() -> Callable[[], bool]:
+    """A check that the Dask task running this thread is still wanted (always true outside Dask).
+
+    Dask cannot interrupt a task's thread when the task is cancelled; the task
+    polls this and stops its child itself.
+    """
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        worker, key = get_worker(), thread_state.key
+    except (ImportError, ValueError, AttributeError):
+        return lambda: True
+
+    def wanted() -> bool:
+        task = worker.state.tasks.get(key)
+        return task is not None and task.state not in ("cancelled", "released", "forgotten")
+
+    return wanted
 
 
 def _child_main() -> int:
