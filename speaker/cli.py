@@ -35,6 +35,8 @@ examples:
   speaker animate --image photo.jpg --seconds 10 -o alive.mp4
   speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4
   speaker voices [--json]
+  speaker batch exhibits.csv --jobs 2
+  speaker web
 """
 
 
@@ -90,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
         epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
-               "'speaker dialogue' (each has --help)",
+               "'speaker dialogue', 'speaker batch', 'speaker web' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -293,6 +295,117 @@ def _run_voices(argv: list[str]) -> int:
     return 0
 
 
+def build_batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker batch",
+        description="Make one video per row of a manifest (CSV or TOML), on local processes or a Dask cluster.",
+        epilog="columns: image, then text or text_file or audio, and out; any other column is named like a "
+               "speaker option (voice, motion, fps, seed, face, transcript, language, preview, ...). Paths are "
+               "relative to the manifest. The report <manifest>.report.csv lists every row; rows done before "
+               "whose inputs did not change are skipped.",
+    )
+    parser.add_argument("manifest", type=Path, help="the manifest, e.g. exhibits.csv")
+    parser.add_argument("--jobs", type=int, metavar="N", help="local processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a Dask scheduler, e.g. tcp://head:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+                             "else local processes)")
+    parser.add_argument("--retries", type=int, default=2, metavar="N",
+                        help="tries again a row whose process crashed (default: 2)")
+    parser.add_argument("--task-memory", type=float, default=4.0, metavar="GB",
+                        help="memory one row claims of the Dask workers' 'memory' resource (default: 4)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_batch(argv: list[str]) -> int:
+    import os
+
+    args = build_batch_parser().parse_args(argv)
+
+    def run() -> int:
+        from .studio.batch import BatchSettings, run_batch
+
+        settings = BatchSettings(
+            jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+            retries=args.retries, task_memory=int(args.task_memory * 1024**3),
+        )
+        bar = None
+        if sys.stderr.isatty() and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="row", desc="speaker batch", file=sys.stderr)
+
+        def on_start(total: int) -> None:
+            if bar is not None:
+                bar.reset(total=total)
+
+        def on_outcome(outcome) -> None:
+            if outcome.status == "failed":
+                line = f"speaker: row {outcome.row} failed: {outcome.reason}"
+                if bar is None:
+                    print(line, file=sys.stderr)
+                else:
+                    bar.write(line, file=sys.stderr)
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            summary = run_batch(args.manifest, settings, on_start=on_start, on_outcome=on_outcome)
+        finally:
+            if bar is not None:
+                bar.close()
+        if not args.quiet:
+            print(f"{summary.count('done')} done, {summary.count('skipped')} skipped, "
+                  f"{summary.count('failed')} failed; report: {summary.report}")
+        return 1 if summary.count("failed") else 0
+
+    return _guarded(run, args.debug)
+
+
+def build_web_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker web",
+        description="Serve the portrait studio, a web page for making videos without a terminal, on this computer.",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, this computer only; 0.0.0.0 for the network)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--max-image-mb", type=float, default=25.0, metavar="MB", help="largest portrait (default: 25)")
+    parser.add_argument("--max-audio-mb", type=float, default=200.0, metavar="MB",
+                        help="largest recording (default: 200)")
+    parser.add_argument("--keep-minutes", type=float, default=60.0, metavar="MIN",
+                        help="uploads and videos are deleted after this long (default: 60)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_web(argv: list[str]) -> int:
+    args = build_web_parser().parse_args(argv)
+
+    def run() -> int:
+        from pydantic import ValidationError
+
+        from .studio.web_adapter import StudioSettings
+
+        try:
+            settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
+                                      max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise SpeakerError(f"Invalid option '--{first['loc'][0]}': {first['msg']}.".replace("_", "-")) from None
+        from .studio.web import serve
+
+        if not args.quiet:
+            print(f"speaker: serving the studio at http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            serve(settings, block=True, quiet=True)
+        except OSError as error:
+            raise SpeakerError(f"Cannot serve on {args.host}:{args.port}: {error}.") from None
+        return 0
+
+    return _guarded(run, args.debug)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # Warnings are for the user, also with --quiet (quiet silences progress only).
     from .errors import SpeakerWarning
@@ -415,8 +528,10 @@ def _run_dialogue(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
-    subcommands.update(animate=_run_animate, dialogue=_run_dialogue)
+    subcommands = {
+        "voices": _run_voices, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
+        "dialogue": _run_dialogue, "batch": _run_batch, "web": _run_web,
+    }
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

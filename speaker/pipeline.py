@@ -146,8 +146,9 @@ def speak(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _speak(image, text, audio, out, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_speak(image, text, audio, staged_out, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -203,8 +204,9 @@ def render_track(
     The portrait must be the one the track was made for (same size after
     loading); ``audio`` is muxed when given, else the video is silent.
     """
-    with _collect_warnings() as collected:
-        result = _render_track(image, track_path, out, audio, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_render_track(image, track_path, staged_out, audio, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -234,6 +236,96 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     result.timing_source = "track"
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
+
+
+class _StagedOutputs:
+    """Every file of a run under a unique temporary name, moved into place only when all are written.
+
+    :meth:`stage` swaps the video's path and the extras' paths for hidden
+    names beside them (the subtitles follow the video's name); when the run
+    succeeds the extras are renamed into place and the video last, and when it
+    fails every temporary file is removed. A failure at any point therefore
+    leaves none of the run's files, and two runs writing into one folder never
+    share a temporary name.
+    """
+
+    def __init__(self):
+        self._renames: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+
+    def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
+        """``out`` and ``options`` with every output path replaced by its temporary name."""
+        final_out = Path(out).expanduser()
+        temporary_out = self._add(final_out)
+        for suffix in (".srt", ".vtt"):
+            self._renames.append((Path(f"{temporary_out.with_suffix('')}{suffix}"),
+                                  Path(f"{final_out.with_suffix('')}{suffix}")))
+        staged = dict(options)
+        for key in ("export_track", "export_mouth_cues", "preview"):
+            if staged.get(key) is not None:
+                staged[key] = self._add(Path(staged[key]).expanduser())
+        return temporary_out, staged
+
+    def finished(self, result: SpeakResult) -> SpeakResult:
+        """The result with the final names in place of the temporary ones."""
+        final = {str(temporary): final for temporary, final in self._renames}
+        result.path = final.get(str(result.path), Path(result.path))
+        result.extra_files = [final.get(str(path), Path(path)) for path in result.extra_files]
+        return result
+
+    def _add(self, final: Path) -> Path:
+        import secrets
+
+        # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
+        temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
+        self._renames.append((temporary, final))
+        return temporary
+
+    def __enter__(self) -> _StagedOutputs:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        import os
+
+        if error_type is None:
+            try:
+                for temporary, final in self._renames[1:] + self._renames[:1]:
+                    if temporary.exists():
+                        os.replace(temporary, final)
+                return
+            except OSError as failure:
+                self._discard()
+                raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
+        self._discard()
+        if isinstance(error, SpeakerError):
+            # The user named the final files; say those, not the temporary names.
+            message = str(error)
+            for temporary, final in self._renames:
+                message = message.replace(str(temporary), str(final))
+            if message != str(error):
+                raise SpeakerError(message) from None
+
+    def _discard(self) -> None:
+        for temporary, _ in self._renames:
+            temporary.unlink(missing_ok=True)
+
+
+def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
+    """Load a portrait as :func:`speak` would and find its faces, to let a user choose one.
+
+    Returns
+    -------
+    Portrait
+        The face the pipeline would animate by default (``face_index``) and the
+        others (``other_faces``); together, sorted by the centre of their boxes,
+        they are faces 0 to ``face_count - 1``, the numbers ``face=`` takes.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, no face, or the default face cannot be animated.
+    """
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    return _find_face(opts, _StageClock(None))
 
 
 def _options(**values) -> SpeakOptions:
