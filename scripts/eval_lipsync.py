@@ -211,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
+    parser.add_argument("--max-side", type=int, default=480,
+                        help="render at most this size (the opening is a ratio; smaller is faster)")
     args = parser.parse_args(argv)
 
     import warnings
@@ -248,7 +250,7 @@ def main(argv: list[str] | None = None) -> int:
                     with warnings.catch_warnings(record=True) as caught:
                         warnings.simplefilter("always")
                         result = speaker.speak(image, audio=audio, out=out, transcript=transcript,
-                                               subtitles=False, fps=fps, **extra)
+                                               subtitles=False, fps=fps, max_side=args.max_side, **extra)
                 except SpeakerError as error:
                     print(f"{clip.stem} {name}: {error}", file=sys.stderr)
                     continue
@@ -259,6 +261,10 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr, flush=True)
             envelope = loudness_envelope(audio, fps, len(real))
             rows["loudness"][clip.stem] = {"r": correlation(envelope, real), "lag": best_lag(envelope, real)}
+            print(f"{clip.stem:<36}{'loudness':<12}r {rows['loudness'][clip.stem]['r']:+.2f}", file=sys.stderr,
+                  flush=True)
+            if args.out:  # after every clip, so a long run that is stopped still leaves its figures
+                args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
 
     for set_name in dict.fromkeys(sets_of.values()):
         names = [stem for stem, owner in sets_of.items() if owner == set_name]
