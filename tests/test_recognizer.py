@@ -156,3 +156,36 @@ def test_audio_without_transcript_gets_subtitles_from_the_recognised_words(spoke
     assert "-->" in srt and vtt.startswith("WEBVTT")
     said = plain(" ".join(line for line in srt.splitlines() if line and "-->" not in line and not line.isdigit()))
     assert difflib.SequenceMatcher(a=said.split(), b=plain(TEXT).split()).ratio() >= 0.9
+
+
+@pytest.mark.slow
+def test_a_recording_in_segments_runs_on_across_the_seams(grace_hopper_path, tmp_path, monkeypatch):
+    import speaker
+    from speaker.motion import load_track
+    from speaker.timebase import n_frames
+    from speaker.timing import stream
+    from speaker.video import probe
+
+    text = ("The lighthouse keeper climbed the stairs. He carried a lamp and a notebook. "
+            "From the top he could see the boats. They came home across the bay.")
+    spoken = synthesize(text, VoicePreset(noise_scale=0.3, noise_w=0.3, sentence_pause=0.6))
+    wav = tmp_path / "keeper.wav"
+    soundfile.write(str(wav), spoken.samples, spoken.sample_rate)
+    monkeypatch.setattr(stream, "SEGMENT_SECONDS", 3.0)  # a 10 s recording in several segments
+    out = tmp_path / "keeper.mp4"
+    segments = []
+    result = speaker.speak(grace_hopper_path, audio=wav, out=out, max_side=240, export_track=tmp_path / "t.json",
+                           motion="lively", progress=lambda stage, detail: segments.append(detail) if stage == "motion" else None)
+    assert len(segments) >= 3
+    assert result.frames == n_frames(spoken.duration, 25.0)
+    info = probe(out)
+    assert info["frame_count"] == result.frames
+    assert abs(info["audio_duration"] - spoken.duration) < 0.05
+    track = load_track(tmp_path / "t.json")
+    assert len(track) == result.frames
+    # Every seam is cross-faded: no step of the head at a seam is larger than the
+    # largest step the motion itself makes, and the words of every segment are there.
+    steps = np.abs(np.diff(track.head_pose[:, :3], axis=0)).max(axis=1)
+    assert steps.max() < 1.0, steps.max()
+    said = plain(" ".join(w.text for w in track.words)).split()
+    assert difflib.SequenceMatcher(a=said, b=plain(text).split()).ratio() >= 0.9
