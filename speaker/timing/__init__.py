@@ -1,9 +1,17 @@
-"""Phone timelines for given audio: forced alignment, phone recognition, or an
-audio-to-articulation model.
+"""Phone timelines for given audio: forced alignment of a transcript, recognised
+words (Whisper) aligned or spread, phone recognition, or an audio-to-articulation model.
 
 >>> samples, rate = load_audio("speech.wav")
 >>> speech = timeline_for_audio(samples, rate, transcript="he could wait no longer")
+>>> speech = timeline_for_audio(samples, rate, None)          # Whisper hears the words
 >>> [(phone.symbol, phone.start) for phone in speech.phones][:3]
+
+Long recordings in pieces (memory flat with length)::
+
+    with open_audio("talk.mp3") as audio:
+        heard = recognize_audio(audio)
+        for offset, speech in timed_segments(audio, heard.words, heard.language):
+            ...
 """
 
 from __future__ import annotations

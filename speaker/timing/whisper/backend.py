@@ -7,6 +7,7 @@ import threading
 
 import numpy as np
 
+from ...errors import SpeakerError
 from ...types import Word
 from ..audio import resample
 from ..core import Recognizer, Transcription
@@ -40,6 +41,26 @@ def shared_recognizer() -> "WhisperRecognizer":
         return _shared
 
 
+def whisper_language(language: str | None) -> str | None:
+    """``"en-US"`` -> ``"en"``; None stays None (detect).
+
+    Raises
+    ------
+    SpeakerError
+        Whisper does not know the language.
+    """
+    if language is None:
+        return None
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    code = language.lower().replace("_", "-")
+    for candidate in (code, code.split("-")[0], {"cmn": "zh", "yue": "yue"}.get(code.split("-")[0], "")):
+        if candidate in _LANGUAGE_CODES:
+            return candidate
+    raise SpeakerError(f"The speech recogniser does not know the language '{language}'; "
+                       "give an ISO 639-1 code such as en, de, fr or zh, or leave --language out to detect it.")
+
+
 class WhisperRecognizer(Recognizer):
     """OpenAI's Whisper base (MIT), CTranslate2 conversion, int8 on the CPU."""
 
@@ -56,7 +77,14 @@ class WhisperRecognizer(Recognizer):
         self._lock = threading.Lock()
 
     def transcribe(self, samples: np.ndarray, sample_rate: int, language: str | None = None) -> Transcription:
-        """Words heard in (up to about 30 s of) audio; see :meth:`Recognizer.transcribe`."""
+        """Words heard in (up to about 30 s of) audio; see :meth:`Recognizer.transcribe`.
+
+        Raises
+        ------
+        SpeakerError
+            ``language`` is not one Whisper knows.
+        """
+        language = whisper_language(language)
         audio = resample(np.asarray(samples, np.float32).reshape(-1), int(sample_rate), SAMPLE_RATE)
         with self._lock:  # one CTranslate2 model, one decode at a time
             segments, info = self._model.transcribe(
