@@ -54,6 +54,10 @@ TRANSCRIPTS = {
 }
 
 
+class FaceLost(Exception):
+    """The landmarker found the face in no frame of a video."""
+
+
 class MouthMeter:
     """Inner-lip opening per frame, in units of the jaw width, measured with dlib."""
 
@@ -74,6 +78,8 @@ class MouthMeter:
         if frame.shape[1] > METER_WIDTH:
             scale = METER_WIDTH / frame.shape[1]
             frame = cv2.resize(frame, (METER_WIDTH, int(round(frame.shape[0] * scale))), interpolation=cv2.INTER_AREA)
+        elif frame.shape[1] < METER_WIDTH // 2:  # dlib's detector misses faces in small crops
+            frame = cv2.resize(frame, None, fx=2.0, fy=2.0, interpolation=cv2.INTER_CUBIC)
         boxes = self.detector(frame, 1)
         if len(boxes):
             box = max(boxes, key=lambda b: b.area())
@@ -99,6 +105,8 @@ class MouthMeter:
             frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
             values.append(self.opening(frame))
         series = np.array(values)
+        if np.isnan(series).all():
+            raise FaceLost(f"no face found in any frame of {path.name}")
         if np.isnan(series).any():  # an undetected frame: carry the neighbours over
             good = ~np.isnan(series)
             series = np.interp(np.arange(len(series)), np.flatnonzero(good), series[good])
@@ -219,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
+    parser.add_argument("--resume", action="store_true", help="keep the clips already in --out, measure the rest")
     parser.add_argument("--max-side", type=int, default=480,
                         help="render at most this size (the opening is a ratio; smaller is faster)")
     args = parser.parse_args(argv)
@@ -240,14 +249,25 @@ def main(argv: list[str] | None = None) -> int:
                if name != "audio-model" or audio_model_available()}
     rows: dict[str, dict[str, dict[str, float]]] = {name: {} for name in [*methods, "loudness"]}
     sets_of: dict[str, str] = {}
+    if args.resume and args.out and args.out.is_file():
+        saved = json.loads(args.out.read_text())
+        sets_of.update(saved["sets"])
+        for name, per_clip in saved["rows"].items():
+            rows.setdefault(name, {}).update(per_clip)
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
         for set_name, clip, transcript_of_clip in clips:
+            if clip.stem in rows["loudness"]:
+                continue
             sets_of[clip.stem] = set_name
             image, audio = extract(clip, workdir)
-            real = meter.video(clip)
+            try:
+                real = meter.video(clip)
+            except FaceLost as error:
+                print(f"{clip.stem}: {error}", file=sys.stderr)
+                continue
             fps = clip_fps(clip)
             for name, extra in methods.items():
                 out = workdir / f"{clip.stem}_{name}.mp4"
@@ -262,7 +282,11 @@ def main(argv: list[str] | None = None) -> int:
                 except SpeakerError as error:
                     print(f"{clip.stem} {name}: {error}", file=sys.stderr)
                     continue
-                ours = meter.video(out)
+                try:
+                    ours = meter.video(out)
+                except FaceLost as error:
+                    print(f"{clip.stem} {name}: {error}", file=sys.stderr)
+                    continue
                 rows[name][clip.stem] = {"r": correlation(ours, real), "lag": best_lag(ours, real),
                                          "source": result.timing_source, "warnings": len(caught)}
                 print(f"{clip.stem:<36}{name:<12}r {rows[name][clip.stem]['r']:+.2f}  {result.timing_source}",
