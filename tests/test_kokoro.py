@@ -150,3 +150,28 @@ def test_languages_pick_their_default_voice():
     assert speaks(load_voice_preset("heart"), "en") and not speaks(load_voice_preset("heart"), "en-GB")
     with pytest.raises(SpeakerError, match="No bundled voice speaks 'de'.*Piper voice"):
         voice_for_language("de")
+
+
+def test_chinese_subtitles_are_written_without_spaces_and_timed_by_character():
+    from speaker.video.subtitles import MAX_LINE_CJK_CHARS, group_cues
+
+    text = "世上本没有路，走的人多了，也便成了路。鲁迅先生说过这句话。"
+    speech = synthesize(text, load_voice_preset("yunxi"))
+    cues = group_cues(speech.words)
+    lines = [line for cue in cues for line in cue.lines]
+    assert "".join(lines) == text
+    assert all(len(line) <= MAX_LINE_CJK_CHARS for line in lines)
+    assert lines[0] == "世上本没有路，走的人多了，"
+    for before, after in zip(cues, cues[1:]):
+        assert before.end <= after.start + 1e-9
+
+
+@pytest.mark.slow
+def test_mandarin_video_end_to_end(grace_hopper_path, tmp_path):
+    from speaker import speak
+
+    out = tmp_path / "luxun.mp4"
+    result = speak(grace_hopper_path, text="我们明天去北京。", out=out, language="zh", max_side=320)
+    assert result.timing_source == "kokoro" and result.audio_seconds > 1.0
+    srt = out.with_suffix(".srt").read_text(encoding="utf-8")
+    assert "我们明天去北京。" in srt
