@@ -310,7 +310,9 @@ class _StagedOutputs:
 
     def _discard(self) -> None:
         for temporary, _ in self._renames:
-            temporary.unlink(missing_ok=True)
+            # A folder that is a file or unreadable was never written into: nothing to remove.
+            with contextlib.suppress(OSError):
+                temporary.unlink(missing_ok=True)
 
 
 def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
