@@ -30,7 +30,7 @@ STAGES = ("face", "speech", "timing", "motion", "render", "encode")
 
 #: Seconds over which the motion of consecutive speech segments is
 #: cross-faded, so head, eyes and blinks run on across a seam without a reset.
-SEAM_SECONDS = 1.0
+SEAM_SECONDS = 2.0
 
 
 @dataclass
