@@ -513,3 +513,40 @@ def test_zero_gaze_is_the_frame_without_gaze(astronaut):
 def test_bad_gaze_is_refused(grace_renderer, grace):
     with pytest.raises(ValueError):
         grace_renderer.render(looking(grace, (np.nan, 0.0)))
+
+
+def _paint_beard(image: np.ndarray, landmarks: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The photo with a full beard of dark, combed hair texture from under the lower lip to below the jaw."""
+    rng = np.random.default_rng(seed)
+    lm = landmarks.astype(np.float64)
+    face_width = np.linalg.norm(lm[16] - lm[0])
+    centre = lm[[51, 57]].mean(axis=0)
+    outward = [lm[i] + 0.22 * face_width * (lm[i] - centre) / np.linalg.norm(lm[i] - centre) for i in range(3, 14)]
+    under_lip = [lm[i] + np.array([0.0, 0.05 * face_width]) for i in (54, 55, 56, 57, 58, 59, 48)]
+    outline = np.array([*outward, lm[13], *under_lip, lm[3]], np.float32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255)
+    weight = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 2.0)[..., None]
+    hair = cv2.GaussianBlur(rng.normal(0.0, 1.0, image.shape[:2]).astype(np.float32), (0, 0), sigmaX=0.6, sigmaY=3.0)
+    hair = np.clip(60.0 + 25.0 * hair / hair.std(), 0, 255)[..., None] * np.array([1.0, 0.9, 0.8])
+    return np.clip(image * (1.0 - weight) + hair * weight, 0, 255).astype(np.uint8)
+
+
+def test_beard_below_the_jaw_drops_with_the_chin(grace):
+    """An open jaw carries the beard under the jawline, not only the lips."""
+    image = _paint_beard(grace.image, grace.landmarks)
+    landmarks, box = _dlib_face(image)
+    portrait = Portrait(image, landmarks, box)
+    renderer = Renderer(portrait)
+    opened = open_mouth(portrait, 1.0)
+    first = cv2.cvtColor(renderer.render(neutral(portrait)), cv2.COLOR_RGB2GRAY)
+    second = cv2.cvtColor(renderer.render(opened), cv2.COLOR_RGB2GRAY)
+    flow = cv2.calcOpticalFlowFarneback(first, second, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    lm = landmarks.astype(np.float64)
+    face_width = np.linalg.norm(lm[16] - lm[0])
+    centre = lm[[51, 57]].mean(axis=0)
+    outward = [lm[i] + 0.2 * face_width * (lm[i] - centre) / np.linalg.norm(lm[i] - centre) for i in range(5, 12)]
+    band = polygon_mask(image.shape, np.array([*lm[5:12], *outward[::-1]]))
+    chin_drop = float(opened.landmarks[8, 1] - landmarks[8, 1])
+    share = float(flow[..., 1][band].mean()) / chin_drop
+    assert share > 0.6, share  # 0.53 before the beard rows, 0.66 with them

@@ -105,6 +105,7 @@ class Renderer:
         self.neck = self.mesh.indices("neck")
         self.collar = self.mesh.indices("collar")
         self.halo = self.mesh.indices("halo")
+        self.beard = self.mesh.indices("beard")
         self.edges = self._edges()
 
         self.palette = mouth.sample_palette(image, landmarks, fw)
@@ -181,6 +182,10 @@ class Renderer:
         depth = mesh.depth.copy()
         moved[self.rigid], depth[self.rigid] = pose_points(
             points[self.rigid], mesh.depth[self.rigid], pose, mesh, 1.0)
+        if len(self.beard):
+            hang = mesh.beard_follow[:, None] * (target[mesh.beard_anchor] - self.neutral[mesh.beard_anchor])
+            moved[self.beard], depth[self.beard] = pose_points(
+                points[self.beard] + hang, mesh.depth[self.beard], pose, mesh, 1.0)
         chin_drop = NECK_CHIN_FOLLOW * (target[8] - self.neutral[8])
         if len(self.neck):
             moved[self.neck], depth[self.neck] = pose_points(
