@@ -17,6 +17,8 @@ DEMO_LINE = (
     "Hello! I am Grace Hopper. I wrote one of the first compilers, "
     "and I still say: the most dangerous phrase in the language is, we've always done it this way."
 )
+#: The demo's voice: an American woman (Kokoro af_heart).
+DEMO_VOICE = "heart"
 
 EXAMPLES = """\
 examples:
@@ -25,10 +27,11 @@ examples:
   speaker --image lincoln.jpg --text-file script.txt --voice orator -o out.mp4
   speaker --image lincoln.jpg --audio narration.flac --transcript narration.txt -o out.mp4
   speaker --image goethe.jpg --audio rede.mp3 --language de -o goethe.mp4
+  speaker --image luxun.jpg --language zh --text "世上本没有路，走的人多了，也便成了路。" -o luxun.mp4
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
-  speaker voices
+  speaker voices [--json]
 """
 
 
@@ -45,7 +48,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     look = parser.add_argument_group("voice and motion")
-    look.add_argument("--voice", default="default", help="voice preset name or .toml path (see 'speaker voices')")
+    look.add_argument("--voice", help="voice preset name or .toml path (see 'speaker voices'; default: 'default', "
+                                      "or with --language the language's default voice)")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
     look.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
@@ -53,12 +57,13 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                       help="face landmark backend (default: dlib)")
-    look.add_argument("--language", default="en", metavar="CODE",
-                      help="language of --audio, e.g. en, de, fr (default: en); other than English uses the "
-                           "language-independent audio model")
+    look.add_argument("--language", default=None, metavar="CODE",
+                      help="language, e.g. en, en-GB, zh, fr, es, it, de: with --text it picks the language's "
+                           "default voice (or checks --voice speaks it); with --audio it hints the speech "
+                           "recogniser (default: the voice's language for --text, detected for --audio)")
     look.add_argument("--lipsync", default="auto", choices=["auto", "phones", "audio-model"],
-                      help="how --audio is timed: auto (alignment or phone recognition for English, the audio "
-                           "model otherwise), phones, or audio-model")
+                      help="how --audio is timed: auto (the transcript aligned, else the recognised words aligned "
+                           "or spread), phones (phone recognition), or audio-model")
     look.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
     extra = parser.add_argument_group("extra outputs")
     extra.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
@@ -116,7 +121,7 @@ def build_demo_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", type=Path, default=Path("speaker-demo.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     parser.add_argument("--text", default=DEMO_LINE, help="what she says")
-    parser.add_argument("--voice", default="default")
+    parser.add_argument("--voice", default=DEMO_VOICE, help="voice preset (default: %(default)s, an American woman)")
     parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
     _common_arguments(parser)
     return parser
@@ -203,6 +208,8 @@ def _report(result, quiet: bool) -> None:
         f"Wrote {result.path} ({result.audio_seconds:.1f} s, {result.frames} frames at {result.fps:g} fps) "
         f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of speech)."
     )
+    if result.timing_source:
+        print(f"Mouth timed by {result.timing_source}.")
     for path in result.extra_files:
         print(f"Wrote {path}")
 
@@ -242,13 +249,24 @@ def _run_demo(argv: list[str]) -> int:
 
 
 def _run_voices(argv: list[str]) -> int:
+    import json
+
     from .settings import list_voices
 
-    if argv:
-        print("usage: speaker voices", file=sys.stderr)
+    if argv not in ([], ["--json"]):
+        print("usage: speaker voices [--json]", file=sys.stderr)
         return 2
-    for preset in list_voices():
-        print(f"{preset.name:<10} speed {preset.speed:<5g} pause {preset.sentence_pause:<4g} s  {preset.description}")
+    rows = [
+        {"name": preset.name, "language": preset.language, "gender": preset.gender,
+         "engine": preset.engine, "description": preset.description}
+        for preset in list_voices()
+    ]
+    if argv == ["--json"]:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'NAME':<10} {'LANGUAGE':<8} {'SEX':<6} {'ENGINE':<6}  DESCRIPTION")
+    for row in rows:
+        print(f"{row['name']:<10} {row['language']:<8} {row['gender'] or '-':<6} {row['engine']:<6}  {row['description']}")
     return 0
 
 

@@ -8,8 +8,8 @@
 
 from __future__ import annotations
 
-from .encoder import check_writable, write_video
+from .encoder import check_writable, write_video, write_video_segments
 from .probe import probe
 from .subtitles import write_subtitles
 
-__all__ = ["check_writable", "probe", "write_subtitles", "write_video"]
+__all__ = ["check_writable", "probe", "write_subtitles", "write_video", "write_video_segments"]
