@@ -550,3 +550,59 @@ def test_beard_below_the_jaw_drops_with_the_chin(grace):
     chin_drop = float(opened.landmarks[8, 1] - landmarks[8, 1])
     share = float(flow[..., 1][band].mean()) / chin_drop
     assert share > 0.6, share  # 0.53 before the beard rows, 0.66 with them
+
+
+def test_painted_teeth_are_teeth_not_a_bar(grace, grace_renderer):
+    """Across the upper teeth the luma dips at the gaps between them, and a darker gum line sits above."""
+    frame_data = open_mouth(grace)
+    frame = grace_renderer.render(frame_data).astype(np.float64)
+    lm = frame_data.landmarks.astype(np.float64)
+    x0, x1 = int(0.5 * (lm[60, 0] + lm[61, 0])), int(0.5 * (lm[63, 0] + lm[64, 0]))
+    row_y = int(round(lm[62, 1] + 3))
+    row = luma(frame[row_y, x0:x1])
+    # A gap is a local minimum at least a quarter darker than the teeth either side.
+    peaks = np.array([row[max(i - 4, 0) : i + 5].max() for i in range(len(row))])
+    dips = np.flatnonzero((row[1:-1] < row[:-2]) & (row[1:-1] <= row[2:]) & (row[1:-1] < 0.75 * peaks[1:-1])) + 1
+    assert len(dips) >= 3, row.round()
+    # Mid-tooth is bright; no gap is as dark as the cavity below.
+    cavity = luma(frame[int(round(lm[66, 1] - 4)), int(lm[66, 0]) - 3 : int(lm[66, 0]) + 3]).mean()
+    assert row.max() > cavity + 60 and row[dips].min() > cavity
+
+
+def test_painted_interior_has_the_photo_grain(grace, grace_renderer):
+    """The cavity is not airbrushed: its fine detail is about that of the photo's skin."""
+    from speaker.render.grain import skin_grain
+
+    frame_data = open_mouth(grace)
+    frame = grace_renderer.render(frame_data).astype(np.float32)
+    lm = frame_data.landmarks.astype(np.float64)
+    inner = polygon_mask(frame.shape, lm[60:68])
+    core = cv2.erode(inner.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    # The cavity only: the lower half of the opening, below the teeth.
+    core[: int(0.5 * (lm[62, 1] + lm[66, 1]))] = False
+    assert core.sum() > 50
+    level = frame @ LUMA.astype(np.float32)
+    detail = level - cv2.GaussianBlur(level, (0, 0), 1.0)
+    measured = 1.4826 * float(np.median(np.abs(detail[core])))
+    expected = skin_grain(grace.image, grace.landmarks)
+    assert expected > 1.0
+    assert 0.6 * expected < measured < 2.0 * expected, (measured, expected)  # 0.46 without grain
+
+
+def test_smile_teeth_are_covered_not_squashed(astronaut):
+    """Half-closing a smile: the teeth keep their height under the upper lip, the lower lip covers the rest."""
+    renderer = Renderer(astronaut)
+    lm = astronaut.landmarks.astype(np.float64)
+    target = lm.copy()
+    for upper, lower in ((61, 67), (62, 66), (63, 65)):
+        target[lower] = lm[lower] - 0.5 * (lm[lower] - lm[upper])
+    for follower, leader in ((58, 67), (57, 66), (56, 65)):
+        target[follower] += target[leader] - lm[leader]
+    frame = renderer.render(TrackFrame(target.astype(np.float32), _pose(), _articulation(lip_closure=0.5), 0.0))
+    # Down the middle of the mouth, the rows under the upper lip are the photo's rows, not compressed ones.
+    x = int(round(lm[62, 0]))
+    top = int(round(lm[62, 1])) + 1
+    rows = max(3, int(0.35 * (lm[66, 1] - lm[62, 1])))
+    photo = luma(astronaut.image[top : top + rows, x - 3 : x + 4])
+    drawn = luma(frame[top : top + rows, x - 3 : x + 4])
+    assert np.abs(drawn - photo).mean() < 12, np.abs(drawn - photo).mean()
