@@ -434,6 +434,14 @@ def test_contact_sheet_writes_a_labelled_png(grace, tmp_path):
     assert picked["closed m"] == 3
 
 
+def test_contact_sheet_shows_a_mid_blink_and_the_peak(grace):
+    from speaker.render.sheet import pick_frames
+
+    frames = [neutral(grace)] + [blink(grace, c) for c in (0.3, 0.6, 1.0, 0.5)] + [neutral(grace)]
+    picked = dict(pick_frames(_track(grace, frames)))
+    assert picked["mid-blink"] == 2 and picked["blink"] == 3
+
+
 def test_contact_sheet_refuses_an_empty_track(grace, tmp_path):
     empty = Track(25.0, np.zeros((0, 68, 2), np.float32), np.zeros((0, 6), np.float32),
                   np.zeros((0, len(ARTICULATION_NAMES)), np.float32), np.zeros(0, np.float32), grace.size)
