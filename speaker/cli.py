@@ -17,6 +17,8 @@ DEMO_LINE = (
     "Hello! I am Grace Hopper. I wrote one of the first compilers, "
     "and I still say: the most dangerous phrase in the language is, we've always done it this way."
 )
+#: The demo's voice: an American woman (Kokoro af_heart).
+DEMO_VOICE = "heart"
 
 EXAMPLES = """\
 examples:
@@ -25,13 +27,16 @@ examples:
   speaker --image lincoln.jpg --text-file script.txt --voice orator -o out.mp4
   speaker --image lincoln.jpg --audio narration.flac --transcript narration.txt -o out.mp4
   speaker --image goethe.jpg --audio rede.mp3 --language de -o goethe.mp4
+  speaker --image luxun.jpg --language zh --text "世上本没有路，走的人多了，也便成了路。" -o luxun.mp4
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
   speaker --image photo.jpg --drive performer.mp4 -o performed.mp4 --export-track performed.json
   speaker animate --image photo.jpg --seconds 10 -o alive.mp4
   speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4
-  speaker voices
+  speaker voices [--json]
+  speaker batch exhibits.csv --jobs 2
+  speaker web
 """
 
 
@@ -50,7 +55,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     look = parser.add_argument_group("voice and motion")
-    look.add_argument("--voice", default="default", help="voice preset name or .toml path (see 'speaker voices')")
+    look.add_argument("--voice", help="voice preset name or .toml path (see 'speaker voices'; default: 'default', "
+                                      "or with --language the language's default voice)")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
     look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")
@@ -58,12 +64,13 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                       help="face landmark backend (default: dlib)")
-    look.add_argument("--language", default="en", metavar="CODE",
-                      help="language of --audio, e.g. en, de, fr (default: en); other than English uses the "
-                           "language-independent audio model")
+    look.add_argument("--language", default=None, metavar="CODE",
+                      help="language, e.g. en, en-GB, zh, fr, es, it, de: with --text it picks the language's "
+                           "default voice (or checks --voice speaks it); with --audio it hints the speech "
+                           "recogniser (default: the voice's language for --text, detected for --audio)")
     look.add_argument("--lipsync", default="auto", choices=["auto", "phones", "audio-model"],
-                      help="how --audio is timed: auto (alignment or phone recognition for English, the audio "
-                           "model otherwise), phones, or audio-model")
+                      help="how --audio is timed: auto (the transcript aligned, else the recognised words aligned "
+                           "or spread), phones (phone recognition), or audio-model")
     look.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
     extra = parser.add_argument_group("extra outputs")
     extra.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
@@ -85,7 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
         epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
-               "'speaker dialogue' (each has --help)",
+               "'speaker dialogue', 'speaker batch', 'speaker web' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -122,7 +129,7 @@ def build_demo_parser() -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", type=Path, default=Path("speaker-demo.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     parser.add_argument("--text", default=DEMO_LINE, help="what she says")
-    parser.add_argument("--voice", default="default")
+    parser.add_argument("--voice", default=DEMO_VOICE, help="voice preset (default: %(default)s, an American woman)")
     parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
     _common_arguments(parser)
     return parser
@@ -226,6 +233,8 @@ def _report(result, quiet: bool) -> None:
         f"Wrote {result.path} ({result.audio_seconds:.1f} s, {result.frames} frames at {result.fps:g} fps) "
         f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of speech)."
     )
+    if result.timing_source:
+        print(f"Mouth timed by {result.timing_source}.")
     for path in result.extra_files:
         print(f"Wrote {path}")
 
@@ -265,14 +274,136 @@ def _run_demo(argv: list[str]) -> int:
 
 
 def _run_voices(argv: list[str]) -> int:
+    import json
+
     from .settings import list_voices
 
-    if argv:
-        print("usage: speaker voices", file=sys.stderr)
+    if argv not in ([], ["--json"]):
+        print("usage: speaker voices [--json]", file=sys.stderr)
         return 2
-    for preset in list_voices():
-        print(f"{preset.name:<10} speed {preset.speed:<5g} pause {preset.sentence_pause:<4g} s  {preset.description}")
+    rows = [
+        {"name": preset.name, "language": preset.language, "gender": preset.gender,
+         "engine": preset.engine, "description": preset.description}
+        for preset in list_voices()
+    ]
+    if argv == ["--json"]:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{'NAME':<10} {'LANGUAGE':<8} {'SEX':<6} {'ENGINE':<6}  DESCRIPTION")
+    for row in rows:
+        print(f"{row['name']:<10} {row['language']:<8} {row['gender'] or '-':<6} {row['engine']:<6}  {row['description']}")
     return 0
+
+
+def build_batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker batch",
+        description="Make one video per row of a manifest (CSV or TOML), on local processes or a Dask cluster.",
+        epilog="columns: image, then text or text_file or audio, and out; any other column is named like a "
+               "speaker option (voice, motion, fps, seed, face, transcript, language, preview, ...). Paths are "
+               "relative to the manifest. The report <manifest>.report.csv lists every row; rows done before "
+               "whose inputs did not change are skipped.",
+    )
+    parser.add_argument("manifest", type=Path, help="the manifest, e.g. exhibits.csv")
+    parser.add_argument("--jobs", type=int, metavar="N", help="local processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a Dask scheduler, e.g. tcp://head:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+                             "else local processes)")
+    parser.add_argument("--retries", type=int, default=2, metavar="N",
+                        help="tries again a row whose process crashed (default: 2)")
+    parser.add_argument("--task-memory", type=float, default=4.0, metavar="GB",
+                        help="memory one row claims of the Dask workers' 'memory' resource (default: 4)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_batch(argv: list[str]) -> int:
+    import os
+
+    args = build_batch_parser().parse_args(argv)
+
+    def run() -> int:
+        from .studio.batch import BatchSettings, run_batch
+
+        settings = BatchSettings(
+            jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+            retries=args.retries, task_memory=int(args.task_memory * 1024**3),
+        )
+        bar = None
+        if sys.stderr.isatty() and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="row", desc="speaker batch", file=sys.stderr)
+
+        def on_start(total: int) -> None:
+            if bar is not None:
+                bar.reset(total=total)
+
+        def on_outcome(outcome) -> None:
+            if outcome.status == "failed":
+                line = f"speaker: row {outcome.row} failed: {outcome.reason}"
+                if bar is None:
+                    print(line, file=sys.stderr)
+                else:
+                    bar.write(line, file=sys.stderr)
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            summary = run_batch(args.manifest, settings, on_start=on_start, on_outcome=on_outcome)
+        finally:
+            if bar is not None:
+                bar.close()
+        if not args.quiet:
+            print(f"{summary.count('done')} done, {summary.count('skipped')} skipped, "
+                  f"{summary.count('failed')} failed; report: {summary.report}")
+        return 1 if summary.count("failed") else 0
+
+    return _guarded(run, args.debug)
+
+
+def build_web_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker web",
+        description="Serve the portrait studio, a web page for making videos without a terminal, on this computer.",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, this computer only; 0.0.0.0 for the network)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--max-image-mb", type=float, default=25.0, metavar="MB", help="largest portrait (default: 25)")
+    parser.add_argument("--max-audio-mb", type=float, default=200.0, metavar="MB",
+                        help="largest recording (default: 200)")
+    parser.add_argument("--keep-minutes", type=float, default=60.0, metavar="MIN",
+                        help="uploads and videos are deleted after this long (default: 60)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_web(argv: list[str]) -> int:
+    args = build_web_parser().parse_args(argv)
+
+    def run() -> int:
+        from pydantic import ValidationError
+
+        from .studio.web_adapter import StudioSettings
+
+        try:
+            settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
+                                      max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise SpeakerError(f"Invalid option '--{first['loc'][0]}': {first['msg']}.".replace("_", "-")) from None
+        from .studio.web import serve
+
+        if not args.quiet:
+            print(f"speaker: serving the studio at http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            serve(settings, block=True, quiet=True)
+        except OSError as error:
+            raise SpeakerError(f"Cannot serve on {args.host}:{args.port}: {error}.") from None
+        return 0
+
+    return _guarded(run, args.debug)
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -397,8 +528,10 @@ def _run_dialogue(argv: list[str]) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
-    subcommands.update(animate=_run_animate, dialogue=_run_dialogue)
+    subcommands = {
+        "voices": _run_voices, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
+        "dialogue": _run_dialogue, "batch": _run_batch, "web": _run_web,
+    }
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

@@ -42,6 +42,12 @@ SINGLE: dict[str, str] = {
     "ʁ": "R", "w": "W", "ʍ": "W", "ɥ": "W", "ɰ": "W", "j": "Y", "ʝ": "Y", "k": "K",
     "c": "K", "q": "K", "ɡ": "G", "g": "G", "ɟ": "G", "ɢ": "G", "ɣ": "G", "x": "HH",
     "χ": "HH", "h": "HH", "ɦ": "HH", "ħ": "HH", "ç": "HH", "ʜ": "HH",
+    # Kokoro (misaki): one letter per English diphthong or affricate, the
+    # flap "T", the reduced "ᵊ"; Mandarin affricates (z c -> ʦ, j q -> ʨ,
+    # zh ch -> ꭧ) and the long "S" of Italian.
+    "A": "EY", "I": "AY", "O": "OW", "Q": "OW", "W": "AW", "Y": "OY", "ᵊ": "AH",
+    "ʤ": "JH", "ʧ": "CH", "T": "D", "ʦ": "S", "ʣ": "Z", "ʨ": "CH", "ʥ": "JH",
+    "ꭧ": "CH", "S": "S",
 }
 
 VOWELS: frozenset[str] = frozenset(
@@ -50,8 +56,9 @@ VOWELS: frozenset[str] = frozenset(
 
 BOS, EOS, WORD_GAP = "^", "$", " "
 PRIMARY_STRESS, SECONDARY_STRESS = "ˈ", "ˌ"
-#: Marks that lengthen or colour the sound before them.
-MODIFIERS = frozenset("ːˑ˞ʰʲˤʷ̃")
+#: Marks that lengthen or colour the sound before them, Kokoro's Mandarin
+#: tone arrows (level, rising, low, falling) among them.
+MODIFIERS = frozenset("ːˑ˞ʰʲˤʷ̃→↗↓↘")
 
 #: Share of a stress mark's samples given to the vowel after it (the rest go
 #: to the sound before it in the same word). Together with the gap share
@@ -76,7 +83,10 @@ class Unit:
 
 
 def _is_punctuation(symbol: str) -> bool:
-    return len(symbol) == 1 and unicodedata.category(symbol)[0] in "PS" and symbol not in (BOS, EOS)
+    return (
+        len(symbol) == 1 and unicodedata.category(symbol)[0] in "PS"
+        and symbol not in (BOS, EOS) and symbol not in MODIFIERS
+    )
 
 
 def _is_modifier(symbol: str) -> bool:

@@ -9,6 +9,7 @@ frame; the frames stream into an H.264/AAC MP4 with the speech muxed.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -18,13 +19,18 @@ from pathlib import Path
 import numpy as np
 
 from .errors import SpeakerError, SpeakerWarning
-from .settings import SpeakOptions, load_voice_preset
-from .types import Portrait, Speech, Track
+from .settings import SpeakOptions, VoicePreset, load_voice_preset, speaks, voice_for_language
+from .timebase import n_frames
+from .types import Phone, Portrait, Speech, Track, Word
 
 #: Called as ``progress(stage, detail)`` when a stage starts.
 ProgressCallback = Callable[[str, str], None]
 
 STAGES = ("face", "speech", "timing", "motion", "render", "encode")
+
+#: Seconds over which the motion of consecutive speech segments is
+#: cross-faded, so head, eyes and blinks run on across a seam without a reset.
+SEAM_SECONDS = 1.0
 
 
 @dataclass
@@ -140,8 +146,9 @@ def speak(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _speak(image, text, audio, out, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_speak(image, text, audio, staged_out, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -156,6 +163,7 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
         # The speech stage refuses it too, but only after the face is found: fail first.
         if not speech_stage.has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
+        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
 
     from . import video
 
@@ -163,6 +171,8 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     clock = _StageClock(progress)
 
     portrait = _find_face(opts, clock)
+    if opts.audio is not None:
+        return _speak_recording(opts, portrait, clock)
     speech = _make_speech(opts, clock)
 
     from . import motion
@@ -194,8 +204,9 @@ def render_track(
     The portrait must be the one the track was made for (same size after
     loading); ``audio`` is muxed when given, else the video is silent.
     """
-    with _collect_warnings() as collected:
-        result = _render_track(image, track_path, out, audio, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_render_track(image, track_path, staged_out, audio, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -225,6 +236,96 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     result.timing_source = "track"
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
+
+
+class _StagedOutputs:
+    """Every file of a run under a unique temporary name, moved into place only when all are written.
+
+    :meth:`stage` swaps the video's path and the extras' paths for hidden
+    names beside them (the subtitles follow the video's name); when the run
+    succeeds the extras are renamed into place and the video last, and when it
+    fails every temporary file is removed. A failure at any point therefore
+    leaves none of the run's files, and two runs writing into one folder never
+    share a temporary name.
+    """
+
+    def __init__(self):
+        self._renames: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+
+    def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
+        """``out`` and ``options`` with every output path replaced by its temporary name."""
+        final_out = Path(out).expanduser()
+        temporary_out = self._add(final_out)
+        for suffix in (".srt", ".vtt"):
+            self._renames.append((Path(f"{temporary_out.with_suffix('')}{suffix}"),
+                                  Path(f"{final_out.with_suffix('')}{suffix}")))
+        staged = dict(options)
+        for key in ("export_track", "export_mouth_cues", "preview"):
+            if staged.get(key) is not None:
+                staged[key] = self._add(Path(staged[key]).expanduser())
+        return temporary_out, staged
+
+    def finished(self, result: SpeakResult) -> SpeakResult:
+        """The result with the final names in place of the temporary ones."""
+        final = {str(temporary): final for temporary, final in self._renames}
+        result.path = final.get(str(result.path), Path(result.path))
+        result.extra_files = [final.get(str(path), Path(path)) for path in result.extra_files]
+        return result
+
+    def _add(self, final: Path) -> Path:
+        import secrets
+
+        # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
+        temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
+        self._renames.append((temporary, final))
+        return temporary
+
+    def __enter__(self) -> _StagedOutputs:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        import os
+
+        if error_type is None:
+            try:
+                for temporary, final in self._renames[1:] + self._renames[:1]:
+                    if temporary.exists():
+                        os.replace(temporary, final)
+                return
+            except OSError as failure:
+                self._discard()
+                raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
+        self._discard()
+        if isinstance(error, SpeakerError):
+            # The user named the final files; say those, not the temporary names.
+            message = str(error)
+            for temporary, final in self._renames:
+                message = message.replace(str(temporary), str(final))
+            if message != str(error):
+                raise SpeakerError(message) from None
+
+    def _discard(self) -> None:
+        for temporary, _ in self._renames:
+            temporary.unlink(missing_ok=True)
+
+
+def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
+    """Load a portrait as :func:`speak` would and find its faces, to let a user choose one.
+
+    Returns
+    -------
+    Portrait
+        The face the pipeline would animate by default (``face_index``) and the
+        others (``other_faces``); together, sorted by the centre of their boxes,
+        they are faces 0 to ``face_count - 1``, the numbers ``face=`` takes.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, no face, or the default face cannot be animated.
+    """
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    return _find_face(opts, _StageClock(None))
 
 
 def _options(**values) -> SpeakOptions:
@@ -263,7 +364,7 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     if opts.text is not None:
         from . import speech as speech_stage
 
-        preset = load_voice_preset(opts.voice)
+        preset = _choose_voice(opts)
         started = clock.start("speech", f"voice {preset.name}")
         spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
         clock.stop("speech", started)
@@ -274,10 +375,29 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     started = clock.start("timing", str(opts.audio))
     samples, rate = timing.load_audio(opts.audio)
     spoken = timing.timeline_for_audio(
-        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language
+        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language or "en"
     )
     clock.stop("timing", started)
     return spoken
+
+
+def _choose_voice(opts: SpeakOptions) -> VoicePreset:
+    """The voice preset for text: the one given (checked against --language), else the language's default.
+
+    Raises
+    ------
+    SpeakerError
+        No voice for the language, or the given voice does not speak it.
+    """
+    if opts.voice is None:
+        return voice_for_language(opts.language) if opts.language else load_voice_preset("default")
+    preset = load_voice_preset(opts.voice)
+    if opts.language and not speaks(preset, opts.language):
+        raise SpeakerError(
+            f"The voice '{preset.name}' speaks {preset.language}, not '{opts.language}'; "
+            f"leave out --voice for the language's default voice, or see 'speaker voices'."
+        )
+    return preset
 
 
 def _render_and_encode(
@@ -339,6 +459,238 @@ def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: 
     if opts.preview is not None:
         written.append(render.contact_sheet(portrait, track, opts.preview))
     return written
+
+
+def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+    """A user's recording, read, recognised, timed, animated and encoded segment by segment.
+
+    With a transcript the whole recording is aligned at once (a transcript
+    is one text); when that fails, or without one, Whisper hears the words
+    window by window and each segment of about 30 s is timed from them.
+    """
+    from . import timing
+
+    started = clock.start("timing", f"{opts.audio}: reading")
+    audio = timing.open_audio(opts.audio)
+    try:
+        segments = None
+        if opts.transcript and any(ch.isalnum() for ch in opts.transcript):
+            clock.start("timing", "aligning the transcript (pocketsphinx)")
+            samples = audio.read(0, audio.n_samples)
+            timed = timing.transcript_timeline(samples, audio.sample_rate, opts.transcript, opts.lipsync, opts.language)
+            if timed is not None:
+                segments = iter([(0.0, timed)])
+        if segments is None:
+            clock.start("timing", f"recognising the words of {audio.duration:.0f} s (Whisper base)")
+            heard = timing.recognize_audio(audio, opts.language)
+            timing.refuse_without_speech(heard, str(opts.audio))
+            clock.start("timing", f"{len(heard.words)} words heard, language '{heard.language}'")
+            segments = timing.timed_segments(audio, heard.words, heard.language, opts.lipsync)
+        clock.stop("timing", started)
+        return render_speech_segments(portrait, segments, opts, clock)
+    finally:
+        audio.close()
+
+
+def render_speech_segments(
+    portrait: Portrait,
+    segments: Iterator[tuple[float, Speech]],
+    opts: SpeakOptions,
+    clock: _StageClock,
+) -> SpeakResult:
+    """Animate, render and encode speech that arrives in segments, holding one segment at a time.
+
+    How to feed it: ``segments`` yields ``(offset, speech)`` in order, where
+    ``offset`` is the second of the whole at which ``speech`` starts and
+    ``speech`` is a :class:`~speaker.types.Speech` with times from its own
+    start (phones, an articulation curve, or neither; words for subtitles).
+    Segments must be contiguous (each starts where the previous one ended)
+    and share one sample rate. The next segment is pulled from the iterator
+    only when the previous one's frames are drawn, so a generator that
+    synthesizes (or times) segment k+1 lazily runs between segments; time
+    spent inside the iterator counts as ``timing``. Any segment length works;
+    about 30 s keeps memory flat.
+
+    Each segment is animated with the last :data:`SEAM_SECONDS` of the
+    previous one in front of it, and over that lead-in the two tracks are
+    cross-faded, so head pose, gaze, eyelids and mouth run on across the
+    seam. Each segment gets its own seed (``opts.seed + k``).
+
+    Returns
+    -------
+    SpeakResult
+        ``timing_source`` lists each distinct source of the segments, in order.
+    """
+    from . import motion, render, video
+
+    fps = float(opts.fps)
+    seam_frames = max(1, int(round(SEAM_SECONDS * fps)))
+    renderer = render.Renderer(portrait, debug_overlay=opts.debug_overlay)
+    keep_track = any(path is not None for path in (opts.export_track, opts.export_mouth_cues, opts.preview))
+    state = {"emitted": 0, "duration": 0.0, "rate": None}
+    sources: list[str] = []
+    all_words: list[Word] = []
+    kept: list[Track] = []
+    render_seconds = [0.0]
+
+    def draw(track: Track, first: int, stop: int) -> Iterator[np.ndarray]:
+        if keep_track:
+            kept.append(_track_slice(track, first, stop))
+        for index in range(first, stop):
+            began = time.perf_counter()
+            frame = renderer.render(track.frame(index))
+            render_seconds[0] += time.perf_counter() - began
+            yield frame
+        state["emitted"] += stop - first
+
+    def pulled() -> Iterator[tuple[float, Speech]]:
+        # Time spent making a segment (recognition, alignment, synthesis) is timing.
+        while True:
+            began = time.perf_counter()
+            item = next(segments, None)
+            clock.stop("timing", began)
+            if item is None:
+                return
+            yield item
+
+    timed = pulled()
+    first_segment = next(timed, None)
+    if first_segment is None:
+        raise SpeakerError("There was no speech to animate.")
+    state["rate"] = first_segment[1].sample_rate
+
+    def pieces() -> Iterator[tuple[np.ndarray, Iterator[np.ndarray]]]:
+        previous: Speech | None = None
+        held: Track | None = None  # the previous track's last frames, not drawn yet
+        index = 0
+        for offset, speech in itertools.chain([first_segment], timed):
+            if speech.sample_rate != state["rate"]:
+                raise ValueError("All speech segments must share one sample rate.")
+            if not sources or sources[-1] != speech.source:
+                sources.append(speech.source)
+                clock.start("timing", f"mouth timed by {speech.source} from {offset:.1f} s")
+            all_words.extend(Word(w.text, w.start + offset, w.end + offset) for w in speech.words)
+            state["duration"] = offset + speech.duration
+            lead = 0.0 if held is None else offset - (state["emitted"]) / fps
+            joined = speech if previous is None else _with_lead_in(previous, speech, lead)
+            began = clock.start("motion", f"{joined.duration:.1f} s of speech at {fps:g} fps")
+            track = motion.animate(joined, portrait, fps=fps, style=opts.motion, scale=opts.motion_scale,
+                                   seed=opts.seed + index)
+            clock.stop("motion", began)
+            if held is not None:
+                track = _cross_fade(held, track)
+            keep_from = max(0, len(track) - seam_frames)
+            held = _track_slice(track, keep_from, len(track))
+            yield speech.samples, draw(track, 0, keep_from)
+            previous, index = joined, index + 1
+        if held is not None:
+            total = n_frames(state["duration"], fps)
+            stop = max(0, min(len(held), total - state["emitted"]))
+            yield np.zeros(0, np.float32), draw(held, 0, stop)
+            missing = total - state["emitted"]
+            if missing > 0:  # rounding of segment lengths: repeat the last pose
+                last = _track_slice(held, len(held) - 1, len(held))
+                yield np.zeros(0, np.float32), (frame for _ in range(missing) for frame in draw(last, 0, 1))
+
+    first_timing = clock.seconds.get("timing", 0.0)
+    first_motion = clock.seconds.get("motion", 0.0)
+    started = clock.start("render", "frames segment by segment")
+    video.write_video_segments(opts.out, pieces(), size=portrait.size, fps=fps, sample_rate=state["rate"])
+    total = time.perf_counter() - started
+    inside = (clock.seconds.get("timing", 0.0) - first_timing) + (clock.seconds.get("motion", 0.0) - first_motion)
+    clock.seconds["render"] = render_seconds[0]
+    clock.seconds["encode"] = max(0.0, total - inside - render_seconds[0])
+    result = SpeakResult(
+        path=Path(opts.out),
+        audio_seconds=state["duration"],
+        frames=state["emitted"],
+        fps=fps,
+        stage_seconds=clock.seconds,
+        timing_source="; ".join(sources),
+        face_count=portrait.face_count,
+    )
+    result.extra_files += _write_segment_extras(opts, portrait, kept, all_words, fps)
+    return result
+
+
+def _track_slice(track: Track, start: int, stop: int) -> Track:
+    """Frames ``[start, stop)`` of a track (arrays are views)."""
+    return Track(
+        fps=track.fps,
+        landmarks=track.landmarks[start:stop],
+        head_pose=track.head_pose[start:stop],
+        articulation=track.articulation[start:stop],
+        eyelid=track.eyelid[start:stop],
+        image_size=track.image_size,
+        words=list(track.words),
+        gaze=track.gaze[start:stop],
+    )
+
+
+def _cross_fade(held: Track, track: Track) -> Track:
+    """``track`` whose first ``len(held)`` frames fade from ``held`` into its own (raised cosine)."""
+    count = min(len(held), len(track))
+    weight = 0.5 - 0.5 * np.cos(np.pi * (np.arange(count) + 0.5) / count)
+
+    def fade(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        shape = (count,) + (1,) * (new.ndim - 1)
+        mixed = new.copy()
+        mixed[:count] = (1.0 - weight.reshape(shape)) * old[:count] + weight.reshape(shape) * new[:count]
+        return mixed.astype(new.dtype, copy=False)
+
+    return Track(
+        fps=track.fps,
+        landmarks=fade(held.landmarks, track.landmarks),
+        head_pose=fade(held.head_pose, track.head_pose),
+        articulation=fade(held.articulation, track.articulation),
+        eyelid=fade(held.eyelid, track.eyelid),
+        image_size=track.image_size,
+        words=list(track.words),
+        gaze=fade(held.gaze, track.gaze),
+    )
+
+
+def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:
+    """``speech`` with the last ``lead`` seconds of ``previous`` in front (times shifted by ``lead``)."""
+    rate = speech.sample_rate
+    count = min(len(previous.samples), int(round(lead * rate)))
+    lead = count / float(rate)
+    cut = previous.duration - lead
+    samples = np.concatenate([previous.samples[len(previous.samples) - count:], speech.samples])
+    phones = [Phone(p.symbol, max(p.start - cut, 0.0), p.end - cut, p.stress)
+              for p in previous.phones if p.end > cut]
+    phones += [Phone(p.symbol, p.start + lead, p.end + lead, p.stress) for p in speech.phones]
+    words = [Word(w.text, w.start - cut, w.end - cut) for w in previous.words if w.start >= cut]
+    words += [Word(w.text, w.start + lead, w.end + lead) for w in speech.words]
+    articulation = speech.articulation
+    if previous.articulation is not None and speech.articulation is not None:
+        from .types import ArticulationCurve
+
+        rows = int(round(lead * speech.articulation.rate))
+        tail = previous.articulation.values[len(previous.articulation.values) - rows:] if rows else \
+            previous.articulation.values[:0]
+        articulation = ArticulationCurve(np.concatenate([tail, speech.articulation.values]), speech.articulation.rate)
+    return Speech(samples=samples, sample_rate=rate, words=words, phones=phones, articulation=articulation,
+                  source=speech.source)
+
+
+def _write_segment_extras(opts: SpeakOptions, portrait: Portrait, kept: list[Track], words: list[Word],
+                          fps: float) -> list[Path]:
+    """Subtitles from every segment's words; a whole track only when one was asked for."""
+    track = None
+    if kept:
+        track = Track(
+            fps=fps,
+            landmarks=np.concatenate([t.landmarks for t in kept]),
+            head_pose=np.concatenate([t.head_pose for t in kept]),
+            articulation=np.concatenate([t.articulation for t in kept]),
+            eyelid=np.concatenate([t.eyelid for t in kept]),
+            image_size=portrait.size,
+            words=words,
+            gaze=np.concatenate([t.gaze for t in kept]),
+        )
+    speech = Speech(samples=np.zeros(0, np.float32), sample_rate=16000, words=words)
+    return _write_extras(opts, portrait, track, speech)
 
 
 def animate(

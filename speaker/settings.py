@@ -29,7 +29,16 @@ class VoicePreset(BaseModel):
 
     name: str = "default"
     description: str = ""
-    engine: Literal["piper"] = "piper"
+    engine: Literal["piper", "kokoro"] = "piper"
+    #: Language the voice speaks, a BCP 47 tag: ``en-US``, ``en-GB``, ``zh``, ``fr``, ``de``...
+    language: str = Field("en-US", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)*$")
+    #: ``female`` or ``male`` (as the voice sounds), empty when unknown.
+    gender: Literal["female", "male", ""] = ""
+    #: This voice speaks its language when ``--language`` is given without ``--voice``.
+    language_default: bool = False
+    #: Kokoro style vectors: a shipped name (``af_heart``) or a ``.bin`` path.
+    #: A relative path is taken relative to the preset file.
+    kokoro_voice: str = ""
     #: Path to a Piper ``.onnx`` voice; empty for the bundled en_US joe voice.
     #: A relative path is taken relative to the preset file.
     model: str = ""
@@ -56,7 +65,8 @@ class SpeakOptions(BaseModel):
     text: str | None = None
     audio: Path | None = None
     transcript: str | None = None
-    voice: str = "default"
+    #: Voice preset name or TOML path; None: ``default``, or the language's default voice.
+    voice: str | None = None
     fps: float = Field(25.0, ge=5.0, le=60.0)
     seed: int = 0
     motion: MotionStyle = "calm"
@@ -64,8 +74,9 @@ class SpeakOptions(BaseModel):
     face: int | None = None
     face_backend: str = "dlib"
     lipsync: Literal["auto", "phones", "audio-model"] = "auto"
-    #: Language of --audio (ISO 639-1); anything but English uses the audio model.
-    language: str = Field("en", pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?$")
+    #: Language (ISO 639-1, optionally with a region): for text, None is the
+    #: voice's own language; for audio, None lets the recogniser tell.
+    language: str | None = Field(None, pattern=r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]+)?$")
     subtitles: bool = True
     export_track: Path | None = None
     export_mouth_cues: Path | None = None
@@ -109,8 +120,45 @@ def load_voice_preset(name_or_path: str | Path) -> VoicePreset:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise SpeakerError(f"Voice preset {path} is invalid at '{where}': {first['msg']}.") from None
-    for key in ("model", "config"):
+    for key in ("model", "config", "kokoro_voice"):
         value = getattr(preset, key)
+        if key == "kokoro_voice" and not value.endswith(".bin"):
+            continue  # a shipped voice's name, not a path
         if value and not Path(value).is_absolute():
             preset = preset.model_copy(update={key: str((path.parent / value).resolve())})
     return preset
+
+
+def speaks(preset: VoicePreset, language: str) -> bool:
+    """True when the voice speaks ``language``.
+
+    ``en`` matches ``en-US`` and ``en-GB``; ``en-GB`` matches only ``en-GB``
+    (and a voice tagged plain ``en``); case and ``_`` / ``-`` do not matter.
+    """
+    wanted = language.lower().replace("_", "-").split("-")
+    spoken = preset.language.lower().replace("_", "-").split("-")
+    if wanted[0] != spoken[0]:
+        return False
+    return len(wanted) == 1 or len(spoken) == 1 or wanted[1:] == spoken[1:]
+
+
+def voice_for_language(language: str) -> VoicePreset:
+    """The bundled voice that speaks ``language`` by default.
+
+    The preset marked ``language_default`` among those that speak it, else
+    the first (by name) that speaks it.
+
+    Raises
+    ------
+    SpeakerError
+        No bundled voice speaks the language (the sentence says how to add a Piper voice).
+    """
+    candidates = [preset for preset in list_voices() if speaks(preset, language)]
+    if not candidates:
+        spoken = sorted({preset.language for preset in list_voices()})
+        raise SpeakerError(
+            f"No bundled voice speaks '{language}' (they speak {', '.join(spoken)}); for another language "
+            f"download a Piper voice (.onnx and .onnx.json), write a preset TOML with engine = \"piper\", "
+            f"model = \"<voice>.onnx\" and language = \"{language}\", and pass it with --voice."
+        )
+    return next((preset for preset in candidates if preset.language_default), candidates[0])

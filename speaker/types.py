@@ -155,6 +155,9 @@ class Portrait:
     depth : np.ndarray or None, shape (68,), float32
         Depth of each landmark in pixels (towards the camera positive), from
         a 3D fit; None where no fit was made.
+    pose : tuple of float or None
+        ``(yaw, pitch, roll)`` of the face in the photo, degrees (signs as
+        in :data:`HEAD_POSE_NAMES`), from the same fit; None where none was made.
     """
 
     image: np.ndarray
@@ -165,6 +168,7 @@ class Portrait:
     face_count: int = 1
     other_faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     depth: np.ndarray | None = None
+    pose: tuple[float, float, float] | None = None
 
     @property
     def size(self) -> tuple[int, int]:

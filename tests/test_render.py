@@ -93,11 +93,13 @@ def closed_lips(portrait: Portrait) -> TrackFrame:
     return TrackFrame(lm.astype(np.float32), _pose(), _articulation(lip_closure=1.0), 0.0)
 
 
-def blink(portrait: Portrait, closure: float = 1.0) -> TrackFrame:
-    """Upper lids lowered onto the lower lids (as the motion stage does) and eyelid set."""
+def blink(portrait: Portrait, closure: float = 1.0, lower_share: float = 0.2) -> TrackFrame:
+    """Lids meeting as the motion stage moves them (the lower lid makes ``lower_share`` of the way), eyelid set."""
     lm = portrait.landmarks.astype(np.float64).copy()
     for upper, lower in ((37, 41), (38, 40), (43, 47), (44, 46)):
-        lm[upper] = lm[upper] + closure * (lm[lower] - lm[upper])
+        travel = closure * (lm[lower] - lm[upper])
+        lm[upper] = lm[upper] + (1.0 - lower_share) * travel
+        lm[lower] = lm[lower] - lower_share * travel
     return TrackFrame(lm.astype(np.float32), _pose(), _articulation(), closure)
 
 
@@ -163,39 +165,67 @@ def test_closing_an_open_mouth_hides_the_teeth(astronaut):
     assert luma(frame[inner]).min() > 20
 
 
-def test_blink_covers_the_eye_with_lid_skin(grace, grace_renderer):
+def _eye_aspect_ratios(frame: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """dlib's eye aspect ratio (lid gaps over eye width) of both eyes, re-detected on a frame."""
+    import dlib
+
+    folder = importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]
+    predictor = dlib.shape_predictor(os.path.join(folder, "models", "shape_predictor_68_face_landmarks.dat"))
+    rect = dlib.rectangle(*(int(v) for v in box))
+    lm = np.array([[p.x, p.y] for p in predictor(np.ascontiguousarray(frame), rect).parts()], np.float64)
+    ratios = []
+    for eye in (range(36, 42), range(42, 48)):
+        p = lm[list(eye)]
+        gaps = np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])
+        ratios.append(gaps / (2 * np.linalg.norm(p[3] - p[0])))
+    return np.array(ratios)
+
+
+def test_blink_closes_both_eyes_to_another_landmarker(astronaut):
+    """At the blink peak dlib sees both eyes shut: under half their open aspect ratio.
+
+    (Behind Grace Hopper's glasses dlib's points on the closed eye stay about
+    3 px apart, 0.6-0.7 of the open ratio: see the evaluation's figures.)
+    """
+    portrait = astronaut
+    renderer = Renderer(portrait)
+    open_ratio = _eye_aspect_ratios(renderer.render(neutral(portrait)), portrait.box)
+    shut_ratio = _eye_aspect_ratios(renderer.render(blink(portrait, 1.0)), portrait.box)
+    assert np.all(shut_ratio < 0.5 * open_ratio), (open_ratio, shut_ratio)
+    # Half closed looks half closed: between the two.
+    half_ratio = _eye_aspect_ratios(renderer.render(blink(portrait, 0.5)), portrait.box)
+    assert np.all(half_ratio < 0.9 * open_ratio) and np.all(half_ratio > shut_ratio)
+
+
+def test_closed_lid_is_the_lid_skin_with_a_lash_line(grace, grace_renderer):
+    """The closed lid keeps the photo's skin texture (not one flat tone) and its edge is a dark line."""
     frame = grace_renderer.render(blink(grace, 1.0))
-    for eye in (range(36, 42), range(42, 48)):
-        pts = grace.landmarks[list(eye)]
-        mask = polygon_mask(frame.shape, pts)
-        # The dark iris and pupil are covered.
-        dark_before = (luma(grace.image[mask]) < 70).sum()
-        dark_after = (luma(frame[mask]) < 70).sum()
-        assert dark_before > 10
-        assert dark_after < 0.2 * dark_before
-        # Iris, lashes and the white of the eye are gone: the inside of the
-        # eye (away from its outline and the new lash line) is smooth skin.
-        core = cv2.erode(mask.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        assert luma(frame[core]).std() < 0.6 * luma(grace.image[core]).std()
-        # What covers them looks like the lid skin above the eye.
-        lid = pts[1:3].mean(axis=0) - np.array([0, 0.08 * grace.face_width])
-        skin = luma(grace.image[int(lid[1]) - 2 : int(lid[1]) + 2, int(lid[0]) - 2 : int(lid[0]) + 2].reshape(-1, 3))
-        assert abs(np.median(luma(frame[mask])) - np.median(skin)) < 45
+    lm = grace.landmarks.astype(np.float64)
+    for corners, upper, lower in (((36, 39), (37, 38), (41, 40)), ((42, 45), (43, 44), (47, 46))):
+        a, b = lm[corners[0]], lm[corners[1]]
+        width = np.linalg.norm(b - a)
+        x_cols = np.arange(int(a[0] + 0.3 * width), int(a[0] + 0.7 * width))
+        # Down each middle column: the lid edge is the darkest row near the lower lid,
+        # darker than the lid skin above it by a clear margin.
+        edge_y = lm[list(lower), 1].mean()
+        top_y = lm[list(upper), 1].mean()
+        column = luma(frame[int(top_y - 0.1 * width) : int(edge_y + 0.15 * width), x_cols]).mean(axis=1)
+        lid_rows = column[: max(2, len(column) // 2)]
+        assert column.min() < 0.8 * np.median(lid_rows)
+        assert np.argmin(column) >= len(column) // 2  # the dark line is at the bottom, at the lid edge
+        # The lid's skin is textured like the photo's skin, not one flat tone:
+        # fine detail (what a blur takes away) as strong as on the cheek below.
+        lid = luma(frame[int(top_y) : int(0.5 * (top_y + edge_y)) + 1, x_cols])
+        cheek = luma(grace.image[int(edge_y + 0.3 * width) : int(edge_y + 0.5 * width), x_cols])
 
+        def detail(patch):
+            return float(np.std(patch - cv2.GaussianBlur(patch, (0, 0), 1.5)))
 
-def test_both_eyes_close_together(grace, grace_renderer):
-    """Closing one eye's landmarks closes both lids: a blink is never a wink."""
-    lm = grace.landmarks.astype(np.float64).copy()
-    for upper, lower in ((37, 41), (38, 40)):
-        lm[upper] = lm[lower]
-    frame = grace_renderer.render(TrackFrame(lm.astype(np.float32), _pose(), _articulation(), 0.0))
-    for eye in (range(36, 42), range(42, 48)):
-        mask = polygon_mask(frame.shape, grace.landmarks[list(eye)])
-        assert (luma(frame[mask]) < 70).sum() < 0.2 * (luma(grace.image[mask]) < 70).sum()
+        assert detail(lid) > 0.3 * detail(cheek), (detail(lid), detail(cheek))
 
 
 def test_half_blink_keeps_the_lower_eye_as_it_was(grace, grace_renderer):
-    frame = grace_renderer.render(blink(grace, 0.5))
+    frame = grace_renderer.render(blink(grace, 0.5, lower_share=0.0))
     lm = grace.landmarks
     # A strip just above the lower lid, below where a half-closed lid reaches.
     lower = lm[[41, 40]].mean(axis=0)

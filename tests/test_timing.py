@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import soundfile
 
-from speaker.errors import SpeakerError
+from speaker.errors import SpeakerError, SpeakerWarning
 from speaker.settings import VoicePreset
 from speaker.speech import synthesize
 from speaker.timing import align, load_audio, recognize, resample, timeline_for_audio
-from speaker.timing.core import cover_timeline
+from speaker.timing.core import AlignmentError, cover_timeline, load_backend
 from speaker.timing.pocketsphinx.backend import chunk_bounds
 from speaker.timing.pocketsphinx.text import guess_pronunciation, normalize_transcript, spoken_number
 from speaker.types import PHONES, Phone
@@ -84,12 +84,18 @@ def test_recognition_gives_a_plausible_timeline(spoken):
     assert heard.phones[0].symbol == "SIL"
 
 
-def test_unalignable_transcript_falls_back_to_recognition(spoken):
-    speech = align(spoken.samples, spoken.sample_rate, "日本語")
-    assert speech.source.startswith("pocketsphinx-phones (alignment failed")
+def test_unalignable_transcript_falls_back_to_recognition_with_a_warning(spoken):
+    with pytest.warns(SpeakerWarning, match="could not be aligned"):
+        speech = align(spoken.samples, spoken.sample_rate, "日本語")
+    assert speech.source == "pocketsphinx-phones"
     assert_covers(speech)
     with pytest.raises(SpeakerError, match="transcript is empty"):
         align(spoken.samples, spoken.sample_rate, " ?! ")
+
+
+def test_strict_alignment_raises_instead_of_falling_back(spoken):
+    with pytest.raises(AlignmentError):
+        load_backend("pocketsphinx").align_strict(spoken.samples, spoken.sample_rate, "日本語")
 
 
 def test_timeline_for_audio_chooses_by_transcript(spoken):
@@ -97,16 +103,17 @@ def test_timeline_for_audio_chooses_by_transcript(spoken):
     with_words = timeline_for_audio(samples, spoken.sample_rate, "Peter picked a peck", method="auto")
     assert with_words.source == "pocketsphinx-align" and [w.text for w in with_words.words] == ["Peter", "picked", "a", "peck"]
     without = timeline_for_audio(samples, spoken.sample_rate, None, method="phones")
-    assert without.source == "pocketsphinx-phones"
+    assert without.source == "pocketsphinx-phones" and without.words  # recognised words kept for subtitles
     english = timeline_for_audio(samples, spoken.sample_rate, None, method="auto", language="en")
-    assert english.source == "pocketsphinx-phones" and english.phones
+    assert english.source == "whisper+pocketsphinx-align" and english.phones
+    assert [w.text.strip(".,").lower() for w in english.words][:2] == ["peter", "picked"]
 
 
-def test_other_languages_use_the_audio_model_even_with_a_transcript(spoken):
+def test_a_transcript_in_another_language_warns_and_uses_the_recogniser(spoken):
     samples = spoken.samples[: spoken.sample_rate * 2]
-    german = timeline_for_audio(samples, spoken.sample_rate, "Peter pickte", method="auto", language="de")
-    assert german.source == "audio-model"
-    assert german.articulation is not None and not german.phones and not german.words
+    with pytest.warns(SpeakerWarning, match="only in English"):
+        speech = timeline_for_audio(samples, spoken.sample_rate, "Peter pickte", method="auto", language="de")
+    assert speech.source.startswith("whisper+espeak-spread") and speech.phones
 
 
 def test_out_of_dictionary_words_and_numbers_align():

@@ -20,6 +20,7 @@ from ..errors import SpeakerError
 from ..types import Portrait
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .image import load_image, looks_grayscale
+from .pose import FacePose, complete_turned_face, fit_pose
 
 __all__ = [
     "BACKENDS",
@@ -27,6 +28,7 @@ __all__ = [
     "check_frontal",
     "estimate_yaw_degrees",
     "find_portrait",
+    "fit_pose",
     "follow_face",
     "get_landmarker",
     "load_image",
@@ -47,8 +49,13 @@ UPSCALE_SHORT_SIDE = 512
 RELATIVE_SCORE_FLOOR = 0.3
 #: Overlap (intersection over union) for a face in the upscaled copy to be the same face.
 MIN_REFIT_OVERLAP = 0.4
-#: Faces turned further than this from the camera cannot be animated convincingly.
-MAX_YAW_DEGREES = 40.0
+#: Faces turned further than this from the camera are profiles: the nose
+#: bridge hides the far eye (about 73 degrees on the generic 3D face).
+MAX_YAW_DEGREES = 70.0
+#: A fit this far from the landmarks (mean, in eye distances) means the
+#: landmarks are not a face seen from the front half: a profile whose far
+#: half the landmarker made up.
+MAX_FIT_ERROR = 0.15
 
 
 def find_portrait(
@@ -120,7 +127,9 @@ def find_portrait(
             f"The face is too small ({source_width:.0f} pixels wide); use a photo where the face is at "
             f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
         )
-    check_frontal(landmarks)
+    pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
+    check_frontal(landmarks, pose)
+    landmarks = complete_turned_face(landmarks, pose)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
         image=np.ascontiguousarray(image),
@@ -130,7 +139,8 @@ def find_portrait(
         face_index=chosen,
         face_count=count,
         other_faces=np.array(others, dtype=np.float32).reshape(-1, 4),
-        depth=None,
+        depth=np.asarray(pose.depth, dtype=np.float32),
+        pose=(float(pose.yaw), float(pose.pitch), float(pose.roll)),
     )
 
 
@@ -202,20 +212,26 @@ def estimate_yaw_degrees(landmarks: np.ndarray) -> float:
     return math.degrees(math.asin(max(-1.0, min(1.0, offset / half_width))))
 
 
-def check_frontal(landmarks: np.ndarray) -> None:
-    """Refuse a face turned too far from the camera to animate.
+def check_frontal(landmarks: np.ndarray, pose: FacePose | None = None) -> None:
+    """Refuse a face in profile (the far eye hidden), which cannot be animated.
 
     Parameters
     ----------
     landmarks : np.ndarray, shape (68, 2)
         iBUG-68 landmarks in pixels.
+    pose : FacePose, optional
+        Their 3D fit (:func:`fit_pose`); without it the yaw is
+        :func:`estimate_yaw_degrees`' rough one.
 
     Raises
     ------
     SpeakerError
-        :func:`estimate_yaw_degrees` beyond :data:`MAX_YAW_DEGREES` either way.
+        The yaw beyond :data:`MAX_YAW_DEGREES` either way, or landmarks the
+        generic face cannot fit (:data:`MAX_FIT_ERROR`).
     """
-    yaw = estimate_yaw_degrees(landmarks)
+    yaw = estimate_yaw_degrees(landmarks) if pose is None else pose.yaw
+    if pose is not None and not pose.error <= MAX_FIT_ERROR:
+        yaw = 90.0
     if abs(yaw) > MAX_YAW_DEGREES:
         raise SpeakerError(
             f"The face is turned too far from the camera (about {abs(yaw):.0f} degrees); "

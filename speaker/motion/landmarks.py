@@ -52,6 +52,13 @@ TUCK_OUTER_LIFT = 0.015
 #: Share of a blink's travel made by the lower lid (the upper lid does the rest).
 LOWER_LID_SHARE = 0.2
 
+#: Eye centres to mouth corners, down the face, on a face of average
+#: proportions (the generic 3D face of :mod:`speaker.face_model`), face widths.
+EYES_TO_MOUTH_OF_WIDTH = 0.454
+#: A jaw narrower than this share of the width the face's height implies is
+#: taken to be turned from the camera (long faces stay as measured).
+TURNED_UNIT_SHARE = 0.9
+
 UPPER_OUTER = [49, 50, 51, 52, 53]
 LOWER_OUTER = [59, 58, 57, 56, 55]
 INNER_UPPER = [61, 62, 63]
@@ -104,7 +111,9 @@ def face_frame(neutral: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     axes : np.ndarray, shape (2, 2)
         Rows: unit x (along the eye line) and unit y (down the face) in pixels.
     unit : float
-        Face width in pixels.
+        Face width in pixels: the jaw's width (landmark 0 to 16), or on a
+        face turned from the camera (whose jaw looks narrower) the width a
+        face of average proportions with its eye-to-mouth height would have.
     """
     neutral = np.asarray(neutral, dtype=np.float64)
     eye_line = neutral[42:48].mean(axis=0) - neutral[36:42].mean(axis=0)
@@ -112,6 +121,9 @@ def face_frame(neutral: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     x_axis = eye_line / norm if norm > 1e-9 else np.array([1.0, 0.0])
     y_axis = np.array([-x_axis[1], x_axis[0]])
     unit = float(np.linalg.norm(neutral[16] - neutral[0]))
+    eyes_to_mouth = float((neutral[[48, 54]].mean(axis=0) - 0.5 * (neutral[36:42].mean(axis=0)
+                                                                    + neutral[42:48].mean(axis=0))) @ y_axis)
+    unit = max(unit, TURNED_UNIT_SHARE * eyes_to_mouth / EYES_TO_MOUTH_OF_WIDTH)
     if unit < 1e-6:
         raise SpeakerError("The face landmarks are degenerate (zero face width).")
     origin = 0.5 * (neutral[48] + neutral[54])

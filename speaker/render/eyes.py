@@ -1,12 +1,14 @@
-"""Blinks: the upper lid comes down over the eye as a sheet of lid skin.
+"""Blinks: the upper lid comes down over the eye as the lid skin itself.
 
-The mesh keeps the eye itself as in the photo. A closing lid is painted
-over the upper part of the eye opening, down to a lid line that reaches
-the lower lid (and a little past it) at full closure: skin coloured like
-the photo's lid skin just above the eye (sampled once per eye, across its
-width), softly shaded, with a thin darker lash line along its edge. It
-covers the iris and lashes completely instead of sliding the photo's
-pixels, which left them showing through.
+The mesh keeps the eye itself as in the photo. A closing lid is a second
+warp, composed with the mesh's backward map: the band of lid skin between
+the crease (a fixed line above the photo's lid line) and the lid line is
+stretched down to the new lid edge, so the photo's own lid texture, its
+crease and its lashes come down over the eye, in the photo's own tones
+(grey stays grey). At full closure the edge reaches the lower lid (and a
+little past it); a dark lash line is added along the edge so that even a
+photo with pale lashes shows a closed lid's edge, not a smear. The lower
+lid rises with the landmarks the motion stage gives it.
 
 Gaze: the iris moves inside the eye opening by a warp of the photo that is
 confined to the opening between the lid lines (:class:`GazeWarp`). Along
@@ -24,7 +26,7 @@ import cv2
 import numpy as np
 
 from .curves import catmull_rom
-from .mouth import luma
+from .mouth import LUMA, luma
 
 #: Eye landmark indices: outer corner, upper lid (2), inner corner, lower lid (2),
 #: and the brow above; for the left and the right eye of the image.
@@ -39,49 +41,56 @@ FULL_CLOSURE_AT = 0.9
 #: At full closure the lid line goes this fraction of the eye opening past
 #: the lower-lid landmarks (which sit a little inside the visible lid edge).
 CLOSE_OVERSHOOT = 0.15
-#: Closure over which the painted lid fades in (so a tiny closure does not pop).
+#: Closure over which the lash line fades in (so a tiny closure does not pop).
 ONSET_CLOSURE = 0.12
-#: Lid skin is sampled this far above the upper lid line (eye widths).
-SKIN_SAMPLE_FROM = 0.10
-SKIN_SAMPLE_TO = 0.30
-#: Luma-ranked share of the sampled pixels dropped as lashes, brow hair and
-#: crease shadow (the darkest ones).
-SKIN_DARK_DROP = 0.2
-#: Across-eye samples of the lid skin colour.
-SKIN_PROFILE_SAMPLES = 16
-#: Share of the skin tone around the eye (above and below) mixed into the
-#: lid colour: a closed lid over the eyeball catches more light than the
-#: crease above it.
-LID_TONE_MIX = 0.25
-#: The lid is at least this bright relative to that tone (deep-set eyes have
-#: a shadowed crease above them, but a closed lid bulges out into the light).
-LID_MIN_OF_TONE = 0.7
-#: The painted lid blends into the photo over this height above the photo's
-#: lid line (eye widths, at least 1.5 px), covering the photo's lashes.
-LID_BLEND_ABOVE = 0.12
-#: Shading of the lid: highlight on the bulge over the eyeball and darkening
-#: towards the edge.
-LID_HIGHLIGHT = 0.06
-LID_EDGE_SHADE = 0.12
-#: Lash line along the lid edge: darkening at its centre and half height (eye widths, at least 0.6 px).
+#: Height of the lid skin that stretches down (lid line to crease), eye
+#: widths, and at most this share of the way up to the brow.
+LID_SKIN_HEIGHT = 0.32
+LID_SKIN_OF_BROW = 0.45
+#: A closed lid bulges out into the light over the eyeball: where the
+#: stretched skin is darker than this share of the cheeks' luma (deep-set
+#: eyes, shadowed sockets) LID_LIFT_SHARE of the difference is added as
+#: light of the cheeks' colour; the darkness is measured on the lid blurred
+#: by LID_LIFT_BLUR eye widths.
+LID_MIN_OF_SKIN = 0.72
+LID_LIFT_SHARE = 0.6
+LID_LIFT_BLUR = 0.08
+#: Lash line along the lid edge: darkening at its centre and half height
+#: (eye widths, at least 0.6 px).
 LASH_DARKNESS = 0.55
-LASH_HALF_HEIGHT = 0.035
+LASH_HALF_HEIGHT = 0.022
+#: The photo's own lashes and lid margin (this far above its lid line, eye
+#: widths) are left out of the stretched skin: stretched, they would read as
+#: a dark band, an eye still open, above the new edge.
+LID_MARGIN_SKIP = 0.06
 
 
 @dataclass
-class LidGeometry:
-    """One eye's lid curves in the output frame (pixels).
+class LidWarp:
+    """One eye's closing lid over a box of the output frame.
 
-    ``upper_old`` is where the photo's lid lands after the mesh warp,
-    ``upper_new`` where the lid edge must be; both include the eye corners.
-    ``skin`` is the lid skin colour across the eye (see :func:`lid_skin_profile`)
-    and ``closure`` the eyelid closure 0..1.
+    Attributes
+    ----------
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` output pixels the lid changes.
+    source_dx, source_dy : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        Where each output pixel of the box takes its colour from, relative to
+        itself, in the frame as it is without the lid (pixels).
+    lash : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        Darkening 0..1 of the lash line at the lid edge.
+    cover : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        0..1: how much each pixel is the closing lid over the eyeball (where
+        a shadowed lid is lifted into the light).
+    blur : float
+        Pixels of the blur the lift is measured on.
     """
 
-    upper_old: np.ndarray
-    upper_new: np.ndarray
-    skin: np.ndarray
-    closure: float
+    box: tuple[int, int, int, int]
+    source_dx: np.ndarray
+    source_dy: np.ndarray
+    lash: np.ndarray
+    cover: np.ndarray
+    blur: float
 
 
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -109,143 +118,122 @@ def _to_uv(points: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.n
     return np.stack([d @ along, d @ down], axis=-1)
 
 
-def draw_lid(frame: np.ndarray, lid: LidGeometry, limit: tuple[int, int, int, int]) -> None:
-    """Paint a closing upper lid into ``frame`` in place.
+def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: float,
+             limit: tuple[int, int, int, int]) -> LidWarp | None:
+    """The warp that closes one eye's upper lid by ``closure``.
 
     Parameters
     ----------
-    frame : np.ndarray, shape (H, W, 3), uint8
-        The warped frame (the eye as in the photo).
-    lid : LidGeometry
+    upper : np.ndarray, shape (4, 2)
+        Outer corner, the two upper-lid points, inner corner, where the
+        photo's lid lands in the output frame (pixels).
+    lower : np.ndarray, shape (2, 2)
+        The two lower-lid points in the output frame (in the order of the
+        upper ones), pixels.
+    brow : np.ndarray, shape (K, 2)
+        The brow above, output pixels (the stretched skin stays below it).
+    closure : float
+        0 open to 1 shut.
     limit : tuple of int
-        ``(x0, y0, x1, y1)`` region the painting must stay inside.
-    """
-    corner_a = lid.upper_old[0]
-    eye_width, along, down = _eye_axes(corner_a, lid.upper_old[-1])
-    if eye_width < 2:
-        return
-    old_uv = _to_uv(catmull_rom(lid.upper_old, closed=False), corner_a, along, down)
-    new_uv = _to_uv(catmull_rom(lid.upper_new, closed=False), corner_a, along, down)
-    blend = max(LID_BLEND_ABOVE * eye_width, 1.5)
-    top_v = float(old_uv[:, 1].min()) - blend - 1.0
-    bottom_v = float(max(new_uv[:, 1].max(), old_uv[:, 1].max())) + 1.5
+        ``(x0, y0, x1, y1)`` the box must stay inside.
 
-    corners = np.array([corner_a + along * u + down * v
-                        for u in (-1.0, eye_width + 1.0) for v in (top_v, bottom_v)])
+    Returns
+    -------
+    LidWarp or None
+        None when the closure is too small or the eye too small to draw.
+    """
+    if closure < MIN_CLOSURE:
+        return None
+    corner_a = upper[0]
+    eye_width, along, down = _eye_axes(corner_a, upper[-1])
+    if eye_width < 2:
+        return None
+    reach = lid_reach(closure)
+    old_uv = _to_uv(catmull_rom(upper, closed=False), corner_a, along, down)
+    lower_uv = _to_uv(catmull_rom(np.array([upper[0], *lower, upper[-1]]), closed=False), corner_a, along, down)
+    brow_v = float(np.mean(_to_uv(brow, corner_a, along, down)[:, 1]))
+    mid_old = float(_curve_v(old_uv, np.array([0.5 * eye_width]))[0])
+    skin = max(min(LID_SKIN_HEIGHT * eye_width, LID_SKIN_OF_BROW * (mid_old - brow_v)), 1.0)
+    bottom_v = float(max(lower_uv[:, 1].max(), old_uv[:, 1].max())) + 2.0
+    top_v = float(old_uv[:, 1].min()) - skin - 1.0
+
+    corners = np.array([corner_a + along * u + down * v for u in (-1.0, eye_width + 1.0) for v in (top_v, bottom_v)])
     x0 = int(max(limit[0], np.floor(corners[:, 0].min())))
     y0 = int(max(limit[1], np.floor(corners[:, 1].min())))
     x1 = int(min(limit[2], np.ceil(corners[:, 0].max()) + 1))
     y1 = int(min(limit[3], np.ceil(corners[:, 1].max()) + 1))
     if x1 - x0 < 2 or y1 - y0 < 2:
-        return
+        return None
 
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = (xx - corner_a[0]) * along[0] + (yy - corner_a[1]) * along[1]
     v = (xx - corner_a[0]) * down[0] + (yy - corner_a[1]) * down[1]
-    across = np.clip(u / eye_width, 0.0, 1.0)
+    inside_u = (u > 0) & (u < eye_width)
     v_old = _curve_v(old_uv, u)
-    v_new = np.maximum(_curve_v(new_uv, u), v_old)
+    v_new = np.maximum(v_old + reach * (_curve_v(lower_uv, u) - v_old), v_old)
+    v_top = v_old - skin
+    # The skin from the crease down to the lid margin is stretched onto the
+    # crease to the new edge. The margin skipped grows with the closure, so a
+    # barely closing lid keeps its lashes where they were.
+    skip = np.minimum(min(LID_MARGIN_SKIP * eye_width, 0.5 * skin), 0.5 * (v_new - v_old))
+    stretch = (v_old - skip - v_top) / np.maximum(v_new - v_top, 1e-6)
+    covered = inside_u & (v >= v_top) & (v <= v_new)
+    offset = np.where(covered, (v_top + (v - v_top) * stretch) - v, 0.0)
 
-    onset = float(np.clip(lid.closure / ONSET_CLOSURE, 0.0, 1.0))
-    alpha = (np.clip(u + 0.5, 0, 1) * np.clip(eye_width - u + 0.5, 0, 1)
-             * np.clip((v - (v_old - blend)) / blend, 0, 1)
-             * np.clip(v_new + 0.5 - v, 0, 1) * onset)
-    if not alpha.any():
-        return
-
-    samples = np.linspace(0.0, 1.0, len(lid.skin))
-    skin = np.stack([np.interp(across, samples, lid.skin[:, c]) for c in range(3)], axis=-1)
-    bulge = np.sin(np.pi * across) ** 0.5
-    cover = np.clip((v - v_old) / np.maximum(v_new - v_old, 1.0), 0, 1)
-    shade = (1.0 + LID_HIGHLIGHT * bulge * np.sin(np.pi * cover)) * (1.0 - LID_EDGE_SHADE * cover ** 2)
+    across = np.clip(u / eye_width, 0.0, 1.0)
+    onset = float(np.clip(closure / ONSET_CLOSURE, 0.0, 1.0))
     lash_half = max(LASH_HALF_HEIGHT * eye_width, 0.6)
-    lash = np.exp(-0.5 * ((v - (v_new - lash_half)) / lash_half) ** 2) * np.sin(np.pi * across) ** 0.4
-    shade = shade * (1.0 - LASH_DARKNESS * lash)
-    paint = skin * shade[..., None]
+    lash = (onset * LASH_DARKNESS * np.exp(-0.5 * ((v - (v_new - lash_half)) / lash_half) ** 2)
+            * np.sin(np.pi * across) ** 0.4 * inside_u)
+    rise = np.clip((v - (v_old - 0.5 * skin)) / (0.5 * skin), 0.0, 1.0)
+    cover = onset * rise * np.clip(v_new + 0.5 - v, 0.0, 1.0) * np.sin(np.pi * across) ** 0.5 * inside_u
+    return LidWarp((x0, y0, x1, y1), (offset * down[0]).astype(np.float32),
+                   (offset * down[1]).astype(np.float32), lash.astype(np.float32), cover.astype(np.float32),
+                   max(LID_LIFT_BLUR * eye_width, 0.8))
 
-    region = frame[y0:y1, x0:x1].astype(np.float64)
-    region += (paint - region) * alpha[..., None]
+
+def apply_lid_to_map(map_x: np.ndarray, map_y: np.ndarray, lid: LidWarp, origin: tuple[int, int]) -> None:
+    """Compose a lid warp with a backward map, in place.
+
+    Parameters
+    ----------
+    map_x, map_y : np.ndarray, shape (h, w), float32
+        Photo coordinates each output pixel of a region samples.
+    lid : LidWarp
+    origin : tuple of int
+        ``(x, y)`` of the region's first pixel in the output frame.
+    """
+    x0, y0, x1, y1 = lid.box
+    bx0, by0 = x0 - origin[0], y0 - origin[1]
+    gy, gx = np.mgrid[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)].astype(np.float32)
+    sx, sy = gx + lid.source_dx, gy + lid.source_dy
+    new_x = cv2.remap(map_x, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    new_y = cv2.remap(map_y, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    map_x[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)] = new_x
+    map_y[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)] = new_y
+
+
+def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray) -> None:
+    """Light the closed lid and darken its lash line, in place.
+
+    Parameters
+    ----------
+    frame : np.ndarray, shape (H, W, 3), uint8
+        The frame with the lid warped down.
+    lid : LidWarp
+    skin : np.ndarray, shape (3,)
+        RGB of the photo's cheeks (0-255): the light added to a shadowed lid
+        has its colour, so grey stays grey; the lid keeps its texture.
+    """
+    x0, y0, x1, y1 = lid.box
+    region = frame[y0:y1, x0:x1].astype(np.float32)
+    skin = np.asarray(skin, np.float32)
+    skin_luma = float(skin @ np.asarray(LUMA, np.float32))
+    level = cv2.GaussianBlur(region @ np.asarray(LUMA, np.float32), (0, 0), lid.blur)
+    light = LID_LIFT_SHARE * lid.cover * np.maximum(np.float32(LID_MIN_OF_SKIN * skin_luma) - level, 0.0)
+    region += light[..., None] * (skin / max(skin_luma, 1.0))
+    region *= (1.0 - lid.lash)[..., None]
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
-
-
-def lid_skin_profile(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
-    """The colour of the lid skin just above the eye, across the eye.
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-    landmarks : np.ndarray, shape (68, 2)
-        Neutral landmarks, pixels.
-    eye : dict
-        One entry of :data:`EYES`.
-
-    Returns
-    -------
-    np.ndarray, shape (SKIN_PROFILE_SAMPLES, 3), float
-        RGB from the outer to the inner corner (in landmark order): the
-        brighter pixels of a strip above the upper lid, smoothed across and
-        mixed with :func:`lid_tone` (a mix of the photo's own colours, so
-        grey stays grey).
-    """
-    lm = np.asarray(landmarks, np.float64)
-    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
-    width, along, down = _eye_axes(a, b, min_width=2.0)
-    lid_curve = catmull_rom(np.array([a, lm[eye["upper"][0]], lm[eye["upper"][1]], b]), closed=False)
-    lid_uv = _to_uv(lid_curve, a, along, down)
-    brow_v = float(np.mean((lm[list(eye["brow"])] - a) @ down))
-    h, w = image.shape[:2]
-    tone = lid_tone(image, landmarks, eye)
-    profile = []
-    for t in np.linspace(0.1, 0.9, SKIN_PROFILE_SAMPLES):
-        lid_v = float(_curve_v(lid_uv, np.array([t * width]))[0])
-        # Stay below the brow (never sample brow hair).
-        reach = min(SKIN_SAMPLE_TO * width, 0.7 * max(lid_v - brow_v, 1.0))
-        start = min(SKIN_SAMPLE_FROM * width, 0.5 * reach)
-        pts = [a + along * (t + du) * width + down * (lid_v - dv)
-               for du in (-0.04, 0.0, 0.04) for dv in np.linspace(start, reach, 5)]
-        pts = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
-        pixels = image[pts[:, 1], pts[:, 0]].astype(np.float64)
-        order = np.argsort(luma(pixels))
-        keep = pixels[order[int(SKIN_DARK_DROP * len(order)):]]
-        profile.append(np.median(keep, axis=0))
-    profile = np.array(profile)
-    # Smooth across the eye: the lid is one sheet of skin, not a row of samples.
-    padded = np.concatenate([profile[:1], profile[:1], profile, profile[-1:], profile[-1:]])
-    kernel = np.array([1.0, 2.0, 3.0, 2.0, 1.0]) / 9.0
-    profile = np.stack([np.convolve(padded[:, c], kernel, mode="valid") for c in range(3)], axis=-1)
-    profile = (1.0 - LID_TONE_MIX) * profile + LID_TONE_MIX * tone
-    floor = LID_MIN_OF_TONE * float(luma(tone))
-    return np.clip(profile * np.maximum(floor / np.maximum(luma(profile), 1e-3), 1.0)[:, None], 0, 255)
-
-
-def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray:
-    """Skin colour for a closed lid: the photo's skin above the lid and below the eye.
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-    landmarks : np.ndarray, shape (68, 2)
-        Neutral landmarks, pixels.
-    eye : dict
-        One entry of :data:`EYES`.
-
-    Returns
-    -------
-    np.ndarray, shape (3,), float
-        RGB (a mix of the photo's own colours, so grey stays grey).
-    """
-    lm = np.asarray(landmarks, np.float64)
-    width, along, down = _eye_axes(lm[eye["corners"][0]], lm[eye["corners"][1]], min_width=2.0)
-    upper = lm[list(eye["upper"])].mean(axis=0)
-    lower = lm[list(eye["lower"])].mean(axis=0)
-    h, w = image.shape[:2]
-    samples = []
-    for centre in (upper - down * 0.3 * width, lower + down * 0.3 * width):
-        pts = [centre + along * du * width + down * dv * width
-               for du in np.linspace(-0.25, 0.25, 5) for dv in np.linspace(-0.08, 0.08, 3)]
-        pts = np.clip(np.round(pts).astype(int), 0, [w - 1, h - 1])
-        samples.append(np.median(image[pts[:, 1], pts[:, 0]].astype(np.float64), axis=0))
-    return 0.5 * (samples[0] + samples[1])
 
 
 #: Gaze warp: the warp reaches this share of the eye opening (at least

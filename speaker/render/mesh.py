@@ -22,31 +22,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..face_model import GENERIC_DEPTH
 from ..types import Portrait
 
 #: Generic depth of the 68 iBUG landmarks towards the camera, in face widths
-#: (jaw landmark 0 to 16), zero near the plane of the eyes. Hand-built from
-#: average adult proportions (nose tip ~2 cm in front of the eyes, ears ~6 cm
-#: behind for a 14 cm wide face).
-GENERIC_LANDMARK_DEPTH = np.array(
-    [
-        # jaw 0..16
-        -0.42, -0.40, -0.37, -0.31, -0.23, -0.14, -0.06, -0.01, 0.02,
-        -0.01, -0.06, -0.14, -0.23, -0.31, -0.37, -0.40, -0.42,
-        # brows 17..26
-        -0.12, -0.04, 0.00, 0.02, 0.03, 0.03, 0.02, 0.00, -0.04, -0.12,
-        # nose bridge 27..30, nostrils 31..35
-        0.02, 0.06, 0.10, 0.16, 0.06, 0.09, 0.11, 0.09, 0.06,
-        # eyes 36..47
-        -0.07, -0.02, -0.01, -0.02, -0.01, -0.02,
-        -0.02, -0.01, -0.02, -0.07, -0.02, -0.01,
-        # outer lips 48..59
-        -0.02, 0.04, 0.07, 0.08, 0.07, 0.04, -0.02, 0.03, 0.05, 0.06, 0.05, 0.03,
-        # inner lips 60..67
-        -0.01, 0.05, 0.06, 0.05, -0.01, 0.04, 0.05, 0.04,
-    ],
-    dtype=np.float64,
-)
+#: (jaw landmark 0 to 16), zero near the plane of the eyes: the generic 3D
+#: face's (see :mod:`speaker.face_model`), used when a portrait carries no depth.
+GENERIC_LANDMARK_DEPTH = GENERIC_DEPTH
 
 #: Centre of the head (for depths of the skull) and the pivot of head
 #: rotations (the top of the neck), face-local (a, b, z) in face widths.

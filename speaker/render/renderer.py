@@ -111,7 +111,6 @@ class Renderer:
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
-        self.lid_skins = [eyes.lid_skin_profile(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -273,22 +272,15 @@ class Renderer:
         map_x, map_y = self.backward_map(moved, depth)
         self._apply_gaze(map_x, map_y, moved, frame.gaze)
         x0, y0, x1, y1 = self.roi
+        lids = self._lids(moved, posed, closure)
+        for lid in lids:
+            eyes.apply_lid_to_map(map_x, map_y, lid, (x0, y0))
         out = self.image.copy()
         out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
                                       borderMode=cv2.BORDER_REPLICATE)
 
-        for eye, skin in zip(eyes.EYES, self.lid_skins):
-            if closure < eyes.MIN_CLOSURE:
-                continue
-            ca, cb = eye["corners"]
-            ua, ub = eye["upper"]
-            la, lb = eye["lower"]
-            old = np.array([moved[ca], moved[ua], moved[ub], moved[cb]])
-            new = old.copy()
-            reach = eyes.lid_reach(closure)
-            new[1] = old[1] + reach * (posed[la] - old[1])
-            new[2] = old[2] + reach * (posed[lb] - old[2])
-            eyes.draw_lid(out, eyes.LidGeometry(old, new, skin, closure), self.roi)
+        for lid in lids:
+            eyes.shade_lid(out, lid, self.palette.skin)
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
@@ -307,6 +299,19 @@ class Renderer:
         if self.debug_overlay:
             self._draw_overlay(out, moved, posed)
         return out
+
+    def _lids(self, moved: np.ndarray, posed: np.ndarray, closure: float) -> list:
+        """Both eyes' closing lids (:class:`speaker.render.eyes.LidWarp`), none when open."""
+        if closure < eyes.MIN_CLOSURE:
+            return []
+        lids = []
+        for eye in eyes.EYES:
+            ca, cb = eye["corners"]
+            upper = moved[[ca, *eye["upper"], cb]]
+            lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
+            if lid is not None:
+                lids.append(lid)
+        return lids
 
     def _apply_gaze(self, map_x: np.ndarray, map_y: np.ndarray, moved: np.ndarray, gaze) -> None:
         """Bend the backward map inside both eye openings so the irises follow the gaze."""

@@ -16,11 +16,13 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..settings import VoicePreset
+from ..phonetics import Unit
 from ..types import Phone, Speech, Word
 
 #: Engine name -> module holding its ``load(preset) -> Voice``.
 ENGINES: dict[str, str] = {
     "piper": "speaker.speech.piper",
+    "kokoro": "speaker.speech.kokoro",
 }
 
 #: Letters or digits: a text without any has nothing to say.
@@ -188,3 +190,93 @@ def merge_silences(phones: list[Phone]) -> list[Phone]:
         else:
             merged.append(phone)
     return merged
+
+
+#: A word of the text as written (split at whitespace, punctuation kept for
+#: subtitles); tokens without letters or digits are not words.
+_TEXT_WORD = re.compile(r"\S+")
+
+
+def units_to_timeline(
+    units: list[Unit], n_samples: int, sample_rate: int
+) -> tuple[list[Phone], list[tuple[int, int]]]:
+    """Phones with times in seconds, and the sample span of each word group.
+
+    The unit sample counts are scaled when they do not add up to
+    ``n_samples`` (they should; this guards against other voices), so the
+    phones always cover ``[0, n_samples / sample_rate]`` exactly.
+    """
+    counts = np.array([unit.samples for unit in units], dtype=np.float64)
+    total = counts.sum()
+    cumulative = np.concatenate([[0.0], np.cumsum(counts)])
+    if total != n_samples and total > 0:
+        cumulative = cumulative * (n_samples / total)
+    bounds = np.round(cumulative).astype(np.int64)
+    bounds[-1] = n_samples
+    phones: list[Phone] = []
+    spans: dict[int, list[int]] = {}
+    for unit, start, end in zip(units, bounds[:-1].tolist(), bounds[1:].tolist()):
+        if end <= start:
+            continue
+        phones.append(Phone(unit.symbol, start / sample_rate, end / sample_rate, unit.stress))
+        if unit.word >= 0:
+            span = spans.setdefault(unit.word, [start, end])
+            span[1] = end
+    if not phones:
+        phones = [Phone("SIL", 0.0, n_samples / sample_rate)]
+    return merge_silences(phones), [tuple(spans[key]) for key in sorted(spans)]
+
+
+def time_words(
+    sentence: str,
+    spans: list[tuple[int, int]],
+    phones: list[Phone],
+    sample_rate: int,
+    weight: Callable[[str], int],
+    text_words: list[str] | None = None,
+) -> list[Word]:
+    """Pair the sentence's written words with the spoken word groups.
+
+    Parameters
+    ----------
+    sentence : str
+        The sentence as written.
+    spans : list of (int, int)
+        Sample span of each spoken word group, in order.
+    phones : list of Phone
+        The sentence's phones (seconds).
+    sample_rate : int
+    weight : callable
+        ``weight(word)``: how many sounds a written word has (at least 1).
+    text_words : list of str, optional
+        The written words, when not the sentence's whitespace-separated tokens
+        (Chinese characters, say).
+
+    Returns
+    -------
+    list of Word
+        One per written word with letters or digits. When the synthesizer
+        spoke a different number of words than are written ("1863" -> "one
+        thousand eight hundred sixty three"), the written words share the
+        spoken phones in proportion to their weights.
+    """
+    if text_words is None:
+        text_words = [token for token in _TEXT_WORD.findall(sentence) if _SPEAKABLE.search(token)]
+    if not text_words or not spans:
+        return []
+    rate = float(sample_rate)
+    if len(text_words) == len(spans):
+        return [Word(text, start / rate, end / rate) for text, (start, end) in zip(text_words, spans)]
+    spoken = [phone for phone in phones if phone.symbol != "SIL"]
+    if not spoken:
+        return []
+    weights = [max(1, weight(text)) for text in text_words]
+    cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
+    # Word boundaries at phone boundaries, in proportion to the weights.
+    bounds = np.round(cumulative / cumulative[-1] * len(spoken)).astype(int)
+    words = []
+    for index, text in enumerate(text_words):
+        first = min(bounds[index], len(spoken) - 1)
+        last = max(first, bounds[index + 1] - 1)
+        words.append(Word(text, spoken[first].start, spoken[min(last, len(spoken) - 1)].end))
+    return words

@@ -13,12 +13,19 @@ from typing import Literal
 
 import numpy as np
 
-from ..errors import SpeakerError
+from ..errors import SpeakerError, warn
 from ..types import Speech
 from .audio import load_audio, resample
-from .core import load_backend
+from .core import AlignmentError, Transcription, load_backend, load_recognizer
+from .recognized import is_english, timeline_from_words
+from .stream import (AudioFile, open_audio, recognize_audio, refuse_without_speech, segment_bounds,
+                     time_segment, timed_segments)
 
-__all__ = ["align", "load_audio", "recognize", "resample", "timeline_for_audio", "audio_model_available"]
+__all__ = [
+    "align", "load_audio", "recognize", "resample", "timeline_for_audio", "audio_model_available",
+    "AudioFile", "Transcription", "open_audio", "recognize_audio", "recognize_words", "refuse_without_speech",
+    "segment_bounds", "time_segment", "timed_segments", "timeline_from_words", "transcript_timeline",
+]
 
 #: The backend used for alignment and phone recognition.
 DEFAULT_BACKEND = "pocketsphinx"
@@ -92,22 +99,54 @@ def audio_model_available() -> bool:
         return False
 
 
+def recognize_words(samples: np.ndarray, sample_rate: int, language: str | None = None) -> Transcription:
+    """Words heard in audio held in memory (Whisper base, window by window); see :func:`recognize_audio`."""
+    return recognize_audio(AudioFile.from_samples(_mono(samples), int(sample_rate)), language)
+
+
+def transcript_timeline(samples: np.ndarray, sample_rate: int, transcript: str, method: str = "auto",
+                        language: str | None = None) -> Speech | None:
+    """The timeline from a user's transcript, or None when the recogniser must take over.
+
+    English (or ``language`` None, taken as English): forced alignment of the
+    transcript; when it fails, a warning and None. Other languages: a
+    warning and None (pocketsphinx aligns English only). With method
+    ``"audio-model"`` the mouth follows the audio model and the aligned
+    transcript gives the words.
+    """
+    samples = _mono(samples)
+    if language is not None and not is_english(language):
+        warn(f"A transcript can be aligned only in English, not '{language}'; "
+             "the mouth is timed from the recognised words instead.")
+        return None
+    try:
+        aligned = load_backend(DEFAULT_BACKEND).align_strict(samples, int(sample_rate), transcript)
+    except AlignmentError as error:
+        warn(f"The transcript could not be aligned to the audio ({error}); "
+             "the mouth is timed from the recognised words instead.")
+        return None
+    if method == "audio-model":
+        return recognize(samples, sample_rate, "audio-model").with_timings(words=aligned.words)
+    return aligned
+
+
 def timeline_for_audio(
     samples: np.ndarray,
     sample_rate: int,
     transcript: str | None,
     method: Literal["auto", "phones", "audio-model"] = "auto",
-    language: str = "en",
+    language: str | None = None,
 ) -> Speech:
-    """The timeline the pipeline animates for a user's audio.
+    """The timeline the pipeline animates for a user's audio held in memory.
 
-    ``"auto"``: for English, align to the transcript when there is one, else
-    recognise phones (on real English speech both measure better than the
-    audio model); for any other language, the audio model, which makes no
-    assumption about the language (pocketsphinx knows only English).
-    ``"phones"``: align when there is a transcript, else recognise phones.
-    ``"audio-model"``: the audio model, with the words of the alignment
-    added when there is an English transcript (for subtitles).
+    With a transcript: forced alignment (see :func:`transcript_timeline`),
+    else, with a warning, the recogniser's path below. Without one, Whisper
+    hears the words (and the language, unless given); then ``"auto"`` aligns
+    the recognised words stretch by stretch (English) or spreads their
+    espeak-ng phonemes in the word spans (other languages); ``"phones"`` uses
+    pocketsphinx phone recognition and ``"audio-model"`` the audio model,
+    both keeping the recognised words for subtitles. Long recordings go
+    through :func:`open_audio` and :func:`timed_segments` instead, in pieces.
 
     Parameters
     ----------
@@ -115,28 +154,30 @@ def timeline_for_audio(
     sample_rate : int
     transcript : str or None
         What is said, if known.
-    method : str
-        See above.
-    language : str
-        Language of the speech, an ISO 639-1 code such as ``"en"`` or ``"de"``.
+    method : {"auto", "phones", "audio-model"}
+    language : str or None
+        ISO 639-1 code of the speech; None detects it.
 
     Returns
     -------
     Speech
-        See :func:`align` and :func:`recognize`.
+
+    Raises
+    ------
+    SpeakerError
+        The recogniser heard no speech, or an unknown method.
     """
+    if method not in ("auto", "phones", "audio-model"):
+        raise SpeakerError(f"Unknown lip-sync method '{method}'; use 'auto', 'phones' or 'audio-model'.")
+    samples = _mono(samples)
     has_transcript = bool(transcript and any(ch.isalnum() for ch in transcript))
-    english = language.lower().split("-")[0].split("_")[0] == "en"
-    if method == "auto":
-        method = "phones" if english or not audio_model_available() else "audio-model"
-    if method == "phones":
-        return align(samples, sample_rate, transcript) if has_transcript else recognize(samples, sample_rate)
-    if method == "audio-model":
-        speech = recognize(samples, sample_rate, "audio-model")
-        if has_transcript and english:
-            speech = speech.with_timings(words=align(samples, sample_rate, transcript).words)
-        return speech
-    raise SpeakerError(f"Unknown lip-sync method '{method}'; use 'auto', 'phones' or 'audio-model'.")
+    if has_transcript:
+        timed = transcript_timeline(samples, sample_rate, transcript, method, language)
+        if timed is not None:
+            return timed
+    heard = recognize_words(samples, sample_rate, language)
+    refuse_without_speech(heard, "")
+    return time_segment(samples, int(sample_rate), heard.words, heard.language, method)
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:

@@ -9,15 +9,21 @@ from __future__ import annotations
 
 import abc
 import importlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import SpeakerError
-from ..types import PHONES, Phone, Speech
+from ..types import PHONES, Phone, Speech, Word
 
 #: Backend name -> module holding its ``load() -> TimingBackend``.
 BACKENDS: dict[str, str] = {
     "pocketsphinx": "speaker.timing.pocketsphinx",
+}
+
+#: Recogniser name -> module holding its ``load() -> Recognizer``.
+RECOGNIZERS: dict[str, str] = {
+    "whisper": "speaker.timing.whisper",
 }
 
 #: Gaps and overlaps shorter than this (seconds) are closed by moving a
@@ -52,8 +58,73 @@ class TimingBackend(abc.ABC):
         """
 
     @abc.abstractmethod
+    def align_strict(self, samples: np.ndarray, sample_rate: int, transcript: str) -> Speech:
+        """Like :meth:`align`, but raises :class:`AlignmentError` instead of falling back."""
+
+    @abc.abstractmethod
     def recognize(self, samples: np.ndarray, sample_rate: int) -> Speech:
         """Phones heard in the audio without a transcript (words left empty)."""
+
+
+class AlignmentError(Exception):
+    """Forced alignment found no path through a stretch of audio (the caller falls back and warns)."""
+
+
+@dataclass
+class Transcription:
+    """Words a recogniser heard, with times in seconds from the start of the audio given."""
+
+    words: list[Word] = field(default_factory=list)
+    #: ISO 639-1 code of the language spoken (detected, or the hint given).
+    language: str = "en"
+    #: How sure the recogniser is of ``language`` (1.0 when it was given).
+    language_probability: float = 1.0
+
+
+class Recognizer(abc.ABC):
+    """Hears the words said in some audio (speech to text with word times)."""
+
+    #: Short name for progress lines and ``Speech.source``.
+    name: str = "recognizer"
+
+    @abc.abstractmethod
+    def transcribe(self, samples: np.ndarray, sample_rate: int, language: str | None = None) -> Transcription:
+        """Words with times in at most about 30 s of audio.
+
+        Parameters
+        ----------
+        samples : np.ndarray, shape (N,), float32
+            Mono audio in [-1, 1].
+        sample_rate : int
+            Samples per second.
+        language : str or None
+            ISO 639-1 hint; None detects the language.
+
+        Returns
+        -------
+        Transcription
+            Words in time order (empty when no speech is heard) and the language.
+        """
+
+
+def _load_named(registry: dict[str, str], name: str, kind: str):
+    """``load()`` of the module registered as ``name``; a SpeakerError naming the known ones otherwise."""
+    module_name = registry.get(name)
+    if module_name is None:
+        known = ", ".join(sorted(registry))
+        raise SpeakerError(f"Unknown {kind} '{name}'; known: {known}.")
+    return importlib.import_module(module_name).load()
+
+
+def load_recognizer(name: str) -> Recognizer:
+    """The speech recogniser called ``name`` (loaded once per process by its module).
+
+    Raises
+    ------
+    SpeakerError
+        No recogniser of that name.
+    """
+    return _load_named(RECOGNIZERS, name, "speech recogniser")
 
 
 def load_backend(name: str) -> TimingBackend:
@@ -64,11 +135,7 @@ def load_backend(name: str) -> TimingBackend:
     SpeakerError
         No backend of that name.
     """
-    module_name = BACKENDS.get(name)
-    if module_name is None:
-        known = ", ".join(sorted(BACKENDS))
-        raise SpeakerError(f"Unknown timing backend '{name}'; known backends: {known}.")
-    return importlib.import_module(module_name).load()
+    return _load_named(BACKENDS, name, "timing backend")
 
 
 def to_phone_symbol(symbol: str) -> str:

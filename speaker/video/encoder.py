@@ -13,7 +13,7 @@ import secrets
 import subprocess
 import tempfile
 from fractions import Fraction
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -208,3 +208,82 @@ def _raise_ffmpeg_error(error_log_path: Path, path: Path, written: int) -> None:
             raise SpeakerError(f"Cannot write to {path.parent}: {fault.lower()}.")
     tail = "\n".join(log.splitlines()[-ERROR_TAIL_LINES:]) or "no error output"
     raise RuntimeError(f"ffmpeg failed after {written} frames writing {path}:\n{tail}")
+
+
+def write_video_segments(
+    path: str | Path,
+    segments: Iterable[tuple[np.ndarray, Iterable[np.ndarray]]],
+    size: tuple[int, int],
+    fps: float,
+    sample_rate: int,
+) -> Path:
+    """Encode a long video whose audio and frames arrive segment by segment, atomically.
+
+    Memory does not grow with the length: each segment's audio is appended
+    to a temporary WAV file and its frames stream into a video-only MP4;
+    when the last segment is done, one more ffmpeg pass muxes the two
+    (video copied, audio encoded to AAC) into ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The MP4 to write (replaced if it exists).
+    segments : iterable of (np.ndarray, iterable of np.ndarray)
+        ``(audio, frames)`` per segment in order: audio shape (N,), float32
+        mono in [-1, 1]; frames (H, W, 3) uint8. Each segment's audio is
+        written before its frames are drawn. The caller gives
+        ``speaker.timebase.n_frames(total audio seconds, fps)`` frames in all.
+    size : (int, int)
+        ``(W, H)`` in pixels, both even.
+    fps : float
+    sample_rate : int
+        Audio samples per second (the same for every segment).
+
+    Returns
+    -------
+    Path
+        ``path``.
+
+    Raises
+    ------
+    SpeakerError, ValueError, RuntimeError
+        As :func:`write_video`.
+    """
+    import imageio_ffmpeg
+    import soundfile
+
+    path = Path(path).expanduser()
+    check_writable(path)
+    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
+    with tempfile.TemporaryDirectory(prefix="speaker-encode-") as work:
+        work_dir = Path(work)
+        audio_path, video_path = work_dir / "speech.wav", work_dir / "video.mp4"
+        audio_samples = [0]
+        with soundfile.SoundFile(audio_path, "w", samplerate=int(sample_rate), channels=1, subtype="FLOAT",
+                                 format="RF64") as audio_file:
+
+            def frames() -> Iterator[np.ndarray]:
+                for audio, segment_frames in segments:
+                    audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
+                    audio_file.write(audio)
+                    audio_samples[0] += len(audio)
+                    yield from segment_frames
+
+            write_video(video_path, frames(), size=size, fps=fps, samples=None, sample_rate=sample_rate)
+        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+                   "-i", str(video_path)]
+        if audio_samples[0] > 0:
+            command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", AAC_BITRATE]
+        command += ["-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", str(partial)]
+        error_log_path = work_dir / "mux.log"
+        try:
+            with open(error_log_path, "wb") as error_log:
+                code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=error_log, timeout=FINISH_TIMEOUT * 6).returncode
+            if code != 0:
+                _raise_ffmpeg_error(error_log_path, path, -1)
+            os.replace(partial, path)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    return path

@@ -4,25 +4,20 @@ from __future__ import annotations
 
 import functools
 import logging
-import re
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SpeakerError
 from ...settings import VoicePreset
-from ...types import Phone, Speech, Word
-from ..core import Voice, concatenate, merge_silences
-from ...phonetics import Unit, alignments_to_units
+from ...types import Speech
+from ..core import Voice, concatenate, time_words, units_to_timeline
+from ...phonetics import alignments_to_units
 
 #: Peak level of each synthesized sentence (piper normalises to 1.0; a little
 #: headroom keeps the AAC encoder from clipping).
 OUTPUT_PEAK = 0.9
 
-#: A word of the text as written (split at whitespace, punctuation kept for
-#: subtitles); tokens without letters or digits are not words.
-_TEXT_WORD = re.compile(r"\S+")
-_SPEAKABLE = re.compile(r"[^\W_]")
 
 
 def default_model_path() -> Path:
@@ -155,74 +150,17 @@ class PiperVoiceBackend(Voice):
             audio = np.asarray(chunk.audio_float_array, dtype=np.float32).reshape(-1)
             pairs = [(a.phoneme, int(a.num_samples)) for a in chunk.phoneme_alignments]
             units, _ = alignments_to_units(pairs)
-            phones, spans = _units_to_timeline(units, len(audio), self.sample_rate)
+            phones, spans = units_to_timeline(units, len(audio), self.sample_rate)
             chunks.append(Speech(samples=audio, sample_rate=self.sample_rate, phones=phones))
             word_spans.extend((start + offset, end + offset) for start, end in spans)
             offset += len(audio)
         if not chunks:
             return Speech(np.zeros(0, np.float32), self.sample_rate, source="piper")
         speech = concatenate(chunks, pause=0.0) if len(chunks) > 1 else chunks[0]
-        words = self._time_words(sentence, word_spans, speech.phones)
+        words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight)
         return speech.with_timings(words=words, source="piper")
 
-    def _time_words(
-        self, sentence: str, spans: list[tuple[int, int]], phones: list[Phone]
-    ) -> list[Word]:
-        """Pair the sentence's written words with the spoken word groups.
-
-        When espeak spoke a different number of words than are written
-        ("1863" -> "one thousand eight hundred sixty three"), the written
-        words share the spoken phones in proportion to their own phone counts.
-        """
-        text_words = [token for token in _TEXT_WORD.findall(sentence) if _SPEAKABLE.search(token)]
-        if not text_words or not spans:
-            return []
-        rate = float(self.sample_rate)
-        if len(text_words) == len(spans):
-            return [Word(text, start / rate, end / rate) for text, (start, end) in zip(text_words, spans)]
-        spoken = [phone for phone in phones if phone.symbol != "SIL"]
-        if not spoken:
-            return []
-        weights = []
-        for text in text_words:
-            phonemes = [p for sentence_phonemes in self.phonemize(text) for p in sentence_phonemes]
-            weights.append(max(1, sum(1 for p in phonemes if p.strip() and p not in "ˈˌː")))
-        cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
-        # Word boundaries at phone boundaries, in proportion to the phone counts.
-        bounds = np.round(cumulative / cumulative[-1] * len(spoken)).astype(int)
-        words = []
-        for index, text in enumerate(text_words):
-            first = min(bounds[index], len(spoken) - 1)
-            last = max(first, bounds[index + 1] - 1)
-            words.append(Word(text, spoken[first].start, spoken[min(last, len(spoken) - 1)].end))
-        return words
-
-
-def _units_to_timeline(
-    units: list[Unit], n_samples: int, sample_rate: int
-) -> tuple[list[Phone], list[tuple[int, int]]]:
-    """Phones with times in seconds, and the sample span of each word group.
-
-    The unit sample counts are scaled when they do not add up to
-    ``n_samples`` (they should; this guards against other voices), so the
-    phones always cover ``[0, n_samples / sample_rate]`` exactly.
-    """
-    counts = np.array([unit.samples for unit in units], dtype=np.float64)
-    total = counts.sum()
-    cumulative = np.concatenate([[0.0], np.cumsum(counts)])
-    if total != n_samples and total > 0:
-        cumulative = cumulative * (n_samples / total)
-    bounds = np.round(cumulative).astype(np.int64)
-    bounds[-1] = n_samples
-    phones: list[Phone] = []
-    spans: dict[int, list[int]] = {}
-    for unit, start, end in zip(units, bounds[:-1].tolist(), bounds[1:].tolist()):
-        if end <= start:
-            continue
-        phones.append(Phone(unit.symbol, start / sample_rate, end / sample_rate, unit.stress))
-        if unit.word >= 0:
-            span = spans.setdefault(unit.word, [start, end])
-            span[1] = end
-    if not phones:
-        phones = [Phone("SIL", 0.0, n_samples / sample_rate)]
-    return merge_silences(phones), [tuple(spans[key]) for key in sorted(spans)]
+    def _phoneme_weight(self, word: str) -> int:
+        """Number of sounds espeak gives a written word (stress and length marks not counted)."""
+        phonemes = [p for sentence_phonemes in self.phonemize(word) for p in sentence_phonemes]
+        return max(1, sum(1 for p in phonemes if p.strip() and p not in "ˈˌː"))

@@ -7,9 +7,10 @@ import re
 
 import numpy as np
 
+from ...errors import warn
 from ...types import Phone, Speech, Word
 from ..audio import resample
-from ..core import TimingBackend, cover_timeline, to_phone_symbol
+from ..core import AlignmentError, TimingBackend, cover_timeline, to_phone_symbol
 from .text import guess_pronunciation, normalize_transcript, written_words
 
 #: Pocketsphinx's acoustic model works at this rate.
@@ -83,8 +84,24 @@ class PocketsphinxBackend(TimingBackend):
     def align(self, samples: np.ndarray, sample_rate: int, transcript: str) -> Speech:
         """Forced alignment; see :meth:`TimingBackend.align`.
 
-        Falls back to phone recognition (``source`` then says so) when the
-        transcript has no alignable words or pocketsphinx finds no path.
+        Falls back to phone recognition, with a warning, when the transcript
+        has no alignable words or pocketsphinx finds no path.
+        """
+        try:
+            return self.align_strict(samples, sample_rate, transcript)
+        except AlignmentError as error:
+            warn(f"The transcript could not be aligned to the audio ({error}); "
+                 "the mouth follows recognised phones instead and there are no subtitles.")
+            return self.recognize(samples, sample_rate)
+
+    def align_strict(self, samples: np.ndarray, sample_rate: int, transcript: str) -> Speech:
+        """Forced alignment that raises instead of falling back.
+
+        Raises
+        ------
+        AlignmentError
+            No word of the transcript could be aligned, or pocketsphinx found
+            no path through the audio for these words.
         """
         duration = len(samples) / float(sample_rate)
         audio = resample(samples, sample_rate, SAMPLE_RATE)
@@ -92,10 +109,10 @@ class PocketsphinxBackend(TimingBackend):
         spoken = [(word, index) for word, index in normalize_transcript(transcript)
                   if self._ensure_in_dictionary(decoder, word)]
         if not spoken:
-            return self._fallback(samples, sample_rate, "no word of the transcript could be aligned")
+            raise AlignmentError("no word of the transcript could be aligned")
         segments = self._align_words(decoder, audio, [word for word, _ in spoken])
         if segments is None:
-            return self._fallback(samples, sample_rate, "the audio does not fit the transcript")
+            raise AlignmentError("the audio does not fit the transcript")
         phones = self._align_phones(decoder, audio, segments)
         written = written_words(transcript)
         words = self._written_word_times(segments, spoken, written)
@@ -122,7 +139,7 @@ class PocketsphinxBackend(TimingBackend):
             decoder.start_utt()
             decoder.process_raw(_pcm16(audio[start:end]), full_utt=True)
             decoder.end_utt()
-            for segment in decoder.seg():
+            for segment in decoder.seg() or []:  # seg() is None when no path was found
                 phones.append(Phone(
                     to_phone_symbol(segment.word),
                     offset + segment.start_frame * FRAME_SECONDS,
@@ -161,10 +178,16 @@ class PocketsphinxBackend(TimingBackend):
             decoder.set_align_text(" ".join(words))
         except RuntimeError:
             return None
-        decoder.start_utt()
-        decoder.process_raw(_pcm16(audio), full_utt=True)
-        decoder.end_utt()
-        segments = [(_ALTERNATIVE.sub("", s.word), s.start_frame, s.end_frame + 1) for s in decoder.seg()]
+        try:
+            decoder.start_utt()
+            decoder.process_raw(_pcm16(audio), full_utt=True)
+            decoder.end_utt()
+            found = decoder.seg()
+        except RuntimeError:
+            return None
+        if found is None:  # no path through the audio for these words
+            return None
+        segments = [(_ALTERNATIVE.sub("", s.word), s.start_frame, s.end_frame + 1) for s in found]
         aligned = [word for word, _, _ in segments if not word.startswith("<") and not word.startswith("[")]
         if aligned != words:
             return None
@@ -202,6 +225,8 @@ class PocketsphinxBackend(TimingBackend):
                 alignment = None
             if alignment is None:
                 # Keep the word timing; spread the word's phones evenly.
+                warn(f"Phone alignment failed for {len(piece)} words from {first * FRAME_SECONDS:.1f} s; "
+                     "their phones are spread evenly over each word.")
                 for word, start, end in piece:
                     pronunciation = (decoder.lookup_word(word) or "").split() or ["SIL"]
                     step = (end - start) / len(pronunciation)
@@ -237,7 +262,3 @@ class PocketsphinxBackend(TimingBackend):
             Word(written[index], spans[index][0] * FRAME_SECONDS, spans[index][1] * FRAME_SECONDS)
             for index in sorted(spans)
         ]
-
-    def _fallback(self, samples: np.ndarray, sample_rate: int, reason: str) -> Speech:
-        speech = self.recognize(samples, sample_rate)
-        return speech.with_timings(source=f"pocketsphinx-phones (alignment failed: {reason})")
