@@ -766,8 +766,9 @@ def animate(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _animate(image, out, seconds, audio, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_animate(image, staged_out, seconds, audio, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -851,8 +852,9 @@ def drive(
         For any problem with the inputs (no face in the driving video among
         them), with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _drive(image, video, out, audio, fps, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_drive(image, video, staged_out, audio, fps, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -957,8 +959,16 @@ def dialogue(
         An empty script, a line for a face that is not in the photo, an
         unknown voice, or any other problem with the inputs.
     """
-    with _collect_warnings() as collected:
-        result = _dialogue(image, script, out, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        export_track = options.pop("export_track", None)
+        staged_out, staged_options = staged.stage(out, options)
+        track_paths = {}
+        if export_track is not None:
+            from .script import parse_script
+
+            track_paths = {number: staged._add(_face_track_path(Path(export_track).expanduser(), number))
+                           for number in parse_script(script).faces}
+        result = staged.finished(_dialogue(image, script, staged_out, track_paths, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -969,7 +979,7 @@ DIALOGUE_TURN_PAUSE = 0.5
 DIALOGUE_TAIL = 0.6
 
 
-def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
+def _dialogue(image, script_text, out, track_paths, progress, options) -> SpeakResult:
     from . import face, motion, render, speech as speech_stage, timing, video
     from .script import parse_script
     from .speech.core import concatenate
@@ -978,9 +988,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     script = parse_script(script_text)
     opts = _options(image=image, out=out, **options)
     _check_outputs(opts)
-    for face_number in script.faces:
-        if opts.export_track is not None:
-            video.check_writable(_face_track_path(opts.export_track, face_number))
+    for path in track_paths.values():
+        video.check_writable(path)
     presets = {number: load_voice_preset(script.voices.get(number, "default")) for number in script.faces}
     clock = _StageClock(progress)
 
@@ -1061,10 +1070,10 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
                          stage_seconds=clock.seconds, timing_source="piper", face_count=first.face_count)
     if opts.subtitles:
         result.extra_files += video.write_subtitles(mix.words, opts.out.with_suffix(""))
-    if opts.export_track is not None:
-        for number, track in zip(script.faces, tracks):
-            motion.save_track(track, _face_track_path(opts.export_track, number))
-            result.extra_files.append(_face_track_path(opts.export_track, number))
+    for number, track in zip(script.faces, tracks):
+        if number in track_paths:
+            motion.save_track(track, track_paths[number])
+            result.extra_files.append(track_paths[number])
     return result
 
 
