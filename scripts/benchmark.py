@@ -13,8 +13,12 @@ clips, LibriSpeech, GRID) repeated with short pauses, at 16 kHz.
 
 Usage::
 
-    python scripts/benchmark.py [--durations 10 60] [--json bench.json]
+    python scripts/benchmark.py [--durations 10 60] [--voice heart] [--json bench.json]
     python scripts/benchmark.py --recording-minutes 1 60 [--media /work/shared/media]
+
+``--voice`` picks the preset that reads the (English) script; ``wall s/s`` is
+the speak() call's wall-clock time and ``cpu s/s`` its CPU time (both cores),
+per second of audio.
 """
 
 from __future__ import annotations
@@ -65,15 +69,20 @@ def portrait_512(folder: Path) -> Path:
     return path
 
 
-def run_case(seconds: float, folder: Path) -> dict:
+def run_case(seconds: float, folder: Path, voice: str = "default") -> dict:
     """One case, in this process (called in a fresh child by :func:`main`)."""
     import speaker
     from speaker import face, motion, render, speech, video
     from speaker.settings import load_voice_preset
 
     image = portrait_512(folder)
-    result = speaker.speak(image, text=script_for(seconds), out=folder / "bench.mp4", subtitles=False)
+    began_wall, began_cpu = time.perf_counter(), time.process_time()
+    result = speaker.speak(image, text=script_for(seconds), out=folder / "bench.mp4", subtitles=False, voice=voice)
+    wall, cpu = time.perf_counter() - began_wall, time.process_time() - began_cpu
     figures = {
+        "voice": voice,
+        "wall_seconds_per_audio_second": wall / result.audio_seconds,
+        "cpu_seconds_per_audio_second": cpu / result.audio_seconds,
         "audio_seconds": result.audio_seconds,
         "frames": result.frames,
         "stage_seconds": result.stage_seconds,
@@ -195,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0])
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--voice", default="default", help="voice preset reading the script (default: default)")
     parser.add_argument("--recording-minutes", type=float, nargs="+",
                         help="benchmark recordings of these lengths (minutes) without transcript instead")
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
@@ -211,22 +221,24 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(run_case(args.child, Path(tmp))))
+            print(json.dumps(run_case(args.child, Path(tmp), args.voice)))
         return 0
 
+    print(f"voice {args.voice}")
     results = {}
     for seconds in args.durations:
-        done = subprocess.run([sys.executable, __file__, "--child", str(seconds)],
+        done = subprocess.run([sys.executable, __file__, "--child", str(seconds), "--voice", args.voice],
                               capture_output=True, text=True, check=True)
         results[seconds] = json.loads(done.stdout.strip().splitlines()[-1])
 
     stages = ["face", "speech", "motion", "render", "encode"]
     print(f"{'speech s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages)
-          + f"{'total':>8}{'s/s':>7}{'peak MB':>9}{'render fps':>11}{'enc only':>9}")
+          + f"{'total':>8}{'s/s':>7}{'wall s/s':>9}{'cpu s/s':>8}{'peak MB':>9}{'render fps':>11}{'enc only':>9}")
     for figures in results.values():
         cells = "".join(f"{figures['stage_seconds'].get(s, 0.0):>8.2f}" for s in stages)
         print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['total_seconds']:>8.2f}"
-              f"{figures['seconds_per_audio_second']:>7.2f}{figures['peak_rss_mb']:>9.0f}"
+              f"{figures['seconds_per_audio_second']:>7.2f}{figures['wall_seconds_per_audio_second']:>9.2f}"
+              f"{figures['cpu_seconds_per_audio_second']:>8.2f}{figures['peak_rss_mb']:>9.0f}"
               f"{figures['render_only_fps']:>11.1f}"
               f"{figures['encode_only_seconds']:>9.2f}")
     if args.json:
