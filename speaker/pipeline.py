@@ -378,23 +378,13 @@ def _find_face(opts: SpeakOptions, clock: _StageClock) -> Portrait:
 
 
 def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
-    if opts.text is not None:
-        from . import speech as speech_stage
+    # Text only: a recording goes through _speak_recording, segment by segment.
+    from . import speech as speech_stage
 
-        preset = _choose_voice(opts)
-        started = clock.start("speech", f"voice {preset.name}")
-        spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
-        clock.stop("speech", started)
-        return spoken
-
-    from . import timing
-
-    started = clock.start("timing", str(opts.audio))
-    samples, rate = timing.load_audio(opts.audio)
-    spoken = timing.timeline_for_audio(
-        samples, rate, opts.transcript, method=opts.lipsync, language=opts.language or "en"
-    )
-    clock.stop("timing", started)
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}")
+    spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
     return spoken
 
 
