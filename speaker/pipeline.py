@@ -30,7 +30,7 @@ STAGES = ("face", "speech", "timing", "motion", "render", "encode")
 
 #: Seconds over which the motion of consecutive speech segments is
 #: cross-faded, so head, eyes and blinks run on across a seam without a reset.
-SEAM_SECONDS = 1.0
+SEAM_SECONDS = 2.0
 
 
 @dataclass
@@ -246,23 +246,20 @@ class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
     :meth:`stage` swaps the video's path and the extras' paths for hidden
-    names beside them (the subtitles follow the video's name); when the run
-    succeeds the extras are renamed into place and the video last, and when it
-    fails every temporary file is removed. A failure at any point therefore
-    leaves none of the run's files, and two runs writing into one folder never
-    share a temporary name.
+    names beside them. Files that a writer names after one of them (the
+    subtitles after the video, a dialogue's per-face tracks after the track)
+    share its unique temporary stem and follow it. When the run succeeds the
+    extras are renamed into place and the video last; when it fails every
+    temporary file is removed. A failure at any point therefore leaves none of
+    the run's files, and two runs writing into one folder never share a name.
     """
 
     def __init__(self):
-        self._renames: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, final), the video first
 
     def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
         """``out`` and ``options`` with every output path replaced by its temporary name."""
-        final_out = Path(out).expanduser()
-        temporary_out = self._add(final_out)
-        for suffix in (".srt", ".vtt"):
-            self._renames.append((Path(f"{temporary_out.with_suffix('')}{suffix}"),
-                                  Path(f"{final_out.with_suffix('')}{suffix}")))
+        temporary_out = self._add(Path(out).expanduser())
         staged = dict(options)
         for key in ("export_track", "export_mouth_cues", "preview"):
             if staged.get(key) is not None:
@@ -271,9 +268,8 @@ class _StagedOutputs:
 
     def finished(self, result: SpeakResult) -> SpeakResult:
         """The result with the final names in place of the temporary ones."""
-        final = {str(temporary): final for temporary, final in self._renames}
-        result.path = final.get(str(result.path), Path(result.path))
-        result.extra_files = [final.get(str(path), Path(path)) for path in result.extra_files]
+        result.path = self._final(Path(result.path))
+        result.extra_files = [self._final(Path(path)) for path in result.extra_files]
         return result
 
     def _add(self, final: Path) -> Path:
@@ -281,8 +277,26 @@ class _StagedOutputs:
 
         # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
         temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
-        self._renames.append((temporary, final))
+        self._staged.append((temporary, final))
         return temporary
+
+    def _final(self, path: Path) -> Path:
+        for temporary, final in self._staged:
+            if path.parent == temporary.parent and (path.name == temporary.name
+                                                    or path.name.startswith(temporary.stem + ".")):
+                return final if path.name == temporary.name else final.with_name(
+                    final.stem + path.name[len(temporary.stem):])
+        return path
+
+    def _written(self) -> list[Path]:
+        """The temporary files on disk, the video's last."""
+        found: list[Path] = []
+        for temporary, _ in reversed(self._staged):
+            if temporary.parent.is_dir():
+                found += [path for path in temporary.parent.iterdir()
+                          if path.name == temporary.name or path.name.startswith(temporary.stem + ".")]
+        video = self._staged[0][0] if self._staged else None
+        return sorted(set(found), key=lambda path: path == video)
 
     def __enter__(self) -> _StagedOutputs:
         return self
@@ -292,9 +306,8 @@ class _StagedOutputs:
 
         if error_type is None:
             try:
-                for temporary, final in self._renames[1:] + self._renames[:1]:
-                    if temporary.exists():
-                        os.replace(temporary, final)
+                for path in self._written():
+                    os.replace(path, self._final(path))
                 return
             except OSError as failure:
                 self._discard()
@@ -303,16 +316,14 @@ class _StagedOutputs:
         if isinstance(error, SpeakerError):
             # The user named the final files; say those, not the temporary names.
             message = str(error)
-            for temporary, final in self._renames:
+            for temporary, final in self._staged:
                 message = message.replace(str(temporary), str(final))
             if message != str(error):
                 raise SpeakerError(message) from None
 
     def _discard(self) -> None:
-        for temporary, _ in self._renames:
-            # A folder that is a file or unreadable was never written into: nothing to remove.
-            with contextlib.suppress(OSError):
-                temporary.unlink(missing_ok=True)
+        for path in self._written():
+            path.unlink(missing_ok=True)
 
 
 def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
@@ -766,8 +777,9 @@ def animate(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _animate(image, out, seconds, audio, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_animate(image, staged_out, seconds, audio, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -851,8 +863,9 @@ def drive(
         For any problem with the inputs (no face in the driving video among
         them), with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _drive(image, video, out, audio, fps, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_drive(image, video, staged_out, audio, fps, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -957,8 +970,9 @@ def dialogue(
         An empty script, a line for a face that is not in the photo, an
         unknown voice, or any other problem with the inputs.
     """
-    with _collect_warnings() as collected:
-        result = _dialogue(image, script, out, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_dialogue(image, script, staged_out, progress, staged_options))
     result.warnings = collected
     return result
 
