@@ -175,3 +175,13 @@ def test_mandarin_video_end_to_end(grace_hopper_path, tmp_path):
     assert result.timing_source == "kokoro" and result.audio_seconds > 1.0
     srt = out.with_suffix(".srt").read_text(encoding="utf-8")
     assert "我们明天去北京。" in srt
+
+
+@pytest.mark.slow
+def test_studio_page_speaks_text_with_a_kokoro_voice(grace_hopper_path):
+    # The page's language field (default "en") is the recording's: a Mandarin voice reads text all the same.
+    from speaker.studio.web_adapter import Studio
+
+    result = Studio().make_video(str(grace_hopper_path), "你好。", None, None, voice="yunxi", language="en",
+                                 max_side=320)
+    assert result.video is not None, result.message
