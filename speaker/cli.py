@@ -31,7 +31,12 @@ examples:
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
+  speaker --image photo.jpg --drive performer.mp4 -o performed.mp4 --export-track performed.json
+  speaker animate --image photo.jpg --seconds 10 -o alive.mp4
+  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4
   speaker voices [--json]
+  speaker batch exhibits.csv --jobs 2
+  speaker web
 """
 
 
@@ -40,6 +45,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     source.add_argument("--text", help="the words to say")
     source.add_argument("--text-file", type=Path, metavar="FILE", help="read the words from a UTF-8 text file")
     source.add_argument("--audio", type=Path, metavar="FILE", help="lip-sync this recording (wav, flac, mp3, ogg, m4a)")
+    source.add_argument("--drive", type=Path, metavar="VIDEO",
+                        help="perform what the person in this video does (its sound is muxed unless --audio is given)")
     source.add_argument(
         "--transcript", metavar="FILE_OR_TEXT",
         help="what is said in --audio (a text file or the words); improves lip sync",
@@ -52,7 +59,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
                                       "or with --language the language's default voice)")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
-    look.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")
     look.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
@@ -84,7 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
-        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render' (each has --help)",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
+               "'speaker dialogue', 'speaker batch', 'speaker web' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -168,6 +176,8 @@ def _transcript(value: str | None) -> str | None:
 def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
     from .pipeline import speak
 
+    if args.drive is not None:
+        return _run_drive(args, progress)
     if args.text is not None and args.text_file is not None:
         raise SpeakerError("Give --text or --text-file, not both.")
     text = _read_text_file(args.text_file, "text") if args.text_file is not None else args.text
@@ -195,6 +205,21 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         preview=args.preview,
         max_side=args.max_side,
         progress=progress,
+    )
+    _report(result, args.quiet)
+    return 0
+
+
+def _run_drive(args: argparse.Namespace, progress: _Progress) -> int:
+    from .pipeline import drive
+
+    if args.text is not None or args.text_file is not None or args.transcript is not None:
+        raise SpeakerError("--drive takes the place of --text (give --audio only to replace the video's sound).")
+    result = drive(
+        args.image, args.drive, args.out, audio=args.audio, fps=args.fps, motion_scale=args.motion_scale,
+        face=args.face, face_backend=args.face_backend, export_track=args.export_track,
+        export_mouth_cues=args.export_mouth_cues, debug_overlay=args.debug_overlay, preview=args.preview,
+        max_side=args.max_side, progress=progress,
     )
     _report(result, args.quiet)
     return 0
@@ -270,6 +295,117 @@ def _run_voices(argv: list[str]) -> int:
     return 0
 
 
+def build_batch_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker batch",
+        description="Make one video per row of a manifest (CSV or TOML), on local processes or a Dask cluster.",
+        epilog="columns: image, then text or text_file or audio, and out; any other column is named like a "
+               "speaker option (voice, motion, fps, seed, face, transcript, language, preview, ...). Paths are "
+               "relative to the manifest. The report <manifest>.report.csv lists every row; rows done before "
+               "whose inputs did not change are skipped.",
+    )
+    parser.add_argument("manifest", type=Path, help="the manifest, e.g. exhibits.csv")
+    parser.add_argument("--jobs", type=int, metavar="N", help="local processes (default: the number of cores)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="a Dask scheduler, e.g. tcp://head:8786 (default: $DASK_SCHEDULER_ADDRESS, "
+                             "else local processes)")
+    parser.add_argument("--retries", type=int, default=2, metavar="N",
+                        help="tries again a row whose process crashed (default: 2)")
+    parser.add_argument("--task-memory", type=float, default=4.0, metavar="GB",
+                        help="memory one row claims of the Dask workers' 'memory' resource (default: 4)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_batch(argv: list[str]) -> int:
+    import os
+
+    args = build_batch_parser().parse_args(argv)
+
+    def run() -> int:
+        from .studio.batch import BatchSettings, run_batch
+
+        settings = BatchSettings(
+            jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+            retries=args.retries, task_memory=int(args.task_memory * 1024**3),
+        )
+        bar = None
+        if sys.stderr.isatty() and not args.quiet:
+            from tqdm import tqdm
+
+            bar = tqdm(unit="row", desc="speaker batch", file=sys.stderr)
+
+        def on_start(total: int) -> None:
+            if bar is not None:
+                bar.reset(total=total)
+
+        def on_outcome(outcome) -> None:
+            if outcome.status == "failed":
+                line = f"speaker: row {outcome.row} failed: {outcome.reason}"
+                if bar is None:
+                    print(line, file=sys.stderr)
+                else:
+                    bar.write(line, file=sys.stderr)
+            if bar is not None:
+                bar.update(1)
+
+        try:
+            summary = run_batch(args.manifest, settings, on_start=on_start, on_outcome=on_outcome)
+        finally:
+            if bar is not None:
+                bar.close()
+        if not args.quiet:
+            print(f"{summary.count('done')} done, {summary.count('skipped')} skipped, "
+                  f"{summary.count('failed')} failed; report: {summary.report}")
+        return 1 if summary.count("failed") else 0
+
+    return _guarded(run, args.debug)
+
+
+def build_web_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker web",
+        description="Serve the portrait studio, a web page for making videos without a terminal, on this computer.",
+    )
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default: %(default)s, this computer only; 0.0.0.0 for the network)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default: %(default)s)")
+    parser.add_argument("--max-image-mb", type=float, default=25.0, metavar="MB", help="largest portrait (default: 25)")
+    parser.add_argument("--max-audio-mb", type=float, default=200.0, metavar="MB",
+                        help="largest recording (default: 200)")
+    parser.add_argument("--keep-minutes", type=float, default=60.0, metavar="MIN",
+                        help="uploads and videos are deleted after this long (default: 60)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_web(argv: list[str]) -> int:
+    args = build_web_parser().parse_args(argv)
+
+    def run() -> int:
+        from pydantic import ValidationError
+
+        from .studio.web_adapter import StudioSettings
+
+        try:
+            settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
+                                      max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise SpeakerError(f"Invalid option '--{first['loc'][0]}': {first['msg']}.".replace("_", "-")) from None
+        from .studio.web import serve
+
+        if not args.quiet:
+            print(f"speaker: serving the studio at http://{args.host}:{args.port} (Ctrl-C stops it)", file=sys.stderr)
+        try:
+            serve(settings, block=True, quiet=True)
+        except OSError as error:
+            raise SpeakerError(f"Cannot serve on {args.host}:{args.port}: {error}.") from None
+        return 0
+
+    return _guarded(run, args.debug)
+
+
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     # Warnings are for the user, also with --quiet (quiet silences progress only).
     from .errors import SpeakerWarning
@@ -300,10 +436,102 @@ def _guarded(run, debug: bool) -> int:
         return 3
 
 
+def build_animate_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker animate",
+        description="Bring a portrait to life without words: breathing, slow looks, blinks, a faint smile.",
+        epilog="example:\n  speaker animate --image photo.jpg --seconds 10 -o alive.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the portrait to animate")
+    parser.add_argument("--seconds", type=float, metavar="S",
+                        help="length of the video (default: the length of --audio, else 10)")
+    parser.add_argument("--audio", type=Path, metavar="FILE", help="music or sound to mux (default: silent)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-animate.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    _scene_arguments(parser)
+    parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
+    parser.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    _common_arguments(parser)
+    return parser
+
+
+def _scene_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags shared by the subcommands that animate a photo without speech of their own."""
+    parser.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
+    parser.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
+    parser.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                        help="face landmark backend (default: dlib)")
+    parser.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
+    parser.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
+
+
+def _run_pipeline(args: argparse.Namespace, call) -> int:
+    """Run ``call(progress)`` (a pipeline function returning a SpeakResult) as a guarded subcommand."""
+
+    def run() -> int:
+        result = call(_Progress(sys.stderr.isatty() and not args.quiet))
+        _report(result, args.quiet)
+        return 0
+
+    return _guarded(run, args.debug)
+
+
+def _run_animate(argv: list[str]) -> int:
+    from .pipeline import animate
+
+    args = build_animate_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: animate(
+        args.image, args.out, seconds=args.seconds, audio=args.audio, fps=args.fps, seed=args.seed,
+        motion_scale=args.motion_scale, face=args.face, face_backend=args.face_backend,
+        max_side=args.max_side, export_track=args.export_track, preview=args.preview,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
+def build_dialogue_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker dialogue",
+        description="Faces of one photo speak a script in turn; the others listen (blink, nod, look at the speaker).",
+        epilog="script lines are 'N: words' (faces left to right from 0); headers 'voice N = PRESET' and "
+               "'name N = NAME'\nexample:\n  speaker dialogue --image couple.jpg --script scene.txt -o scene.mp4",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo with the faces")
+    parser.add_argument("--script", type=Path, required=True, metavar="FILE", help="the dialogue (UTF-8 text)")
+    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-dialogue.mp4"), metavar="FILE",
+                        help="the MP4 to write (default: %(default)s)")
+    parser.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
+    _scene_arguments(parser)
+    parser.add_argument("--subtitles", action=argparse.BooleanOptionalAction, default=True,
+                        help="write .srt and .vtt beside the video, with the speaker's name (default: on)")
+    parser.add_argument("--export-track", type=Path, metavar="JSON",
+                        help="save each face's track as JSON.face<N>.json")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_dialogue(argv: list[str]) -> int:
+    from .pipeline import dialogue
+
+    args = build_dialogue_parser().parse_args(argv)
+    return _run_pipeline(args, lambda progress: dialogue(
+        args.image, _read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
+        motion=args.motion, motion_scale=args.motion_scale, face_backend=args.face_backend,
+        max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track,
+        debug_overlay=args.debug_overlay, progress=progress,
+    ))
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    subcommands = {"voices": _run_voices, "render": _run_render, "demo": _run_demo}
+    subcommands = {
+        "voices": _run_voices, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
+        "dialogue": _run_dialogue, "batch": _run_batch, "web": _run_web,
+    }
     if argv and argv[0] in subcommands:
         return subcommands[argv[0]](argv[1:])
     args = build_parser().parse_args(argv)

@@ -30,7 +30,7 @@ STAGES = ("face", "speech", "timing", "motion", "render", "encode")
 
 #: Seconds over which the motion of consecutive speech segments is
 #: cross-faded, so head, eyes and blinks run on across a seam without a reset.
-SEAM_SECONDS = 1.0
+SEAM_SECONDS = 2.0
 
 
 @dataclass
@@ -146,8 +146,9 @@ def speak(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected:
-        result = _speak(image, text, audio, out, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_speak(image, text, audio, staged_out, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -172,6 +173,10 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     portrait = _find_face(opts, clock)
     if opts.audio is not None:
         return _speak_recording(opts, portrait, clock)
+    from . import speech as speech_stage
+
+    if len(speech_stage.split_sentences(opts.text)) > 1:
+        return _speak_text_stream(opts, portrait, clock)
     speech = _make_speech(opts, clock)
 
     from . import motion
@@ -203,8 +208,9 @@ def render_track(
     The portrait must be the one the track was made for (same size after
     loading); ``audio`` is muxed when given, else the video is silent.
     """
-    with _collect_warnings() as collected:
-        result = _render_track(image, track_path, out, audio, progress, options)
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_render_track(image, track_path, staged_out, audio, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -234,6 +240,109 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     result.timing_source = "track"
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
+
+
+class _StagedOutputs:
+    """Every file of a run under a unique temporary name, moved into place only when all are written.
+
+    :meth:`stage` swaps the video's path and the extras' paths for hidden
+    names beside them. Files that a writer names after one of them (the
+    subtitles after the video, a dialogue's per-face tracks after the track)
+    share its unique temporary stem and follow it. When the run succeeds the
+    extras are renamed into place and the video last; when it fails every
+    temporary file is removed. A failure at any point therefore leaves none of
+    the run's files, and two runs writing into one folder never share a name.
+    """
+
+    def __init__(self):
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+
+    def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
+        """``out`` and ``options`` with every output path replaced by its temporary name."""
+        temporary_out = self._add(Path(out).expanduser())
+        staged = dict(options)
+        for key in ("export_track", "export_mouth_cues", "preview"):
+            if staged.get(key) is not None:
+                staged[key] = self._add(Path(staged[key]).expanduser())
+        return temporary_out, staged
+
+    def finished(self, result: SpeakResult) -> SpeakResult:
+        """The result with the final names in place of the temporary ones."""
+        result.path = self._final(Path(result.path))
+        result.extra_files = [self._final(Path(path)) for path in result.extra_files]
+        return result
+
+    def _add(self, final: Path) -> Path:
+        import secrets
+
+        # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
+        temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
+        self._staged.append((temporary, final))
+        return temporary
+
+    def _final(self, path: Path) -> Path:
+        for temporary, final in self._staged:
+            if path.parent == temporary.parent and (path.name == temporary.name
+                                                    or path.name.startswith(temporary.stem + ".")):
+                return final if path.name == temporary.name else final.with_name(
+                    final.stem + path.name[len(temporary.stem):])
+        return path
+
+    def _written(self) -> list[Path]:
+        """The temporary files on disk, the video's last."""
+        found: list[Path] = []
+        for temporary, _ in reversed(self._staged):
+            if temporary.parent.is_dir():
+                found += [path for path in temporary.parent.iterdir()
+                          if path.name == temporary.name or path.name.startswith(temporary.stem + ".")]
+        video = self._staged[0][0] if self._staged else None
+        return sorted(set(found), key=lambda path: path == video)
+
+    def __enter__(self) -> _StagedOutputs:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        import os
+
+        if error_type is None:
+            try:
+                for path in self._written():
+                    os.replace(path, self._final(path))
+                return
+            except OSError as failure:
+                self._discard()
+                raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
+        self._discard()
+        if isinstance(error, SpeakerError):
+            # The user named the final files; say those, not the temporary names.
+            message = str(error)
+            for temporary, final in self._staged:
+                message = message.replace(str(temporary), str(final))
+            if message != str(error):
+                raise SpeakerError(message) from None
+
+    def _discard(self) -> None:
+        for path in self._written():
+            path.unlink(missing_ok=True)
+
+
+def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
+    """Load a portrait as :func:`speak` would and find its faces, to let a user choose one.
+
+    Returns
+    -------
+    Portrait
+        The face the pipeline would animate by default (``face_index``) and the
+        others (``other_faces``); together, sorted by the centre of their boxes,
+        they are faces 0 to ``face_count - 1``, the numbers ``face=`` takes.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, no face, or the default face cannot be animated.
+    """
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    return _find_face(opts, _StageClock(None))
 
 
 def _options(**values) -> SpeakOptions:
@@ -287,6 +396,35 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     )
     clock.stop("timing", started)
     return spoken
+
+
+def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+    """A script of several sentences: sentence k+1 is synthesized while sentence k is drawn.
+
+    The speech stage's thread runs one sentence ahead; the segments go
+    through :func:`render_speech_segments`. ``stage_seconds["speech"]`` is the
+    time the frames waited for speech, so the stage times still add up to the
+    run's wall-clock time.
+    """
+    from . import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
+    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+
+    def segments() -> Iterator[tuple[float, Speech]]:
+        offset = 0.0
+        for speech in stream:
+            yield offset, speech
+            offset += speech.duration
+
+    try:
+        result = render_speech_segments(portrait, segments(), opts, clock)
+    finally:
+        stream.close()
+    clock.seconds["speech"] = clock.seconds.get("speech", 0.0) + clock.seconds.pop("timing", 0.0)
+    return result
 
 
 def _choose_voice(opts: SpeakOptions) -> VoicePreset:
@@ -599,3 +737,352 @@ def _write_segment_extras(opts: SpeakOptions, portrait: Portrait, kept: list[Tra
         )
     speech = Speech(samples=np.zeros(0, np.float32), sample_rate=16000, words=words)
     return _write_extras(opts, portrait, track, speech)
+
+
+def animate(
+    image: str | Path,
+    out: str | Path = "speaker-animate.mp4",
+    *,
+    seconds: float | None = None,
+    audio: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Bring the face in ``image`` to life without words: breathing, looks, blinks, smiles.
+
+    Parameters
+    ----------
+    image : path
+        The portrait.
+    out : path
+        Where to write the MP4 (written atomically).
+    seconds : float, optional
+        Length of the video; by default the length of ``audio``, else 10 s.
+    audio : path, optional
+        Music or any sound to mux (cut or padded with silence to ``seconds``);
+        without it the video's sound is silence.
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
+        ``seed``, ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
+        ``debug_overlay``, ``preview``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+
+    Raises
+    ------
+    SpeakerError
+        For any problem with the inputs, with a sentence to show the user.
+    """
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_animate(image, staged_out, seconds, audio, progress, staged_options))
+    result.warnings = collected
+    return result
+
+
+#: Length of an animated portrait when neither seconds nor audio are given.
+DEFAULT_ANIMATE_SECONDS = 10.0
+#: Longest animated portrait (s): a track is held in memory.
+MAX_ANIMATE_SECONDS = 3600.0
+
+
+def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
+    from . import motion
+
+    opts = _options(image=image, out=out, audio=audio, **options)
+    if seconds is not None and not (0 < float(seconds) <= MAX_ANIMATE_SECONDS):
+        raise SpeakerError(f"--seconds must be above 0 and at most {MAX_ANIMATE_SECONDS:g}.")
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+    portrait = _find_face(opts, clock)
+    if opts.audio is not None:
+        from . import timing
+
+        started = clock.start("timing", str(opts.audio))
+        samples, rate = timing.load_audio(opts.audio)
+        clock.stop("timing", started)
+        duration = float(seconds) if seconds is not None else len(samples) / rate
+    else:
+        duration = float(seconds) if seconds is not None else DEFAULT_ANIMATE_SECONDS
+        rate = 22050
+        samples = np.zeros(0, np.float32)
+    speech = Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="idle")
+
+    started = clock.start("motion", f"{duration:.1f} s idle at {opts.fps:g} fps")
+    track = motion.idle_track(portrait, duration, opts.fps, scale=opts.motion_scale, seed=opts.seed)
+    clock.stop("motion", started)
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = "idle"
+    result.face_count = portrait.face_count
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
+
+
+def drive(
+    image: str | Path,
+    video: str | Path,
+    out: str | Path = "speaker-drive.mp4",
+    *,
+    audio: str | Path | None = None,
+    fps: float | None = None,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Make the face in ``image`` perform what the person in a driving video does.
+
+    Parameters
+    ----------
+    image : path
+        The portrait.
+    video : path
+        The driving video: one performer facing the camera.
+    out : path
+        Where to write the MP4 (written atomically).
+    audio : path, optional
+        Sound to mux instead of the driving video's own.
+    fps : float, optional
+        Frame rate of the result; by default the driving video's.
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Fields of :class:`speaker.settings.SpeakOptions` that apply:
+        ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
+        ``export_mouth_cues``, ``debug_overlay``, ``preview``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+
+    Raises
+    ------
+    SpeakerError
+        For any problem with the inputs (no face in the driving video among
+        them), with a sentence to show the user.
+    """
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_drive(image, video, staged_out, audio, fps, progress, staged_options))
+    result.warnings = collected
+    return result
+
+
+#: Progress is reported every this many seconds of driving video.
+DRIVE_PROGRESS_SECONDS = 5.0
+
+
+def _drive(image, video_path, out, audio, fps, progress, options) -> SpeakResult:
+    from . import face, motion, video
+
+    opts = _options(image=image, out=out, audio=audio, fps=fps, **options)
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+    driver = video.read_video(video_path)
+    portrait = _find_face(opts, clock)
+    fps = float(fps) if fps is not None else driver.fps
+
+    started = clock.start("face", f"following the performer in {video_path} ({driver.fps:g} fps)")
+    step = max(1, int(round(DRIVE_PROGRESS_SECONDS * driver.fps)))
+
+    def on_frame(index: int) -> None:
+        if progress is not None and index and index % step == 0:
+            progress("face", f"{index / driver.fps:.0f} s of the driving video")
+
+    performer = face.follow_face(driver.frames, driver.fps, backend=opts.face_backend, on_frame=on_frame)
+    clock.stop("face", started)
+
+    started = clock.start("motion", f"{len(performer)} performer frames retargeted at {fps:g} fps")
+    track = motion.drive_track(performer, portrait, fps=fps, scale=opts.motion_scale)
+    clock.stop("motion", started)
+
+    speech = _driver_sound(opts.audio, Path(video_path), track.duration, clock)
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = "drive"
+    result.face_count = portrait.face_count
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
+
+
+def _driver_sound(audio: Path | None, video_path: Path, duration: float, clock: _StageClock) -> Speech:
+    """The sound to mux with a driven portrait: ``audio``, else the driving video's, cut or padded to ``duration``."""
+    from . import timing, video
+
+    rate, samples = 22050, np.zeros(0, np.float32)
+    if audio is not None:
+        started = clock.start("timing", str(audio))
+        samples, rate = timing.load_audio(audio)
+        clock.stop("timing", started)
+    elif video.probe(video_path).get("audio_codec"):
+        try:
+            samples, rate = timing.load_audio(video_path)
+        except SpeakerError as error:
+            from .errors import warn
+
+            warn(f"The driving video's sound cannot be used ({str(error).rstrip('.')}); the video is silent.")
+    return Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="drive")
+
+
+def _fit_sound(samples: np.ndarray, rate: int, duration: float) -> np.ndarray:
+    """``samples`` (N,) cut, or padded with silence, to ``duration`` seconds at ``rate``."""
+    wanted = int(round(duration * rate))
+    samples = np.asarray(samples, np.float32)[:wanted]
+    return np.concatenate([samples, np.zeros(wanted - len(samples), np.float32)])
+
+
+def dialogue(
+    image: str | Path,
+    script: str,
+    out: str | Path = "speaker-dialogue.mp4",
+    *,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Several faces of one photo speak a script in turn; the others listen.
+
+    Parameters
+    ----------
+    image : path
+        The photo with the faces (numbered left to right from 0).
+    script : str
+        The script's text: lines ``N: words`` and headers such as
+        ``voice 0 = calm`` or ``name 1 = Mary`` (see :mod:`speaker.script`).
+    out : path
+        Where to write the MP4 (written atomically).
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
+        ``seed``, ``motion``, ``motion_scale``, ``face_backend``, ``subtitles``,
+        ``export_track`` (one file per face: ``<stem>.face<N>.json``),
+        ``debug_overlay``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+        ``face_count`` is the number of faces in the photo.
+
+    Raises
+    ------
+    SpeakerError
+        An empty script, a line for a face that is not in the photo, an
+        unknown voice, or any other problem with the inputs.
+    """
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(_dialogue(image, script, staged_out, progress, staged_options))
+    result.warnings = collected
+    return result
+
+
+#: Seconds of silence before the first line, between two lines and after the last.
+DIALOGUE_LEAD = 0.4
+DIALOGUE_TURN_PAUSE = 0.5
+DIALOGUE_TAIL = 0.6
+
+
+def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
+    from . import face, motion, render, speech as speech_stage, timing, video
+    from .script import parse_script
+    from .speech.core import concatenate
+    from .types import Phone, Scene, Word
+
+    script = parse_script(script_text)
+    opts = _options(image=image, out=out, **options)
+    _check_outputs(opts)
+    for face_number in script.faces:
+        if opts.export_track is not None:
+            video.check_writable(_face_track_path(opts.export_track, face_number))
+    presets = {number: load_voice_preset(script.voices.get(number, "default")) for number in script.faces}
+    clock = _StageClock(progress)
+
+    started = clock.start("face", str(opts.image))
+    loaded, grayscale = face.load_image(opts.image, max_side=opts.max_side)
+    first = face.find_portrait(loaded, grayscale, face_index=0, backend=opts.face_backend, max_side=opts.max_side)
+    missing = [number for number in script.faces if number >= first.face_count]
+    if missing:
+        found = "1 face (0)" if first.face_count == 1 else f"{first.face_count} faces (0 to {first.face_count - 1})"
+        raise SpeakerError(f"The script names face {missing[0]}, but the photo has {found}, counted left to right.")
+    portraits = {number: first if number == 0 else face.find_portrait(
+        loaded, grayscale, face_index=number, backend=opts.face_backend, max_side=opts.max_side)
+        for number in script.faces}
+    clock.stop("face", started)
+
+    lines = []
+    for index, line in enumerate(script.lines):
+        started = clock.start("speech", f"line {index + 1} of {len(script.lines)}: face {line.face}, voice "
+                                        f"{presets[line.face].name}")
+        lines.append(speech_stage.synthesize(line.text, presets[line.face], seed=opts.seed + index))
+        clock.stop("speech", started)
+    rate = lines[0].sample_rate
+    lines = [spoken if spoken.sample_rate == rate else spoken.with_timings(
+        samples=timing.resample(spoken.samples, spoken.sample_rate, rate), sample_rate=rate) for spoken in lines]
+
+    def silent(seconds: float) -> Speech:
+        return Speech(samples=np.zeros(int(round(seconds * rate)), np.float32), sample_rate=rate,
+                      phones=[Phone("SIL", 0.0, seconds)], source="dialogue")
+
+    def labelled(spoken: Speech, label: str) -> Speech:
+        words = list(spoken.words)
+        if words:
+            words[0] = Word(f"{label}: {words[0].text}", words[0].start, words[0].end)
+        return spoken.with_timings(words=words)
+
+    def timeline(parts: list[Speech]) -> Speech:
+        return concatenate([silent(DIALOGUE_LEAD), *parts, silent(DIALOGUE_TAIL)], pause=DIALOGUE_TURN_PAUSE)
+
+    mix = timeline([labelled(spoken, script.label(line.face)) for spoken, line in zip(lines, script.lines)])
+    # Where each line sits in the mix: concatenate puts the lead, then a pause before every part.
+    spans, cursor = [], DIALOGUE_LEAD + DIALOGUE_TURN_PAUSE
+    for spoken in lines:
+        spans.append((cursor, cursor + spoken.duration))
+        cursor += spoken.duration + DIALOGUE_TURN_PAUSE
+
+    started = clock.start("motion", f"{len(script.faces)} faces over {mix.duration:.1f} s")
+    tracks = []
+    centres = {number: float(portrait.box[0] + portrait.box[2]) / 2 for number, portrait in portraits.items()}
+    for number in script.faces:
+        own = timeline([spoken if line.face == number else silent(spoken.duration)
+                        for spoken, line in zip(lines, script.lines)])
+        track = motion.animate(own, portraits[number], fps=opts.fps, style=opts.motion, scale=opts.motion_scale,
+                               seed=opts.seed + 7919 * number)
+        listening = [(start, end, float(np.sign(centres[line.face] - centres[number])))
+                     for (start, end), line in zip(spans, script.lines) if line.face != number]
+        tracks.append(motion.listen(track, listening, seed=opts.seed + number))
+    clock.stop("motion", started)
+
+    scene = Scene(portraits=[portraits[number] for number in script.faces], tracks=tracks)
+    render_seconds = [0.0]
+
+    def timed_frames() -> Iterator[np.ndarray]:
+        frames = render.render_scene(scene, debug_overlay=opts.debug_overlay)
+        while True:
+            begun = time.perf_counter()
+            frame = next(frames, None)
+            render_seconds[0] += time.perf_counter() - begun
+            if frame is None:
+                return
+            yield frame
+
+    started = clock.start("render", f"{len(scene)} frames, {len(script.faces)} faces")
+    video.write_video(opts.out, timed_frames(), size=first.size, fps=scene.fps, samples=mix.samples,
+                      sample_rate=mix.sample_rate, n_frames=len(scene))
+    clock.seconds["render"] = render_seconds[0]
+    clock.seconds["encode"] = time.perf_counter() - started - render_seconds[0]
+    result = SpeakResult(path=Path(opts.out), audio_seconds=mix.duration, frames=len(scene), fps=scene.fps,
+                         stage_seconds=clock.seconds, timing_source="piper", face_count=first.face_count)
+    if opts.subtitles:
+        result.extra_files += video.write_subtitles(mix.words, opts.out.with_suffix(""))
+    if opts.export_track is not None:
+        for number, track in zip(script.faces, tracks):
+            motion.save_track(track, _face_track_path(opts.export_track, number))
+            result.extra_files.append(_face_track_path(opts.export_track, number))
+    return result
+
+
+def _face_track_path(path: Path, face_number: int) -> Path:
+    """``scene.json`` -> ``scene.face1.json``: one track file per face of a dialogue."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.face{face_number}{path.suffix or '.json'}")

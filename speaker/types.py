@@ -252,3 +252,77 @@ class TrackFrame:
     articulation: np.ndarray
     eyelid: float
     gaze: np.ndarray = field(default_factory=lambda: np.zeros(2, np.float32))
+
+
+@dataclass
+class PerformerFaces:
+    """The face of a performer followed through a driving video.
+
+    Attributes
+    ----------
+    fps : float
+        Frames per second of the video.
+    size : tuple of int
+        (width, height) of the video's frames.
+    landmarks : np.ndarray, shape (T, 68, 2), float32
+        iBUG-68 landmarks per frame, pixels of the video, smoothed over time;
+        where the face was lost they hold the last pose seen (before the
+        first sighting, the first pose).
+    found : np.ndarray, shape (T,), bool
+        Frames where the face was actually detected.
+    irises : np.ndarray, shape (T, 2, 2), float32
+        Centre of the dark iris inside each eye opening (right then left eye
+        of the image, i.e. landmarks 36-41 then 42-47), pixels; NaN where the
+        eye was shut or not found.
+    """
+
+    fps: float
+    size: tuple[int, int]
+    landmarks: np.ndarray
+    found: np.ndarray
+    irises: np.ndarray
+
+    def __len__(self) -> int:
+        return int(self.landmarks.shape[0])
+
+
+@dataclass
+class Scene:
+    """One photo with several of its faces animated at once.
+
+    Each face has its own :class:`Portrait` (same image, its own
+    ``face_index``; the other faces are in its ``other_faces``) and its own
+    :class:`Track`; the renderer draws each face's change over the photo and
+    adds them up, so each change stays in its own face's region.
+
+    Attributes
+    ----------
+    portraits : list of Portrait
+        One per animated face, all of the same image.
+    tracks : list of Track
+        One per portrait, all of the same length and fps.
+    """
+
+    portraits: list[Portrait]
+    tracks: list[Track]
+
+    def __post_init__(self) -> None:
+        if not self.portraits or len(self.portraits) != len(self.tracks):
+            raise ValueError("A scene needs one track per portrait, and at least one of each.")
+        shapes = {portrait.image.shape for portrait in self.portraits}
+        lengths = {len(track) for track in self.tracks}
+        rates = {float(track.fps) for track in self.tracks}
+        if len(shapes) != 1 or len(lengths) != 1 or len(rates) != 1:
+            raise ValueError("The portraits of a scene share one image, and its tracks one length and fps.")
+
+    @property
+    def image(self) -> np.ndarray:
+        """The photo, shape (H, W, 3) uint8."""
+        return self.portraits[0].image
+
+    @property
+    def fps(self) -> float:
+        return float(self.tracks[0].fps)
+
+    def __len__(self) -> int:
+        return len(self.tracks[0])

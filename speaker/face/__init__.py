@@ -29,6 +29,7 @@ __all__ = [
     "estimate_yaw_degrees",
     "find_portrait",
     "fit_pose",
+    "follow_face",
     "get_landmarker",
     "load_image",
     "looks_grayscale",
@@ -282,3 +283,10 @@ def _face_choice_message(count: int) -> str:
     if count == 2:
         return "The photo has 2 faces; choose --face 0 or 1."
     return f"The photo has {count} faces; choose --face 0 to {count - 1}."
+
+
+def follow_face(*args, **kwargs):
+    """One performer's landmarks on every frame of a video; see :func:`speaker.face.video.follow_face`."""
+    from .video import follow_face as _follow_face
+
+    return _follow_face(*args, **kwargs)

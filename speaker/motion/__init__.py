@@ -26,12 +26,18 @@ from .blinks import eyelid_track
 from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
+from .dialogue import listen
+from .drive import drive_track
+from .idle import idle_track
 from .landmarks import mouth_landmarks
 
 __all__ = [
     "animate",
     "articulation_from_phones",
     "articulation_from_speech",
+    "drive_track",
+    "idle_track",
+    "listen",
     "load_track",
     "mouth_landmarks",
     "save_track",

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import json
 import math
+import secrets
 from pathlib import Path
 
 import numpy as np
@@ -103,11 +104,13 @@ def save_track(track: Track, path: str | Path) -> None:
                   for w in track.words],
     }
     path = Path(path)
+    # A unique temporary name: two runs saving into one folder never write the same file.
+    temporary = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
     try:
-        temporary = path.with_name(path.name + ".part")
         temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
         temporary.replace(path)
     except OSError as error:
+        temporary.unlink(missing_ok=True)
         raise SpeakerError(f"Cannot write the track to {path}: {error.strerror or error}.") from None
 
 

@@ -9,7 +9,7 @@ cv2 is imported when the stage is first used, not by ``import speaker``.
 
 from __future__ import annotations
 
-__all__ = ["Renderer", "render_frames", "contact_sheet"]
+__all__ = ["Renderer", "render_frames", "render_scene", "contact_sheet"]
 
 
 def __getattr__(name):
@@ -17,6 +17,10 @@ def __getattr__(name):
         from . import renderer
 
         return getattr(renderer, name)
+    if name == "render_scene":
+        from .scene import render_scene
+
+        return render_scene
     if name == "contact_sheet":
         from .sheet import contact_sheet
 

@@ -10,6 +10,10 @@ from __future__ import annotations
 
 from .encoder import check_writable, write_video, write_video_segments
 from .probe import probe
+from .reader import VideoFrames, read_video
 from .subtitles import write_subtitles
 
-__all__ = ["check_writable", "probe", "write_subtitles", "write_video", "write_video_segments"]
+__all__ = [
+    "VideoFrames", "check_writable", "probe", "read_video", "write_subtitles", "write_video",
+    "write_video_segments",
+]

@@ -1,0 +1,600 @@
+"""Batch exhibitions: the rows of a manifest become videos, on local processes or on a Dask cluster.
+
+A manifest is a CSV (or TOML) file with one row per video: ``image``, then
+``text``, ``text_file`` or ``audio``, and ``out``; any other column is named
+like a CLI option (``transcript``, ``voice``, ``motion``, ``motion_scale``,
+``fps``, ``seed``, ``face``, ``language``, ``preview``, ...; a hyphen may stand
+for the underscore). Paths are relative to the manifest.
+
+Each row is one job for :func:`speaker.pipeline.speak`. Jobs go to anything
+shaped like :mod:`concurrent.futures` (``submit``, then ``as_completed``): a
+local :class:`~concurrent.futures.ProcessPoolExecutor`, whose worker processes
+keep their models loaded from row to row, or a ``dask.distributed`` client,
+where each row runs in a child process of the Dask worker so that a cancelled
+task or a killed worker stops its work and leaves no file behind.
+
+A report ``<manifest stem>.report.csv`` beside the manifest gets one line per
+row (row, output, status ``done``/``skipped``/``failed``, seconds, the
+one-sentence reason, and a fingerprint of the row and its input files). Run
+the batch again and the rows already done whose fingerprint did not change
+are skipped.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..errors import SpeakerError, warn
+from ..settings import SpeakOptions
+
+#: The columns of the report, in order.
+REPORT_COLUMNS = ("row", "output", "status", "seconds", "reason", "fingerprint")
+#: Columns that hold what to say or where to write, apart from the pipeline's options.
+SOURCE_COLUMNS = ("image", "out", "text", "text_file", "audio")
+#: Option columns whose value is a path relative to the manifest.
+PATH_OPTIONS = ("export_track", "export_mouth_cues", "preview")
+#: Every column a manifest may have.
+KNOWN_COLUMNS = tuple(dict.fromkeys(SOURCE_COLUMNS + tuple(SpeakOptions.model_fields)))
+#: How often a Dask task checks whether it was cancelled, seconds.
+CANCEL_POLL_SECONDS = 1.0
+#: Row options the batch does not take from the manifest.
+_NOT_COLUMNS = ("debug_overlay",)
+
+
+class BatchSettings(BaseModel):
+    """How a batch runs (the flags of ``speaker batch``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    #: Local worker processes; ``None`` for the number of CPU cores.
+    jobs: int | None = Field(None, ge=1, le=256)
+    #: A Dask scheduler address (``tcp://host:8786``); ``None`` runs on local processes.
+    scheduler: str | None = None
+    #: How often a row that crashed its process is tried again (a row failing with a reason is not).
+    retries: int = Field(2, ge=0, le=10)
+    #: Bytes of the Dask workers' ``memory`` resource one row claims (when the workers declare one).
+    task_memory: int = Field(4 * 1024**3, ge=0)
+
+
+class ManifestRow(BaseModel):
+    """One row of a manifest, as read (paths still relative to the manifest, cells still text)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    row: int
+    image: str | None = None
+    out: str | None = None
+    text: str | None = None
+    text_file: str | None = None
+    audio: str | None = None
+    #: The other columns (pipeline options), validated by :class:`SpeakOptions` when the row runs.
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+@dataclass
+class Job:
+    """One row made ready to run: absolute paths, the text file still unread (it is read by the worker)."""
+
+    row: int
+    out: str
+    image: str | None
+    text: str | None
+    text_file: str | None
+    audio: str | None
+    options: dict[str, Any]
+    fingerprint: str
+    #: A sentence when the row cannot run at all (missing cell, both text and audio, ...).
+    problem: str = ""
+
+
+@dataclass
+class Outcome:
+    """What became of one row: one line of the report."""
+
+    row: int
+    output: str
+    status: str
+    seconds: float = 0.0
+    reason: str = ""
+    fingerprint: str = ""
+
+
+@dataclass
+class BatchSummary:
+    """Counts of a finished batch and where its report is."""
+
+    report: Path
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def count(self, status: str) -> int:
+        """Rows with this status."""
+        return sum(outcome.status == status for outcome in self.outcomes)
+
+
+# ----------------------------------------------------------------------------- manifest
+
+
+def read_manifest(path: str | Path) -> list[ManifestRow]:
+    """Read a CSV or TOML manifest.
+
+    A TOML manifest holds an array of tables named ``row`` (``[[row]]``), each
+    with the same keys as the CSV's columns. Empty cells are absent.
+
+    Raises
+    ------
+    SpeakerError
+        The file is missing or unreadable, has an unknown column, no ``image``
+        or ``out`` column, no rows, or two rows writing the same file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SpeakerError(f"The manifest {path} does not exist.")
+    try:
+        if path.suffix.lower() == ".toml":
+            records = tomllib.loads(path.read_text(encoding="utf-8")).get("row", [])
+            if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+                raise SpeakerError(f"The manifest {path} must hold its rows as [[row]] tables.")
+            columns = list(dict.fromkeys(key for record in records for key in record))
+        else:
+            with open(path, newline="", encoding="utf-8-sig") as handle:
+                reader = csv.DictReader(handle)
+                columns = list(reader.fieldnames or [])
+                records = [record for record in reader if any((value or "").strip() for value in record.values())]
+    except (OSError, UnicodeDecodeError, csv.Error, tomllib.TOMLDecodeError) as error:
+        raise SpeakerError(f"Cannot read the manifest {path}: {error}.") from None
+
+    names = {column: _column_name(column) for column in columns}
+    unknown = [column for column, name in names.items() if name not in KNOWN_COLUMNS or name in _NOT_COLUMNS]
+    if unknown:
+        raise SpeakerError(
+            f"The manifest {path.name} has unknown column '{unknown[0]}'; "
+            f"columns are {', '.join(c for c in KNOWN_COLUMNS if c not in _NOT_COLUMNS)}."
+        )
+    for required in ("image", "out"):
+        if required not in names.values():
+            raise SpeakerError(f"The manifest {path.name} has no '{required}' column.")
+    if not records:
+        raise SpeakerError(f"The manifest {path.name} has no rows.")
+
+    rows = []
+    for number, record in enumerate(records, start=1):
+        cells = {names[key]: _cell(value) for key, value in record.items() if key in names}
+        cells = {key: value for key, value in cells.items() if value is not None}
+        sources = {key: cells.pop(key) for key in SOURCE_COLUMNS if key in cells}
+        rows.append(ManifestRow(row=number, options=cells, **{k: str(v) for k, v in sources.items()}))
+
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.out is None:
+            continue
+        target = str((path.parent / row.out).resolve())
+        if target in seen:
+            raise SpeakerError(f"Rows {seen[target]} and {row.row} of {path.name} both write {row.out}.")
+        seen[target] = row.row
+    return rows
+
+
+def _column_name(column: str | None) -> str:
+    return (column or "").strip().lower().replace("-", "_")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def make_job(row: ManifestRow, folder: Path) -> Job:
+    """Resolve a row's paths against the manifest's folder and fingerprint it."""
+    options = dict(row.options)
+    for key in PATH_OPTIONS:
+        if key in options:
+            options[key] = str(_resolve(folder, options[key]))
+    transcript = options.get("transcript")
+    if isinstance(transcript, str) and _names_a_file(folder, transcript):
+        options["transcript"] = str(_resolve(folder, transcript))
+    voice = options.get("voice")
+    if isinstance(voice, str) and voice.lower().endswith(".toml"):
+        options["voice"] = str(_resolve(folder, voice))
+
+    job = Job(
+        row=row.row,
+        out=str(_resolve(folder, row.out)) if row.out else "",
+        image=str(_resolve(folder, row.image)) if row.image else None,
+        text=row.text,
+        text_file=str(_resolve(folder, row.text_file)) if row.text_file else None,
+        audio=str(_resolve(folder, row.audio)) if row.audio else None,
+        options=options,
+        fingerprint="",
+    )
+    job.problem = _problem(job)
+    job.fingerprint = fingerprint(job)
+    return job
+
+
+def _resolve(folder: Path, value: str) -> Path:
+    return (folder / Path(value).expanduser()).resolve()
+
+
+def _names_a_file(folder: Path, value: str) -> bool:
+    # The same rule as the CLI's --transcript: a text file by suffix, or an existing file.
+    return Path(value).suffix.lower() in {".txt", ".text", ".md"} or (folder / value).is_file()
+
+
+def _problem(job: Job) -> str:
+    if not job.out:
+        return "The row has no 'out' (the video to write)."
+    if not job.image:
+        return "The row has no 'image' (the portrait)."
+    given = [name for name in ("text", "text_file", "audio") if getattr(job, name)]
+    if not given:
+        return "The row has no words to say: give text, text_file or audio."
+    if len(given) > 1:
+        return f"The row gives {' and '.join(given)}; give only one of text, text_file and audio."
+    return ""
+
+
+def fingerprint(job: Job) -> str:
+    """A hash of the row's cells and of its input files' sizes and modification times.
+
+    A row is skipped on the next run only when this is unchanged and its video exists.
+    """
+    from .. import __version__
+
+    described = {key: value for key, value in asdict(job).items() if key not in ("fingerprint", "problem")}
+    described["speaker"] = __version__
+    inputs = [job.image, job.text_file, job.audio, job.options.get("transcript"), job.options.get("voice")]
+    files = {}
+    for name in inputs:
+        if isinstance(name, str) and os.path.isfile(name):
+            status = os.stat(name)
+            files[name] = [status.st_size, status.st_mtime_ns]
+    described["files"] = files
+    encoded = json.dumps(described, sort_keys=True, default=str).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()[:16]
+
+
+# ----------------------------------------------------------------------------- one row
+
+
+def run_job(job: Job) -> Outcome:
+    """Make one row's video with :func:`speaker.pipeline.speak` (in this process).
+
+    Never raises for a problem with the row: a :class:`SpeakerError` becomes
+    the outcome's reason; so does any other exception (a bug, named as such).
+    The reason of a row done lists the warnings of its run.
+    """
+    from ..cli import _read_text_file, _transcript
+    from ..pipeline import speak
+
+    started = time.perf_counter()
+    status, reason = "failed", job.problem
+    if not job.problem:
+        try:
+            text = _read_text_file(Path(job.text_file), "text") if job.text_file else job.text
+            options = dict(job.options)
+            if "transcript" in options:
+                options["transcript"] = _transcript(str(options["transcript"]))
+            result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
+            status, reason = "done", " ".join(result.warnings)
+        except SpeakerError as error:
+            reason = str(error)
+        except Exception as error:  # a bug in speaker: the row fails, the batch goes on
+            reason = f"Internal error: {type(error).__name__}: {error}."
+    seconds = round(time.perf_counter() - started, 2)
+    return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint)
+
+
+def run_job_in_child(job: Job) -> Outcome:
+    """Run one row in a child Python process and wait for it (the Dask task).
+
+    The child dies with its parent (a killed Dask worker takes its rows'
+    children with it), and cleans up its temporary files when it does. A child
+    that dies without an outcome raises ``RuntimeError``, so that Dask tries
+    the row again.
+    """
+    command = [sys.executable, "-m", "speaker.studio.batch", "--child"]
+    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    still_wanted = _dask_task_watch()
+    try:
+        child.stdin.write(json.dumps(asdict(job)).encode("utf-8"))
+        child.stdin.close()
+        while child.poll() is None:
+            try:
+                child.wait(timeout=CANCEL_POLL_SECONDS)
+            except subprocess.TimeoutExpired:
+                if not still_wanted():
+                    raise RuntimeError(f"Row {job.row} was cancelled.") from None
+        output = child.stdout.read()
+    except BaseException:
+        # Cancelled, or the worker is going down: stop the child, which removes its temporary files.
+        child.terminate()
+        child.wait()
+        raise
+    finally:
+        child.stdout.close()
+    if child.returncode != 0 or not output.strip():
+        raise RuntimeError(f"The process making row {job.row} ended with status {child.returncode}.")
+    return Outcome(**json.loads(output))
+
+
+def _dask_task_watch() -> Callable[[], bool]:
+    """A check that the Dask task running this thread is still wanted (always true outside Dask).
+
+    Dask cannot interrupt a task's thread when the task is cancelled; the task
+    polls this and stops its child itself.
+    """
+    try:
+        from distributed import get_worker
+        from distributed.worker import thread_state
+
+        worker, key = get_worker(), thread_state.key
+    except (ImportError, ValueError, AttributeError):
+        return lambda: True
+
+    def wanted() -> bool:
+        task = worker.state.tasks.get(key)
+        return task is not None and task.state not in ("cancelled", "released", "forgotten")
+
+    return wanted
+
+
+def _child_main() -> int:
+    """``python -m speaker.studio.batch --child``: one job as JSON on stdin, its outcome as JSON on stdout."""
+    _die_with_parent()
+    # SIGTERM becomes an exception, so the pipeline's cleanup removes the temporary files.
+    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    job = Job(**json.loads(sys.stdin.read()))
+    # Anything a library prints goes to stderr; stdout carries the outcome only.
+    outcome_stream = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    outcome = run_job(job)
+    outcome_stream.write(json.dumps(asdict(outcome)))
+    outcome_stream.close()
+    return 0
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to send this process SIGTERM when its parent dies (a no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        sys.exit(128 + signal.SIGTERM)
+
+
+# ----------------------------------------------------------------------------- executors
+
+
+class _LocalProcesses:
+    """Rows on a local process pool; the pool's processes keep their models from row to row."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self._pool = self._new_pool()
+
+    def _new_pool(self):
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn: a fresh interpreter per worker, the same on every platform (no fork of a threaded parent).
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"))
+
+    def submit(self, job: Job):
+        return self._pool.submit(run_job, job)
+
+    def as_completed(self, futures: Iterable) -> Iterator:
+        from concurrent.futures import as_completed
+
+        return as_completed(list(futures))
+
+    def crashed(self, error: BaseException) -> bool:
+        """True when the row's process died (the pool is then replaced so the others go on)."""
+        from concurrent.futures.process import BrokenProcessPool
+
+        if not isinstance(error, BrokenProcessPool):
+            return False
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool = self._new_pool()
+        return True
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskCluster:
+    """Rows as tasks on a Dask cluster, each in a child process; Dask retries and reschedules them."""
+
+    def __init__(self, address: str, retries: int, task_memory: int):
+        try:
+            from distributed import Client
+        except ImportError:
+            raise SpeakerError("Running on a Dask cluster needs dask[distributed]: pip install 'dask[distributed]'.") from None
+        try:
+            self.client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as error:
+            raise SpeakerError(f"Cannot reach the Dask scheduler at {address}: {error}.") from None
+        self.retries = retries
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        if any("memory" in (worker.get("resources") or {}) for worker in workers):
+            self.resources = {"memory": task_memory}
+        else:
+            self.resources = None
+            warn(
+                "The Dask workers declare no 'memory' resource, so rows are not spread by memory; "
+                "start workers with --resources memory=BYTES to limit them."
+            )
+
+    def submit(self, job: Job):
+        key = f"speaker-row-{job.row}-{job.fingerprint}-{secrets.token_hex(3)}"
+        return self.client.submit(
+            run_job_in_child, job, key=key, pure=False, retries=self.retries, resources=self.resources
+        )
+
+    def as_completed(self, futures: Iterable) -> Iterator:
+        from distributed import as_completed
+
+        return as_completed(list(futures))
+
+    def crashed(self, error: BaseException) -> bool:
+        return False  # Dask has already retried and rescheduled the row
+
+    def close(self) -> None:
+        self.client.close()
+
+
+# ----------------------------------------------------------------------------- the batch
+
+
+def report_path(manifest: str | Path) -> Path:
+    """``exhibits.csv`` reports to ``exhibits.report.csv`` beside it."""
+    manifest = Path(manifest)
+    return manifest.with_name(manifest.stem + ".report.csv")
+
+
+def read_report(path: Path) -> dict[str, Outcome]:
+    """The outcomes of a previous run by output path (empty when there is none)."""
+    if not path.is_file():
+        return {}
+    try:
+        with open(path, newline="", encoding="utf-8") as handle:
+            return {
+                line["output"]: Outcome(int(line["row"]), line["output"], line["status"],
+                                        float(line["seconds"] or 0), line["reason"], line["fingerprint"])
+                for line in csv.DictReader(handle)
+            }
+    except (OSError, KeyError, ValueError, csv.Error):
+        warn(f"The previous report {path.name} could not be read, so every row runs again.")
+        return {}
+
+
+def write_report(path: Path, outcomes: Iterable[Outcome]) -> None:
+    """Write the report atomically (a unique temporary name, then a rename)."""
+    temporary = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
+    try:
+        with open(temporary, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(REPORT_COLUMNS)
+            for o in sorted(outcomes, key=lambda o: o.row):
+                writer.writerow([o.row, o.output, o.status, f"{o.seconds:.2f}", o.reason, o.fingerprint])
+        os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise SpeakerError(f"Cannot write the report {path}: {error.strerror or error}.") from None
+
+
+def run_batch(
+    manifest: str | Path,
+    settings: BatchSettings | None = None,
+    *,
+    on_start: Callable[[int], None] | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> BatchSummary:
+    """Make every row's video; the report is rewritten as each row finishes.
+
+    Parameters
+    ----------
+    manifest : path
+        The CSV or TOML manifest.
+    settings : BatchSettings, optional
+        Local processes (default: one per core) or a Dask scheduler.
+    on_start : callable, optional
+        Called with the number of rows once the manifest is read.
+    on_outcome : callable, optional
+        Called with each row's :class:`Outcome` as it is known (skipped rows first).
+
+    Returns
+    -------
+    BatchSummary
+
+    Raises
+    ------
+    SpeakerError
+        Only for the manifest as a whole (unreadable, unknown column, ...) or
+        an unreachable scheduler; a failing row never raises.
+    """
+    settings = settings or BatchSettings()
+    manifest = Path(manifest)
+    rows = read_manifest(manifest)
+    report = report_path(manifest)
+    previous = read_report(report)
+    jobs = [make_job(row, manifest.parent.resolve()) for row in rows]
+    if on_start is not None:
+        on_start(len(jobs))
+
+    outcomes: dict[int, Outcome] = {}
+
+    def record(outcome: Outcome) -> None:
+        outcomes[outcome.row] = outcome
+        write_report(report, outcomes.values())
+        if on_outcome is not None:
+            on_outcome(outcome)
+
+    to_run = []
+    for job in jobs:
+        before = previous.get(job.out)
+        if (before is not None and before.status in ("done", "skipped") and before.fingerprint == job.fingerprint
+                and os.path.isfile(job.out)):
+            record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint))
+        elif job.problem:
+            record(Outcome(job.row, job.out, "failed", 0.0, job.problem, job.fingerprint))
+        else:
+            to_run.append(job)
+
+    if to_run:
+        if settings.scheduler:
+            executor = _DaskCluster(settings.scheduler, settings.retries, settings.task_memory)
+        else:
+            executor = _LocalProcesses(min(settings.jobs or os.cpu_count() or 1, len(to_run)))
+        try:
+            _run_all(executor, to_run, settings.retries, record)
+        finally:
+            executor.close()
+    return BatchSummary(report, [outcomes[job.row] for job in jobs])
+
+
+def _run_all(executor, jobs: list[Job], retries: int, record: Callable[[Outcome], None]) -> None:
+    attempts = {job.row: 0 for job in jobs}
+    pending = {executor.submit(job): job for job in jobs}
+    while pending:
+        crashed: list[Job] = []
+        for future in executor.as_completed(list(pending)):
+            job = pending.pop(future)
+            try:
+                record(future.result())
+            except Exception as error:
+                attempts[job.row] += 1
+                if executor.crashed(error) and attempts[job.row] <= retries:
+                    crashed.append(job)
+                    break  # the pool was replaced: every unfinished row goes to the new one
+                reason = f"The process making this row died ({type(error).__name__}: {error})."
+                record(Outcome(job.row, job.out, "failed", 0.0, reason, job.fingerprint))
+        if crashed:
+            crashed += [pending.pop(future) for future in list(pending)]
+            pending = {executor.submit(job): job for job in crashed}
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["--child"]:
+    sys.exit(_child_main())

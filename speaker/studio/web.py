@@ -1,0 +1,182 @@
+"""``speaker web``: the Gradio page. Layout and wiring only; :mod:`.web_adapter` does the work.
+
+Served offline: analytics off, system fonts (no web fonts), no share tunnel,
+no server-side rendering (no Node); one job at a time through Gradio's queue.
+Element ids are stable for tests and for people who script the page:
+``portrait``, ``faces``, ``face``, ``text``, ``audio``, ``transcript``,
+``voice``, ``motion``, ``fps``, ``seed``, ``speak``, ``video``, ``message``,
+``downloads``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+from .web_adapter import SUREST_FACE, Studio, StudioSettings
+
+TITLE = "speaker — the portrait studio"
+
+#: Quiet, gallery-like styling: warm paper, dark ink, one accent; system fonts only.
+CSS = """
+.gradio-container { max-width: 1180px !important; margin: 0 auto; }
+#masthead { border-bottom: 1px solid #cfc6b4; padding: 6px 0 14px 0; margin-bottom: 6px; }
+#masthead h1 { font-family: Georgia, 'Times New Roman', serif; font-weight: normal; font-size: 2.1em;
+               letter-spacing: 0.01em; margin: 0; color: #2b2520; }
+#masthead p { margin: 4px 0 0 0; color: #6b6053; font-size: 1.02em; }
+#message { min-height: 3.2em; }
+#message .speaker-message { border-left: 4px solid #b8923a; background: #faf6ee; padding: 10px 14px;
+                            color: #2b2520; font-size: 1.02em; border-radius: 2px; }
+#message .speaker-message.problem { border-left-color: #a33b2b; background: #fbefec; }
+#speak { font-size: 1.1em; }
+footer { display: none !important; }
+"""
+
+
+def offline_environment() -> None:
+    """Keep Gradio and huggingface_hub off the network (set before gradio is imported)."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
+
+
+def message_html(sentence: str, problem: bool = False, title: str = "") -> str:
+    """The message element's content: one sentence (after a bold title) in a box that stays on the page."""
+    if not sentence:
+        return ""
+    kind = "speaker-message problem" if problem else "speaker-message"
+    heading = f"<strong>{html.escape(title)}</strong> " if title else ""
+    return f'<div class="{kind}" role="status">{heading}{html.escape(sentence)}</div>'
+
+
+def theme():
+    """A warm, sober Gradio theme using only fonts already on the visitor's machine."""
+    import gradio as gr
+
+    return gr.themes.Base(
+        primary_hue=gr.themes.colors.amber,
+        secondary_hue=gr.themes.colors.stone,
+        neutral_hue=gr.themes.colors.stone,
+        radius_size=gr.themes.sizes.radius_sm,
+        font=["Helvetica Neue", "Helvetica", "Arial", "sans-serif"],
+        font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
+    ).set(body_background_fill="#f4f0e8", block_background_fill="#fffdf9", button_primary_background_fill="#2b2520",
+          button_primary_background_fill_hover="#4a3f35", button_primary_text_color="#fffdf9")
+
+
+def build_page(studio: Studio):
+    """The page: inputs on the left, the video, the message and the downloads on the right."""
+    import gradio as gr
+
+    from ..pipeline import STAGES
+
+    settings = studio.settings
+    with gr.Blocks(title=TITLE, analytics_enabled=False,
+                   delete_cache=(600, int(settings.keep_minutes * 60))) as page:
+        gr.HTML("<h1>Make a portrait speak</h1>"
+                "<p>Upload a photograph or painting, give it words or a recording, and press Speak. "
+                "Everything runs on this computer.</p>", elem_id="masthead")
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=5):
+                with gr.Row():
+                    portrait = gr.Image(label="Portrait", type="filepath", sources=["upload"], elem_id="portrait",
+                                        height=300)
+                    faces = gr.Image(label="Faces found", interactive=False, elem_id="faces", height=300,
+                                     buttons=[])
+                face = gr.Dropdown(label="Which face speaks", choices=[("The clearest face", SUREST_FACE)],
+                                   value=SUREST_FACE, elem_id="face")
+                text = gr.Textbox(label="What to say", lines=3, placeholder="Type the words the portrait says.",
+                                  elem_id="text")
+                with gr.Row():
+                    audio = gr.Audio(label="…or a recording to lip-sync", type="filepath", sources=["upload"],
+                                     elem_id="audio")
+                    transcript = gr.Textbox(label="What the recording says (optional, improves the lips)",
+                                            lines=3, elem_id="transcript")
+                with gr.Row():
+                    voice = gr.Dropdown(label="Voice", choices=studio.voice_names(), value="default",
+                                        elem_id="voice")
+                    motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
+                                      elem_id="motion")
+                with gr.Accordion("More settings", open=False):
+                    with gr.Row():
+                        fps = gr.Slider(label="Frames per second", minimum=5, maximum=60, step=1, value=25,
+                                        elem_id="fps")
+                        seed = gr.Number(label="Seed (same seed, same video)", value=0, precision=0,
+                                         elem_id="seed")
+                    with gr.Row():
+                        motion_scale = gr.Slider(label="Head motion amount", minimum=0, maximum=3, step=0.1,
+                                                 value=1.0, elem_id="motion_scale")
+                        max_side = gr.Slider(label="Largest video side (pixels)", minimum=256, maximum=1920,
+                                             step=32, value=1280, elem_id="max_side")
+                    with gr.Row():
+                        language = gr.Textbox(label="Language of the recording (en, de, fr, ...)", value="en",
+                                              elem_id="language")
+                        lipsync = gr.Radio(label="Lip timing for recordings",
+                                           choices=["auto", "phones", "audio-model"], value="auto",
+                                           elem_id="lipsync")
+                speak = gr.Button("Speak", variant="primary", elem_id="speak")
+            with gr.Column(scale=4):
+                video = gr.Video(label="The speaking portrait", interactive=False, elem_id="video", height=420)
+                message = gr.HTML(elem_id="message")
+                downloads = gr.File(label="Downloads: subtitles, motion track, mouth cues, contact sheet",
+                                    file_count="multiple", interactive=False, elem_id="downloads")
+
+        def show_faces(image_path):
+            preview = studio.preview_faces(image_path)
+            return (preview.image, gr.update(choices=preview.choices, value=SUREST_FACE),
+                    message_html(preview.message, problem=preview.image is None and bool(preview.message)))
+
+        def run(image_path, text_value, audio_path, transcript_value, voice_value, motion_value, fps_value,
+                seed_value, face_value, motion_scale_value, language_value, lipsync_value, max_side_value,
+                progress=gr.Progress()):
+            def stage(name: str, detail: str) -> None:
+                done = STAGES.index(name) if name in STAGES else 0
+                progress(done / len(STAGES), desc=f"{name}: {detail}")
+
+            result = studio.make_video(
+                image_path, text_value, audio_path, transcript_value, voice=voice_value, motion=motion_value,
+                fps=fps_value, seed=seed_value or 0, face=face_value, motion_scale=motion_scale_value,
+                language=language_value, lipsync=lipsync_value, max_side=max_side_value, progress=stage,
+            )
+            files = [str(path) for path in result.downloads] or None
+            failed = result.video is None
+            return (str(result.video) if result.video else None, files,
+                    message_html(result.message, problem=failed, title="Could not make the video." if failed else ""))
+
+        portrait.change(show_faces, inputs=portrait, outputs=[faces, face, message], concurrency_limit=None)
+        speak.click(
+            run,
+            inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,
+                    lipsync, max_side],
+            outputs=[video, downloads, message],
+            concurrency_limit=1, concurrency_id="speak",
+        )
+    return page
+
+
+def serve(settings: StudioSettings | None = None, *, block: bool = True, quiet: bool = False):
+    """Start the page on ``settings.host:settings.port``.
+
+    Returns
+    -------
+    (page, url)
+        The Gradio Blocks and the local address; with ``block=True`` this
+        returns only when the server stops.
+    """
+    offline_environment()
+    settings = settings or StudioSettings()
+    studio = Studio(settings)
+    page = build_page(studio)
+    page.queue(default_concurrency_limit=1, max_size=16)
+    _, url, _ = page.launch(
+        server_name=settings.host, server_port=settings.port, share=False, inbrowser=False,
+        prevent_thread_lock=True, show_error=False, quiet=quiet, ssr_mode=False, pwa=False, mcp_server=False,
+        max_file_size=int(max(settings.max_image_mb, settings.max_audio_mb) * 1e6),
+        allowed_paths=[str(studio.root)], footer_links=[], theme=theme(), css=CSS,
+    )
+    if block:
+        try:
+            page.block_thread()
+        finally:
+            page.close()
+    return page, url

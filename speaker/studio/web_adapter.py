@@ -1,0 +1,248 @@
+"""Adapts the pipeline to the web page: form values in, files and one sentence out.
+
+The page (:mod:`speaker.studio.web`) only lays out components and wires
+events to the methods of one :class:`Studio` per server process. A
+:class:`Studio` calls the same API as the CLI (:func:`speaker.pipeline.speak`,
+:func:`speaker.pipeline.find_faces`) and turns a
+:class:`~speaker.errors.SpeakerError` into the message shown on the page.
+The pipeline's models (landmarker, voices, recognisers) are cached per
+process, so every job after the first reuses them.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import SpeakerError
+
+#: Longest side of the face preview, pixels.
+PREVIEW_SIDE = 640
+#: Colours of the face boxes in the preview (RGB): the face animated by default, the others.
+DEFAULT_FACE_COLOUR = (214, 160, 52)
+OTHER_FACE_COLOUR = (236, 236, 230)
+#: The choice meaning "the face the pipeline is surest of".
+SUREST_FACE = -1
+
+
+class StudioSettings(BaseModel):
+    """How ``speaker web`` serves (its flags)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(7860, ge=1, le=65535)
+    #: Largest portrait accepted, megabytes.
+    max_image_mb: float = Field(25.0, gt=0)
+    #: Largest recording accepted, megabytes (also the server's upload cap).
+    max_audio_mb: float = Field(200.0, gt=0)
+    #: Uploads and finished videos are deleted after this many minutes.
+    keep_minutes: float = Field(60.0, gt=0)
+
+
+@dataclass
+class FacePreview:
+    """The portrait with its faces drawn and numbered, and the choices for the face selector."""
+
+    image: np.ndarray | None
+    choices: list[tuple[str, int]] = field(default_factory=lambda: [("The clearest face", SUREST_FACE)])
+    message: str = ""
+
+
+@dataclass
+class JobResult:
+    """What one click on *speak* made: the video, the downloads and the sentence to show."""
+
+    video: Path | None
+    downloads: list[Path] = field(default_factory=list)
+    message: str = ""
+
+
+class Studio:
+    """One per server process: runs jobs into its own temporary folder, removed at exit."""
+
+    def __init__(self, settings: StudioSettings | None = None):
+        self.settings = settings or StudioSettings()
+        self.root = Path(tempfile.mkdtemp(prefix="speaker-web-"))
+        self._lock = threading.Lock()
+        atexit.register(shutil.rmtree, self.root, True)
+
+    # ------------------------------------------------------------------ inputs
+
+    @staticmethod
+    def voice_names() -> list[str]:
+        """The bundled voice presets' names, ``default`` first."""
+        from ..settings import list_voices
+
+        names = [preset.name for preset in list_voices()]
+        return sorted(names, key=lambda name: (name != "default", name))
+
+    def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
+        """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
+        if not image_path:
+            return FacePreview(None)
+        from ..pipeline import find_faces
+
+        try:
+            self._check_size(image_path, self.settings.max_image_mb, "portrait")
+            portrait = find_faces(image_path, face_backend=face_backend)
+        except SpeakerError as error:
+            return FacePreview(None, message=str(error))
+        boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
+        centres = (boxes[:, 0] + boxes[:, 2]) / 2
+        order = np.argsort(centres, kind="stable")
+        numbered = boxes[order]
+        default_number = int(np.flatnonzero(order == 0)[0])
+        picture = draw_faces(portrait.image, numbered, default_number)
+        count = len(numbered)
+        choices = [("The clearest face", SUREST_FACE)]
+        choices += [(f"Face {n}" + (" (the clearest)" if n == default_number else ""), n) for n in range(count)]
+        found = "1 face found." if count == 1 else f"{count} faces found, numbered left to right; choose one below."
+        return FacePreview(picture, choices, found)
+
+    # ------------------------------------------------------------------ the job
+
+    def make_video(
+        self,
+        image_path: str | None,
+        text: str | None,
+        audio_path: str | None,
+        transcript: str | None,
+        voice: str = "default",
+        motion: str = "calm",
+        fps: float = 25.0,
+        seed: int = 0,
+        face: int = SUREST_FACE,
+        motion_scale: float = 1.0,
+        language: str = "en",
+        lipsync: str = "auto",
+        max_side: int = 1280,
+        progress: Callable[[str, str], None] | None = None,
+    ) -> JobResult:
+        """Make one video with :func:`speaker.pipeline.speak`; never raises for a user's mistake.
+
+        Returns
+        -------
+        JobResult
+            On success the MP4 and the downloads (subtitles, track JSON, mouth
+            cues, contact sheet); on a :class:`SpeakerError` no files and its
+            sentence as ``message``.
+        """
+        from ..pipeline import speak
+
+        self._prune()
+        if not image_path:
+            return JobResult(None, message="Upload a portrait first.")
+        text = text if text and text.strip() else None
+        if audio_path and text:
+            return JobResult(None, message="Give either text to say or a recording, not both; clear one of them.")
+        job_folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
+        job_folder.mkdir()
+        stem = _safe_stem(image_path)
+        out = job_folder / f"{stem}.mp4"
+        try:
+            self._check_size(image_path, self.settings.max_image_mb, "portrait")
+            if audio_path:
+                self._check_size(audio_path, self.settings.max_audio_mb, "recording")
+            result = speak(
+                image_path, text=text, audio=audio_path or None, out=out,
+                transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
+                voice=voice or "default", motion=motion, fps=float(fps), seed=int(seed),
+                face=None if face is None or int(face) == SUREST_FACE else int(face),
+                motion_scale=float(motion_scale), language=language or "en", lipsync=lipsync,
+                max_side=int(max_side), subtitles=True,
+                export_track=job_folder / f"{stem}.track.json",
+                export_mouth_cues=job_folder / f"{stem}.cues.tsv",
+                preview=job_folder / f"{stem}.sheet.png",
+                progress=progress,
+            )
+        except SpeakerError as error:
+            shutil.rmtree(job_folder, ignore_errors=True)
+            return JobResult(None, message=str(error))
+        except Exception as error:  # a bug in speaker: say so in one line, never a traceback on the page
+            shutil.rmtree(job_folder, ignore_errors=True)
+            return JobResult(None, message=f"Internal error in speaker ({type(error).__name__}: {error}); "
+                                           "please report it.")
+        seconds = sum(result.stage_seconds.values())
+        message = (f"Done: {result.audio_seconds:.1f} s of video, {result.frames} frames at {result.fps:g} fps, "
+                   f"made in {seconds:.1f} s.")
+        if result.warnings:
+            message += " Note: " + " ".join(result.warnings)
+        return JobResult(result.path, list(result.extra_files), message)
+
+    # ------------------------------------------------------------------ housekeeping
+
+    @staticmethod
+    def _check_size(path: str | os.PathLike, limit_mb: float, what: str) -> None:
+        try:
+            size_mb = os.path.getsize(path) / 1e6
+        except OSError:
+            raise SpeakerError(f"The uploaded {what} could not be read; upload it again.") from None
+        if size_mb > limit_mb:
+            raise SpeakerError(f"The {what} is {size_mb:.0f} MB; the limit is {limit_mb:g} MB.")
+
+    def _prune(self) -> None:
+        """Delete the job folders older than ``keep_minutes``."""
+        cutoff = time.time() - self.settings.keep_minutes * 60
+        with self._lock:
+            for folder in self.root.glob("job-*"):
+                try:
+                    if folder.stat().st_mtime < cutoff:
+                        shutil.rmtree(folder, ignore_errors=True)
+                except FileNotFoundError:
+                    pass
+
+
+def draw_faces(image: np.ndarray, boxes: np.ndarray, highlighted: int) -> np.ndarray:
+    """The photo, scaled to :data:`PREVIEW_SIDE`, with each face boxed and numbered.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+        RGB photo the boxes refer to.
+    boxes : np.ndarray, shape (F, 4), float
+        ``(x0, y0, x1, y1)`` in pixels, in the order they are numbered.
+    highlighted : int
+        The face drawn in the accent colour (the one animated by default).
+
+    Returns
+    -------
+    np.ndarray, shape (H', W', 3), uint8
+    """
+    import cv2
+
+    scale = min(1.0, PREVIEW_SIDE / max(image.shape[:2]))
+    picture = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
+    thickness = max(3, round(max(picture.shape[:2]) / 160))
+    for number, box in enumerate(np.asarray(boxes, np.float64) * scale):
+        colour = DEFAULT_FACE_COLOUR if number == highlighted else OTHER_FACE_COLOUR
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, thickness, cv2.LINE_AA)
+        radius = max(14, (x1 - x0) // 5)
+        centre = (x0 + radius, max(radius, y0 - radius - thickness))
+        cv2.circle(picture, centre, radius, colour, -1, cv2.LINE_AA)
+        cv2.circle(picture, centre, radius, (0, 0, 0), 1, cv2.LINE_AA)
+        label = str(number)
+        font_scale = radius / 16
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_DUPLEX, font_scale, 2)
+        cv2.putText(picture, label, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_DUPLEX,
+                    font_scale, (20, 20, 20), 2, cv2.LINE_AA)
+    return picture
+
+
+def _safe_stem(path: str | os.PathLike) -> str:
+    stem = Path(path).stem
+    cleaned = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in stem).strip("-")
+    return cleaned[:60] or "portrait"

@@ -1,0 +1,265 @@
+"""Batch exhibitions: manifests, the report, resuming, local processes and a Dask cluster; atomic extras."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from speaker.errors import SpeakerError
+from speaker.studio.batch import BatchSettings, make_job, read_manifest, report_path, run_batch
+
+#: Short lines, a low frame rate and a small frame keep each row to a few seconds.
+ROW_OPTIONS = {"fps": "10", "max_side": "256"}
+
+
+def write_manifest(folder: Path, rows: list[dict], name: str = "exhibits.csv") -> Path:
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    path = folder / name
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def read_report(manifest: Path) -> dict[int, dict]:
+    with open(report_path(manifest), newline="", encoding="utf-8") as handle:
+        return {int(line["row"]): line for line in csv.DictReader(handle)}
+
+
+@pytest.fixture
+def exhibition(tmp_path, grace_hopper_path) -> Path:
+    """Four rows: two good, a corrupt image, empty text."""
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    (tmp_path / "line.txt").write_text("Good morning.", encoding="utf-8")
+    (tmp_path / "videos").mkdir()
+    return write_manifest(tmp_path, [
+        {"image": "hopper.jpg", "text": "Hello there.", "out": "videos/one.mp4", **ROW_OPTIONS},
+        {"image": "hopper.jpg", "text_file": "line.txt", "out": "videos/two.mp4", "motion": "still", **ROW_OPTIONS},
+        {"image": "broken.jpg", "text": "Hello.", "out": "videos/broken.mp4", **ROW_OPTIONS},
+        {"image": "hopper.jpg", "text": "  ", "out": "videos/empty.mp4", **ROW_OPTIONS},
+    ])
+
+
+def assert_two_good_rows_done(manifest: Path) -> None:
+    videos = manifest.parent / "videos"
+    assert sorted(p.name for p in videos.iterdir()) == ["one.mp4", "one.srt", "one.vtt", "two.mp4", "two.srt", "two.vtt"]
+    report = read_report(manifest)
+    assert [report[n]["status"] for n in (1, 2, 3, 4)] == ["done", "done", "failed", "failed"]
+    assert report[3]["reason"].startswith("Cannot read") and "broken.jpg" in report[3]["reason"]
+    assert "no words" in report[4]["reason"]
+    from speaker import video
+
+    for name in ("one.mp4", "two.mp4"):
+        info = video.probe(videos / name)
+        assert info["video_codec"] == "h264" and info["audio_codec"] == "aac"
+        assert info["video_duration"] > 0.3
+
+
+# ----------------------------------------------------------------------------- manifests (fast)
+
+
+def test_manifest_columns_are_checked(tmp_path):
+    with pytest.raises(SpeakerError, match="unknown column 'colour'"):
+        read_manifest(write_manifest(tmp_path, [{"image": "a.jpg", "text": "Hi", "out": "a.mp4", "colour": "red"}]))
+    with pytest.raises(SpeakerError, match="no 'out' column"):
+        read_manifest(write_manifest(tmp_path, [{"image": "a.jpg", "text": "Hi"}]))
+    with pytest.raises(SpeakerError, match="Rows 1 and 2 .* both write a.mp4"):
+        read_manifest(write_manifest(tmp_path, [{"image": "a.jpg", "text": "Hi", "out": "a.mp4"}] * 2))
+    with pytest.raises(SpeakerError, match="does not exist"):
+        read_manifest(tmp_path / "missing.csv")
+
+
+def test_rows_take_cli_option_names_and_paths_relative_to_the_manifest(tmp_path):
+    manifest = write_manifest(tmp_path, [
+        {"image": "p/a.jpg", "audio": "talk.flac", "out": "v/a.mp4", "motion-scale": "0.5", "preview": "v/a.png"},
+        {"image": "b.jpg", "text": "Hi", "audio": "", "out": "b.mp4", "motion-scale": "", "preview": ""},
+    ])
+    first, second = (make_job(row, tmp_path) for row in read_manifest(manifest))
+    assert first.image == str(tmp_path / "p" / "a.jpg") and first.audio == str(tmp_path / "talk.flac")
+    assert first.options == {"motion_scale": "0.5", "preview": str(tmp_path / "v" / "a.png")}
+    assert second.audio is None and second.options == {} and second.text == "Hi" and not second.problem
+
+
+def test_toml_manifest_reads_like_the_csv(tmp_path):
+    (tmp_path / "show.toml").write_text('[[row]]\nimage = "a.jpg"\ntext = "Hi"\nout = "a.mp4"\nseed = 3\n')
+    (row,) = read_manifest(tmp_path / "show.toml")
+    assert (row.image, row.text, row.out, row.options) == ("a.jpg", "Hi", "a.mp4", {"seed": 3})
+
+
+def test_a_row_with_two_sources_fails_with_a_reason(tmp_path):
+    manifest = write_manifest(tmp_path, [{"image": "a.jpg", "text": "Hi", "audio": "a.wav", "out": "a.mp4"}])
+    summary = run_batch(manifest)
+    assert [(o.status, o.reason) for o in summary.outcomes] == [
+        ("failed", "The row gives text and audio; give only one of text, text_file and audio.")
+    ]
+    assert read_report(manifest)[1]["status"] == "failed"
+
+
+def test_fingerprint_follows_the_input_files(tmp_path, grace_hopper_path):
+    shutil.copy(grace_hopper_path, tmp_path / "a.jpg")
+    manifest = write_manifest(tmp_path, [{"image": "a.jpg", "text": "Hi", "out": "a.mp4"}])
+    (row,) = read_manifest(manifest)
+    before = make_job(row, tmp_path).fingerprint
+    assert make_job(row, tmp_path).fingerprint == before
+    os.utime(tmp_path / "a.jpg", ns=(0, 10**18))
+    assert make_job(row, tmp_path).fingerprint != before
+    changed = row.model_copy(update={"text": "Hello"})
+    assert make_job(changed, tmp_path).fingerprint != make_job(row, tmp_path).fingerprint
+
+
+# ----------------------------------------------------------------------------- end to end (slow)
+
+
+@pytest.mark.slow
+def test_a_failing_extra_leaves_no_file_at_all(grace_hopper_path, tmp_path):
+    from speaker import speak
+
+    keep = tmp_path / "keep.txt"
+    keep.write_text("not ours")
+    with pytest.raises(SpeakerError, match="tsv or .json"):
+        # The mouth cues fail last, after the video, the subtitles and the track are written.
+        speak(grace_hopper_path, text="Hello.", out=tmp_path / "hi.mp4", fps=10, max_side=256,
+              export_track=tmp_path / "hi.json", preview=tmp_path / "hi.png",
+              export_mouth_cues=tmp_path / "hi.cues")
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+@pytest.mark.slow
+def test_batch_on_local_processes_reports_failures_and_resumes(exhibition):
+    command = [sys.executable, "-m", "speaker", "batch", str(exhibition), "--jobs", "2"]
+    first = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 1, first.stderr
+    assert "Traceback" not in first.stderr
+    assert "row 3 failed: Cannot read" in first.stderr and "row 4 failed" in first.stderr
+    assert "2 done, 0 skipped, 2 failed" in first.stdout
+    assert_two_good_rows_done(exhibition)
+
+    second = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert second.returncode == 1
+    assert "0 done, 2 skipped, 2 failed" in second.stdout
+    assert [read_report(exhibition)[n]["status"] for n in (1, 2)] == ["skipped", "skipped"]
+
+    # A changed input runs its row again, and only that row.
+    (exhibition.parent / "line.txt").write_text("Good evening.", encoding="utf-8")
+    third = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert [read_report(exhibition)[n]["status"] for n in (1, 2)] == ["skipped", "done"], third.stderr
+
+
+@pytest.fixture
+def local_cluster():
+    """Two single-threaded Dask workers on 127.0.0.1 (dashboard too), each with a 'memory' resource."""
+    from distributed import LocalCluster
+
+    with LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+        dashboard_address="127.0.0.1:0", resources={"memory": 8 * 1024**3},
+    ) as cluster:
+        yield cluster
+
+
+@pytest.mark.slow
+def test_batch_on_a_dask_cluster(exhibition, local_cluster, monkeypatch):
+    monkeypatch.setenv("DASK_SCHEDULER_ADDRESS", local_cluster.scheduler_address)
+    done = subprocess.run([sys.executable, "-m", "speaker", "batch", str(exhibition)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 1, done.stderr
+    assert "warning" not in done.stderr  # the workers declare the memory resource
+    assert "2 done, 0 skipped, 2 failed" in done.stdout
+    assert_two_good_rows_done(exhibition)
+    again = run_batch(exhibition, BatchSettings(scheduler=local_cluster.scheduler_address))
+    assert [o.status for o in again.outcomes] == ["skipped", "skipped", "failed", "failed"]
+
+
+@pytest.mark.slow
+def test_a_killed_dask_worker_leaves_no_partial_file_and_its_row_completes(tmp_path, grace_hopper_path, local_cluster):
+    from distributed import Client
+
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    # Long enough, at 25 fps, that the worker can be stopped while it streams frames into the video.
+    line = "This line is long enough that the worker making it can be stopped halfway through its video. Twice."
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": line, "out": "long.mp4",
+                                          "export_track": "long.json", "fps": "25", "max_side": "320"}])
+    summary = {}
+    runner = threading.Thread(target=lambda: summary.update(
+        result=run_batch(manifest, BatchSettings(scheduler=local_cluster.scheduler_address))))
+    runner.start()
+
+    with Client(local_cluster.scheduler_address, timeout="10s") as client:
+        deadline = time.monotonic() + 240
+        # Mid-row: the video is being encoded under its temporary name.
+        while not list(tmp_path.glob("*long-staged-*.mp4.partial-*")):
+            assert runner.is_alive() and time.monotonic() < deadline, "the row was never seen writing"
+            time.sleep(0.02)
+        busy = [address for address, keys in client.processing().items() if keys]
+        assert len(busy) == 1
+        (pid,) = client.run(os.getpid, workers=busy).values()
+        os.kill(pid, signal.SIGKILL)
+    # The killed worker's child cleans up after itself; the row is rescheduled on the other worker.
+    runner.join(timeout=300)
+    assert not runner.is_alive()
+
+    (outcome,) = summary["result"].outcomes
+    assert outcome.status == "done", outcome.reason
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["exhibits.csv", "exhibits.report.csv", "hopper.jpg", "long.json", "long.mp4", "long.srt", "long.vtt"]
+
+
+@pytest.mark.slow
+def test_a_cancelled_dask_task_stops_its_child_and_leaves_nothing(tmp_path, grace_hopper_path, local_cluster):
+    from distributed import Client
+
+    from speaker.studio.batch import run_job_in_child
+
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    line = "A line long enough to be cancelled while its frames are still being drawn and encoded. Twice over."
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": line, "out": "cut.mp4", "fps": "25"}])
+    (row,) = read_manifest(manifest)
+    with Client(local_cluster.scheduler_address, timeout="10s") as client:
+        future = client.submit(run_job_in_child, make_job(row, tmp_path), pure=False)
+        deadline = time.monotonic() + 240
+        while not list(tmp_path.glob("*cut-staged-*.mp4.partial-*")):
+            assert not future.done() and time.monotonic() < deadline, "the row was never seen writing"
+            time.sleep(0.02)
+        future.cancel()
+        deadline = time.monotonic() + 30
+        while list(tmp_path.glob(".*")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exhibits.csv", "hopper.jpg"]
+
+
+def test_staged_outputs_move_into_place_together_or_not_at_all(tmp_path):
+    from speaker.pipeline import SpeakResult, _StagedOutputs
+
+    def run(fail: bool) -> SpeakResult | None:
+        with _StagedOutputs() as staged:
+            out, options = staged.stage(tmp_path / "talk", {"export_track": tmp_path / "talk.json", "fps": 10})
+            assert options["fps"] == 10 and out.name.startswith(".talk-staged-") and out.suffix == ""
+            track = options["export_track"]
+            out.write_bytes(b"video")
+            subtitles = Path(f"{out}.srt")  # named after the video, as the subtitle writer does
+            subtitles.write_text("1")
+            face_track = track.with_name(f"{track.stem}.face1.json")  # named after the track, as dialogues do
+            face_track.write_text("{}")
+            if fail:
+                raise SpeakerError(f"Cannot write {track}.")
+            return staged.finished(SpeakResult(path=out, audio_seconds=1, frames=10, fps=10,
+                                               extra_files=[subtitles, track, face_track]))
+
+    with pytest.raises(SpeakerError, match=r"Cannot write .*/talk\.json\.$"):
+        run(fail=True)
+    assert list(tmp_path.iterdir()) == []
+    result = run(fail=False)
+    assert result.path == tmp_path / "talk"
+    assert result.extra_files == [tmp_path / "talk.srt", tmp_path / "talk.json", tmp_path / "talk.face1.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk", "talk.face1.json", "talk.srt"]

@@ -1,0 +1,147 @@
+"""Dialogue: the script format, listening faces, and several faces of one photo rendered at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from speaker.errors import SpeakerError
+from speaker.script import ScriptLine, parse_script
+from speaker.types import ARTICULATION_NAMES, Scene, Track
+
+JAW = ARTICULATION_NAMES.index("jaw_open")
+
+
+def test_script_lines_headers_and_comments():
+    script = parse_script("# a scene\nvoice 1 = orator   # the slow one\nname 0 = Ada\n\n0: Hello there.\n"
+                          "1: Good morning, # not a comment here\n")
+    assert script.lines == [ScriptLine(0, "Hello there."), ScriptLine(1, "Good morning, # not a comment here")]
+    assert script.voices == {1: "orator"} and script.names == {0: "Ada"}
+    assert script.faces == [0, 1] and script.label(0) == "Ada" and script.label(1) == "Face 1"
+
+
+@pytest.mark.parametrize("text, fragment", [
+    ("", "no lines"),
+    ("# only a comment\nvoice 0 = calm\n", "no lines"),
+    ("0: Hello.\nBob says hi\n", "Line 2"),
+    ("0: ...\n", "no words"),
+])
+def test_bad_scripts_are_one_sentence(text, fragment):
+    with pytest.raises(SpeakerError, match=fragment):
+        parse_script(text)
+
+
+@pytest.fixture(scope="module")
+def two_faces(tmp_path_factory, grace_hopper_path, astronaut_path):
+    """Grace Hopper (face 0, left) and Eileen Collins (face 1, right) side by side in one photo."""
+    from PIL import Image
+
+    left = Image.open(grace_hopper_path).convert("RGB")
+    right = Image.open(astronaut_path).convert("RGB")
+    height = 360
+    left = left.resize((int(left.width * height / left.height) // 2 * 2, height))
+    right = right.resize((int(right.width * height / right.height) // 2 * 2, height))
+    photo = np.hstack([np.asarray(left), np.asarray(right)])
+    path = tmp_path_factory.mktemp("photos") / "two.png"
+    Image.fromarray(photo).save(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def portraits(two_faces):
+    from speaker import face
+
+    image, grayscale = face.load_image(two_faces)
+    return [face.find_portrait(image, grayscale, face_index=index) for index in (0, 1)]
+
+
+def rest_track(portrait, frames: int, jaw: float = 0.0) -> Track:
+    from speaker.motion.landmarks import mouth_landmarks
+
+    articulation = np.zeros((frames, len(ARTICULATION_NAMES)), np.float32)
+    articulation[:, JAW] = jaw
+    pose = np.tile(np.array([0, 0, 0, 0, 0, 1], np.float32), (frames, 1))
+    return Track(fps=25.0, landmarks=mouth_landmarks(portrait.landmarks, articulation), head_pose=pose,
+                 articulation=articulation, eyelid=np.zeros(frames, np.float32), image_size=portrait.size)
+
+
+def test_a_scene_is_the_photo_plus_each_faces_own_change(portraits):
+    from speaker import render
+
+    assert [p.face_count for p in portraits] == [2, 2]
+    talking, listening = rest_track(portraits[0], 1, jaw=0.9), rest_track(portraits[1], 1)
+    listening.head_pose[:, 0] = 4.0                                          # face 1 turns its head
+    frame = next(render.render_scene(Scene(portraits, [talking, listening])))
+    photo = portraits[0].image.astype(int)
+    alone = [next(render.render_frames(p, t)).astype(int) for p, t in ((portraits[0], talking), (portraits[1], listening))]
+    assert np.abs(frame.astype(int) - np.clip(photo + (alone[0] - photo) + (alone[1] - photo), 0, 255)).max() <= 1
+    # Each change stays in its own face's half of the photo.
+    split = int(portraits[0].box[2] + portraits[1].box[0]) // 2
+    assert np.abs(alone[0] - photo)[:, split:].max() == 0 and np.abs(alone[0] - photo)[:, :split].max() > 40
+    assert np.abs(alone[1] - photo)[:, :split].max() == 0 and np.abs(alone[1] - photo)[:, split:].max() > 40
+    with pytest.raises(ValueError):
+        Scene(portraits, [talking])
+
+
+def test_a_listener_turns_and_looks_towards_the_speaker_and_nods(portraits):
+    from speaker import motion
+
+    track = rest_track(portraits[1], 150)                                      # 6 s
+    listening = motion.listen(track, [(1.0, 5.0, -1.0)], seed=0)               # the speaker is on the left
+    inside = slice(40, 120)
+    assert (listening.head_pose[inside, 0] < -1.5).all() and (listening.gaze[inside, 0] < -0.04).all()
+    assert listening.head_pose[inside, 1].max() > 0.8                          # a nod
+    assert np.allclose(listening.head_pose[:15], track.head_pose[:15])         # before the turn: unchanged
+    assert np.array_equal(listening.landmarks, track.landmarks)                # the mouth stays as it was
+
+
+def test_a_script_naming_a_face_that_is_not_there(two_faces, tmp_path):
+    done = subprocess.run([sys.executable, "-m", "speaker", "dialogue", "--image", str(two_faces), "--script",
+                           str(_write(tmp_path / "s.txt", "0: Hello.\n2: Hi.\n")), "-o", str(tmp_path / "d.mp4")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1
+    assert "face 2" in done.stderr and "2 faces" in done.stderr and not (tmp_path / "d.mp4").exists()
+
+
+def _write(path, text):
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def inner_opening(frame: np.ndarray, box: np.ndarray) -> float:
+    """dlib's inner-lip gap (pixels) of the face in ``box`` of a frame."""
+    from speaker import face
+
+    x0, y0, x1, y1 = (int(v) for v in box)
+    pad = int(0.5 * (x1 - x0))
+    crop = frame[max(0, y0 - pad):y1 + pad, max(0, x0 - pad):x1 + pad]
+    detections = face.get_landmarker("dlib").detect(crop)
+    assert detections, "the face must stay detectable"
+    points = max(detections, key=lambda d: d[0][2] - d[0][0])[2]
+    return float(np.mean([points[lower, 1] - points[upper, 1] for upper, lower in ((61, 67), (62, 66), (63, 65))]))
+
+
+@pytest.mark.slow
+def test_dialogue_end_to_end_each_mouth_moves_in_its_own_lines(two_faces, portraits, tmp_path):
+    from speaker import pipeline, video
+
+    script = "name 0 = Grace\n0: Good morning, how are you today?\n1: I am very well, thank you.\n"
+    out = tmp_path / "dialogue.mp4"
+    result = pipeline.dialogue(two_faces, script, out)
+    assert result.face_count == 2 and result.frames == video.probe(out)["frame_count"]
+    subtitles = (tmp_path / "dialogue.srt").read_text()
+    assert "Grace: Good" in subtitles and "Face 1: I am" in subtitles
+    reader = video.read_video(out)
+    frames = list(reader.frames)
+    duration = result.audio_seconds
+    first = [f for i, f in enumerate(frames) if 1.0 < i / reader.fps < 2.2]      # face 0 speaks
+    second = [f for i, f in enumerate(frames) if duration - 1.9 < i / reader.fps < duration - 0.9]  # face 1 speaks
+    for speaker, listener, own, other in ((0, 1, first, second), (1, 0, second, first)):
+        box = portraits[speaker].box
+        # A speaking mouth opens and closes; a listening one stays as it is.
+        speaking = np.std([inner_opening(f, box) for f in own[::2]])
+        listening = np.std([inner_opening(f, box) for f in other[::2]])
+        assert speaking > 2.0 * listening + 0.3, (speaker, speaking, listening)

@@ -1,0 +1,174 @@
+"""The web page in a real browser: Debian's chromium driven by Playwright, against ``speaker web`` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from speaker.studio.web import message_html
+from speaker.studio.web_adapter import SUREST_FACE, Studio, StudioSettings, draw_faces
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+#: Bounded waits, seconds (the cores are shared; a first job also loads the models).
+START_SECONDS = 120
+JOB_SECONDS = 300
+
+
+# ----------------------------------------------------------------------------- the adapter (fast)
+
+
+def test_message_is_escaped_and_marks_problems():
+    assert message_html("") == ""
+    shown = message_html("No <face> & no luck.", problem=True, title="Could not make the video.")
+    assert "No &lt;face&gt; &amp; no luck." in shown and "problem" in shown
+    assert "<strong>Could not make the video.</strong>" in shown
+
+
+def test_faces_are_drawn_and_numbered_left_to_right():
+    image = np.full((200, 400, 3), 90, np.uint8)
+    boxes = np.array([[20, 60, 120, 160], [250, 60, 350, 160]], np.float32)
+    picture = draw_faces(image, boxes, highlighted=1)
+    assert picture.shape == image.shape
+    changed = np.any(picture != 90, axis=2)
+    # Each box's outline is drawn, and the inside of the face is left as it is.
+    assert changed[60, 20:120].mean() > 0.9 and changed[60, 250:350].mean() > 0.9
+    assert not changed[110, 60] and not changed[110, 300]
+
+
+def test_make_video_turns_user_mistakes_into_one_sentence(noise_image_path, tmp_path):
+    studio = Studio(StudioSettings(max_image_mb=0.0001))
+    assert studio.make_video(None, "Hi", None, None).message == "Upload a portrait first."
+    too_big = studio.make_video(str(noise_image_path), "Hi", None, None)
+    assert too_big.video is None and too_big.message.startswith("The portrait is") and "limit" in too_big.message
+    assert list(studio.root.iterdir()) == []  # a failed job leaves no folder behind
+
+
+@pytest.mark.slow
+def test_preview_finds_the_face(grace_hopper_path, noise_image_path):
+    studio = Studio()
+    preview = studio.preview_faces(str(grace_hopper_path))
+    assert preview.image is not None and preview.message == "1 face found."
+    assert preview.choices == [("The clearest face", SUREST_FACE), ("Face 0 (the clearest)", 0)]
+    nothing = studio.preview_faces(str(noise_image_path))
+    assert nothing.image is None and nothing.message.startswith("No face was found")
+
+
+# ----------------------------------------------------------------------------- in the browser (slow)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """``speaker web`` in its own process on a free port of 127.0.0.1; stopped after the module."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("web")
+    env = dict(os.environ, GRADIO_TEMP_DIR=str(folder / "gradio"))
+    log = open(folder / "server.log", "wb")
+    process = subprocess.Popen([sys.executable, "-m", "speaker", "web", "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=log, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        assert process.poll() is None, (folder / "server.log").read_text()
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the page did not start in time"
+        time.sleep(0.5)
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    log.close()
+
+
+@pytest.fixture
+def browser_page():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium chromium-driver (as .ci/run does).")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.set_default_timeout(JOB_SECONDS * 1000)
+        page.outside_requests = []
+        page.on("request", lambda request: page.outside_requests.append(request.url)
+                if not request.url.startswith(("http://127.0.0.1", "data:", "blob:")) else None)
+        yield page
+        browser.close()
+
+
+VIDEO_PLAYABLE = """() => {
+    const video = document.querySelector('#video video');
+    return video !== null && video.readyState >= 2 && video.duration > 0.5 && video.videoWidth > 0;
+}"""
+
+
+@pytest.mark.slow
+def test_page_makes_a_playable_video(server, browser_page, grace_hopper_path, tmp_path):
+    page = browser_page
+    page.goto(server)
+    page.locator("#portrait input[type=file]").set_input_files(str(grace_hopper_path))
+    page.wait_for_selector("#faces img")
+    assert "1 face found" in page.locator("#message").inner_text()
+    page.locator("#text textarea").fill("Hello, I am Grace Hopper.")
+    page.locator("#speak").click()
+    page.wait_for_function(VIDEO_PLAYABLE)
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+
+    duration, width, height, source = page.evaluate(
+        "() => { const v = document.querySelector('#video video'); "
+        "return [v.duration, v.videoWidth, v.videoHeight, v.currentSrc]; }")
+    assert source.startswith(server) and 1.0 < duration < 4.0 and (width, height) == (512, 600)
+    assert page.locator("#message").inner_text().startswith("Done:")
+    links = page.eval_on_selector_all("#downloads a[href]", "links => links.map(link => link.href)")
+    names = sorted({link.rsplit("/", 1)[-1] for link in links})
+    stem = grace_hopper_path.stem
+    assert names == sorted(f"{stem}{end}" for end in (".srt", ".vtt", ".track.json", ".cues.tsv", ".sheet.png"))
+    assert all(link.startswith(server) for link in links)
+
+    # The file the player plays is a real H.264/AAC MP4 as long as the player says.
+    from speaker import video
+
+    served = tmp_path / "served.mp4"
+    served.write_bytes(page.request.get(source).body())
+    info = video.probe(served)
+    assert info["video_codec"] == "h264" and info["audio_codec"] == "aac"
+    assert abs(info["video_duration"] - duration) < 0.2
+    assert page.outside_requests == []  # offline for real: no fonts, scripts or analytics from elsewhere
+
+
+@pytest.mark.slow
+def test_photo_without_a_face_gives_the_sentence_on_the_page(server, browser_page, noise_image_path):
+    page = browser_page
+    page.goto(server)
+    page.locator("#portrait input[type=file]").set_input_files(str(noise_image_path))
+    message = page.locator("#message")
+    message.filter(has_text="No face was found").wait_for()
+    page.locator("#text textarea").fill("Hello.")
+    page.locator("#speak").click()
+    # The job runs and fails; the sentence stays on the page (not a toast), with no video and no traceback.
+    message.filter(has_text="Could not make the video.").wait_for()
+    time.sleep(3)
+    assert "Could not make the video. No face was found in the photo" in message.inner_text()
+    assert "Traceback" not in page.content()
+    assert page.locator("#video video").count() == 0
+    assert page.outside_requests == []
