@@ -30,7 +30,7 @@ STAGES = ("face", "speech", "timing", "motion", "render", "encode")
 
 #: Seconds over which the motion of consecutive speech segments is
 #: cross-faded, so head, eyes and blinks run on across a seam without a reset.
-SEAM_SECONDS = 1.0
+SEAM_SECONDS = 2.0
 
 
 @dataclass
@@ -173,6 +173,10 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     portrait = _find_face(opts, clock)
     if opts.audio is not None:
         return _speak_recording(opts, portrait, clock)
+    from . import speech as speech_stage
+
+    if len(speech_stage.split_sentences(opts.text)) > 1:
+        return _speak_text_stream(opts, portrait, clock)
     speech = _make_speech(opts, clock)
 
     from . import motion
@@ -242,23 +246,20 @@ class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
     :meth:`stage` swaps the video's path and the extras' paths for hidden
-    names beside them (the subtitles follow the video's name); when the run
-    succeeds the extras are renamed into place and the video last, and when it
-    fails every temporary file is removed. A failure at any point therefore
-    leaves none of the run's files, and two runs writing into one folder never
-    share a temporary name.
+    names beside them. Files that a writer names after one of them (the
+    subtitles after the video, a dialogue's per-face tracks after the track)
+    share its unique temporary stem and follow it. When the run succeeds the
+    extras are renamed into place and the video last; when it fails every
+    temporary file is removed. A failure at any point therefore leaves none of
+    the run's files, and two runs writing into one folder never share a name.
     """
 
     def __init__(self):
-        self._renames: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, final), the video first
 
     def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
         """``out`` and ``options`` with every output path replaced by its temporary name."""
-        final_out = Path(out).expanduser()
-        temporary_out = self._add(final_out)
-        for suffix in (".srt", ".vtt"):
-            self._renames.append((Path(f"{temporary_out.with_suffix('')}{suffix}"),
-                                  Path(f"{final_out.with_suffix('')}{suffix}")))
+        temporary_out = self._add(Path(out).expanduser())
         staged = dict(options)
         for key in ("export_track", "export_mouth_cues", "preview"):
             if staged.get(key) is not None:
@@ -267,9 +268,8 @@ class _StagedOutputs:
 
     def finished(self, result: SpeakResult) -> SpeakResult:
         """The result with the final names in place of the temporary ones."""
-        final = {str(temporary): final for temporary, final in self._renames}
-        result.path = final.get(str(result.path), Path(result.path))
-        result.extra_files = [final.get(str(path), Path(path)) for path in result.extra_files]
+        result.path = self._final(Path(result.path))
+        result.extra_files = [self._final(Path(path)) for path in result.extra_files]
         return result
 
     def _add(self, final: Path) -> Path:
@@ -277,8 +277,26 @@ class _StagedOutputs:
 
         # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
         temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
-        self._renames.append((temporary, final))
+        self._staged.append((temporary, final))
         return temporary
+
+    def _final(self, path: Path) -> Path:
+        for temporary, final in self._staged:
+            if path.parent == temporary.parent and (path.name == temporary.name
+                                                    or path.name.startswith(temporary.stem + ".")):
+                return final if path.name == temporary.name else final.with_name(
+                    final.stem + path.name[len(temporary.stem):])
+        return path
+
+    def _written(self) -> list[Path]:
+        """The temporary files on disk, the video's last."""
+        found: list[Path] = []
+        for temporary, _ in reversed(self._staged):
+            if temporary.parent.is_dir():
+                found += [path for path in temporary.parent.iterdir()
+                          if path.name == temporary.name or path.name.startswith(temporary.stem + ".")]
+        video = self._staged[0][0] if self._staged else None
+        return sorted(set(found), key=lambda path: path == video)
 
     def __enter__(self) -> _StagedOutputs:
         return self
@@ -288,9 +306,8 @@ class _StagedOutputs:
 
         if error_type is None:
             try:
-                for temporary, final in self._renames[1:] + self._renames[:1]:
-                    if temporary.exists():
-                        os.replace(temporary, final)
+                for path in self._written():
+                    os.replace(path, self._final(path))
                 return
             except OSError as failure:
                 self._discard()
@@ -299,14 +316,14 @@ class _StagedOutputs:
         if isinstance(error, SpeakerError):
             # The user named the final files; say those, not the temporary names.
             message = str(error)
-            for temporary, final in self._renames:
+            for temporary, final in self._staged:
                 message = message.replace(str(temporary), str(final))
             if message != str(error):
                 raise SpeakerError(message) from None
 
     def _discard(self) -> None:
-        for temporary, _ in self._renames:
-            temporary.unlink(missing_ok=True)
+        for path in self._written():
+            path.unlink(missing_ok=True)
 
 
 def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
@@ -379,6 +396,35 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     )
     clock.stop("timing", started)
     return spoken
+
+
+def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+    """A script of several sentences: sentence k+1 is synthesized while sentence k is drawn.
+
+    The speech stage's thread runs one sentence ahead; the segments go
+    through :func:`render_speech_segments`. ``stage_seconds["speech"]`` is the
+    time the frames waited for speech, so the stage times still add up to the
+    run's wall-clock time.
+    """
+    from . import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
+    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+
+    def segments() -> Iterator[tuple[float, Speech]]:
+        offset = 0.0
+        for speech in stream:
+            yield offset, speech
+            offset += speech.duration
+
+    try:
+        result = render_speech_segments(portrait, segments(), opts, clock)
+    finally:
+        stream.close()
+    clock.seconds["speech"] = clock.seconds.get("speech", 0.0) + clock.seconds.pop("timing", 0.0)
+    return result
 
 
 def _choose_voice(opts: SpeakOptions) -> VoicePreset:
@@ -925,15 +971,8 @@ def dialogue(
         unknown voice, or any other problem with the inputs.
     """
     with _collect_warnings() as collected, _StagedOutputs() as staged:
-        export_track = options.pop("export_track", None)
         staged_out, staged_options = staged.stage(out, options)
-        track_paths = {}
-        if export_track is not None:
-            from .script import parse_script
-
-            track_paths = {number: staged._add(_face_track_path(Path(export_track).expanduser(), number))
-                           for number in parse_script(script).faces}
-        result = staged.finished(_dialogue(image, script, staged_out, track_paths, progress, staged_options))
+        result = staged.finished(_dialogue(image, script, staged_out, progress, staged_options))
     result.warnings = collected
     return result
 
@@ -944,7 +983,7 @@ DIALOGUE_TURN_PAUSE = 0.5
 DIALOGUE_TAIL = 0.6
 
 
-def _dialogue(image, script_text, out, track_paths, progress, options) -> SpeakResult:
+def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     from . import face, motion, render, speech as speech_stage, timing, video
     from .script import parse_script
     from .speech.core import concatenate
@@ -953,8 +992,9 @@ def _dialogue(image, script_text, out, track_paths, progress, options) -> SpeakR
     script = parse_script(script_text)
     opts = _options(image=image, out=out, **options)
     _check_outputs(opts)
-    for path in track_paths.values():
-        video.check_writable(path)
+    for face_number in script.faces:
+        if opts.export_track is not None:
+            video.check_writable(_face_track_path(opts.export_track, face_number))
     presets = {number: load_voice_preset(script.voices.get(number, "default")) for number in script.faces}
     clock = _StageClock(progress)
 
@@ -1035,10 +1075,10 @@ def _dialogue(image, script_text, out, track_paths, progress, options) -> SpeakR
                          stage_seconds=clock.seconds, timing_source="piper", face_count=first.face_count)
     if opts.subtitles:
         result.extra_files += video.write_subtitles(mix.words, opts.out.with_suffix(""))
-    for number, track in zip(script.faces, tracks):
-        if number in track_paths:
-            motion.save_track(track, track_paths[number])
-            result.extra_files.append(track_paths[number])
+    if opts.export_track is not None:
+        for number, track in zip(script.faces, tracks):
+            motion.save_track(track, _face_track_path(opts.export_track, number))
+            result.extra_files.append(_face_track_path(opts.export_track, number))
     return result
 
 

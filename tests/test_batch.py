@@ -236,3 +236,30 @@ def test_a_cancelled_dask_task_stops_its_child_and_leaves_nothing(tmp_path, grac
         while list(tmp_path.glob(".*")) and time.monotonic() < deadline:
             time.sleep(0.1)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exhibits.csv", "hopper.jpg"]
+
+
+def test_staged_outputs_move_into_place_together_or_not_at_all(tmp_path):
+    from speaker.pipeline import SpeakResult, _StagedOutputs
+
+    def run(fail: bool) -> SpeakResult | None:
+        with _StagedOutputs() as staged:
+            out, options = staged.stage(tmp_path / "talk", {"export_track": tmp_path / "talk.json", "fps": 10})
+            assert options["fps"] == 10 and out.name.startswith(".talk-staged-") and out.suffix == ""
+            track = options["export_track"]
+            out.write_bytes(b"video")
+            subtitles = Path(f"{out}.srt")  # named after the video, as the subtitle writer does
+            subtitles.write_text("1")
+            face_track = track.with_name(f"{track.stem}.face1.json")  # named after the track, as dialogues do
+            face_track.write_text("{}")
+            if fail:
+                raise SpeakerError(f"Cannot write {track}.")
+            return staged.finished(SpeakResult(path=out, audio_seconds=1, frames=10, fps=10,
+                                               extra_files=[subtitles, track, face_track]))
+
+    with pytest.raises(SpeakerError, match=r"Cannot write .*/talk\.json\.$"):
+        run(fail=True)
+    assert list(tmp_path.iterdir()) == []
+    result = run(fail=False)
+    assert result.path == tmp_path / "talk"
+    assert result.extra_files == [tmp_path / "talk.srt", tmp_path / "talk.json", tmp_path / "talk.face1.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk", "talk.face1.json", "talk.srt"]
