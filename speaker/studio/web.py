@@ -93,7 +93,7 @@ def build_page(studio: Studio):
                     transcript = gr.Textbox(label="What the recording says (optional, improves the lips)",
                                             lines=3, elem_id="transcript")
                 with gr.Row():
-                    voice = gr.Dropdown(label="Voice", choices=studio.voice_names(), value="default",
+                    voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value="default",
                                         elem_id="voice")
                     motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
                                       elem_id="motion")
@@ -109,8 +109,8 @@ def build_page(studio: Studio):
                         max_side = gr.Slider(label="Largest video side (pixels)", minimum=256, maximum=1920,
                                              step=32, value=1280, elem_id="max_side")
                     with gr.Row():
-                        language = gr.Textbox(label="Language of the recording (en, de, fr, ...)", value="en",
-                                              elem_id="language")
+                        language = gr.Textbox(label="Language (en, de, fr, ...; empty: the voice's own, or "
+                                                    "heard in the recording)", value="", elem_id="language")
                         lipsync = gr.Radio(label="Lip timing for recordings",
                                            choices=["auto", "phones", "audio-model"], value="auto",
                                            elem_id="lipsync")

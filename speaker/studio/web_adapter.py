@@ -81,12 +81,12 @@ class Studio:
     # ------------------------------------------------------------------ inputs
 
     @staticmethod
-    def voice_names() -> list[str]:
-        """The bundled voice presets' names, ``default`` first."""
+    def voice_choices() -> list[tuple[str, str]]:
+        """The bundled voice presets as ``(label, name)``, ``default`` first, labelled with language and manner."""
         from ..settings import list_voices
 
-        names = [preset.name for preset in list_voices()]
-        return sorted(names, key=lambda name: (name != "default", name))
+        presets = sorted(list_voices(), key=lambda preset: (preset.name != "default", preset.name))
+        return [(f"{preset.name} ({preset.language}): {preset.description}", preset.name) for preset in presets]
 
     def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
@@ -125,7 +125,7 @@ class Studio:
         seed: int = 0,
         face: int = SUREST_FACE,
         motion_scale: float = 1.0,
-        language: str = "en",
+        language: str | None = None,
         lipsync: str = "auto",
         max_side: int = 1280,
         progress: Callable[[str, str], None] | None = None,
@@ -160,7 +160,7 @@ class Studio:
                 transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
                 voice=voice or "default", motion=motion, fps=float(fps), seed=int(seed),
                 face=None if face is None or int(face) == SUREST_FACE else int(face),
-                motion_scale=float(motion_scale), language=language or "en", lipsync=lipsync,
+                motion_scale=float(motion_scale), language=(language or "").strip() or None, lipsync=lipsync,
                 max_side=int(max_side), subtitles=True,
                 export_track=job_folder / f"{stem}.track.json",
                 export_mouth_cues=job_folder / f"{stem}.cues.tsv",
