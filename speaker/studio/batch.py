@@ -10,8 +10,9 @@ Each row is one job for :func:`speaker.pipeline.speak`. Jobs go to anything
 shaped like :mod:`concurrent.futures` (``submit``, then ``as_completed``): a
 local :class:`~concurrent.futures.ProcessPoolExecutor`, whose worker processes
 keep their models loaded from row to row, or a ``dask.distributed`` client,
-where each row runs in a child process of the Dask worker so that a cancelled
-task or a killed worker stops its work and leaves no file behind.
+where each row runs in a child process of the Dask worker (one per worker
+thread, kept from row to row) so that a cancelled task or a killed worker
+stops its work and leaves no file behind.
 
 A report ``<manifest stem>.report.csv`` beside the manifest gets one line per
 row (row, output, status ``done``/``skipped``/``failed``, seconds, the

@@ -144,9 +144,8 @@ class Studio:
         self._prune()
         if not image_path:
             return JobResult(None, message="Upload a portrait first.")
+        # An empty text box means no text (the recording, if any, speaks); the pipeline checks the rest.
         text = text if text and text.strip() else None
-        if audio_path and text:
-            return JobResult(None, message="Give either text to say or a recording, not both; clear one of them.")
         job_folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
         job_folder.mkdir()
         stem = _safe_stem(image_path)
