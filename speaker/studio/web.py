@@ -94,9 +94,9 @@ def build_page(studio: Studio):
                                             lines=3, elem_id="transcript")
                 with gr.Row():
                     voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value="default",
-                                        elem_id="voice")
+                                        elem_id="voice", scale=2)
                     motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
-                                      elem_id="motion")
+                                      elem_id="motion", scale=1)
                 with gr.Accordion("More settings", open=False):
                     with gr.Row():
                         fps = gr.Slider(label="Frames per second", minimum=5, maximum=60, step=1, value=25,
@@ -149,7 +149,7 @@ def build_page(studio: Studio):
             inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,
                     lipsync, max_side],
             outputs=[video, downloads, message],
-            concurrency_limit=1, concurrency_id="speak",
+            concurrency_limit=1, concurrency_id="speak", show_progress_on=[video],
         )
     return page
 

@@ -82,11 +82,12 @@ class Studio:
 
     @staticmethod
     def voice_choices() -> list[tuple[str, str]]:
-        """The bundled voice presets as ``(label, name)``, ``default`` first, labelled with language and manner."""
+        """The bundled voice presets as ``(label, name)``, ``default`` first, labelled with their language."""
         from ..settings import list_voices
 
         presets = sorted(list_voices(), key=lambda preset: (preset.name != "default", preset.name))
-        return [(f"{preset.name} ({preset.language}): {preset.description}", preset.name) for preset in presets]
+        return [(" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
+                for preset in presets]
 
     def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
