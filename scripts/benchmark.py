@@ -6,9 +6,19 @@ peak memory (resident set of the Python process; the ffmpeg encoder is a
 separate process whose memory does not depend on the length), rendering alone in frames per second, and the time of
 encoding the same number of frames alone (the floor a renderer cannot beat).
 
+With ``--recording-minutes``, the same for a user's long recording without
+a transcript (recognition, alignment, streaming in segments): the recording
+is built from the real speech clips of the shared media (``clips_dev`` speech
+clips, LibriSpeech, GRID) repeated with short pauses, at 16 kHz.
+
 Usage::
 
-    python scripts/benchmark.py [--durations 10 60] [--json bench.json]
+    python scripts/benchmark.py [--durations 10 60] [--voice heart] [--json bench.json]
+    python scripts/benchmark.py --recording-minutes 1 60 [--media /work/shared/media]
+
+``--voice`` picks the preset that reads the (English) script; ``wall s/s`` is
+the speak() call's wall-clock time and ``cpu s/s`` its CPU time (both cores),
+per second of audio.
 """
 
 from __future__ import annotations
@@ -24,6 +34,7 @@ from pathlib import Path
 
 import numpy as np
 
+REPO = Path(__file__).resolve().parents[1]
 SENTENCES = [
     "Four score and seven years ago our fathers brought forth on this continent a new nation.",
     "It was conceived in liberty, and dedicated to the proposition that all men are created equal.",
@@ -58,15 +69,20 @@ def portrait_512(folder: Path) -> Path:
     return path
 
 
-def run_case(seconds: float, folder: Path) -> dict:
+def run_case(seconds: float, folder: Path, voice: str = "default") -> dict:
     """One case, in this process (called in a fresh child by :func:`main`)."""
     import speaker
     from speaker import face, motion, render, speech, video
     from speaker.settings import load_voice_preset
 
     image = portrait_512(folder)
-    result = speaker.speak(image, text=script_for(seconds), out=folder / "bench.mp4", subtitles=False)
+    began_wall, began_cpu = time.perf_counter(), time.process_time()
+    result = speaker.speak(image, text=script_for(seconds), out=folder / "bench.mp4", subtitles=False, voice=voice)
+    wall, cpu = time.perf_counter() - began_wall, time.process_time() - began_cpu
     figures = {
+        "voice": voice,
+        "wall_seconds_per_audio_second": wall / result.audio_seconds,
+        "cpu_seconds_per_audio_second": cpu / result.audio_seconds,
         "audio_seconds": result.audio_seconds,
         "frames": result.frames,
         "stage_seconds": result.stage_seconds,
@@ -101,31 +117,128 @@ def run_case(seconds: float, folder: Path) -> dict:
     return figures
 
 
+#: Real speech clips of the shared media used to build long recordings.
+SPEECH_CLIPS = ("clips_dev/lrs3_*.mp4", "clips_dev/mead_*.mp4", "clips_dev/astorfi_sample.mp4",
+                "audio/*.flac", "clips/grid_*.mpg")
+RECORDING_RATE = 16000
+PAUSE_SECONDS = 0.4
+
+
+def media_folder(given: Path | None) -> Path:
+    """The shared media: ``--media``, else ``../shared/media`` beside the repository, else /work/shared/media."""
+    for folder in ([given] if given else []) + [REPO.parent / "shared" / "media", Path("/work/shared/media")]:
+        if folder is not None and folder.is_dir():
+            return folder
+    raise SystemExit("The shared media folder was not found; pass --media.")
+
+
+def build_recording(minutes: float, path: Path, media: Path) -> Path:
+    """A FLAC of ``minutes`` of real speech: the shared clips one after another, repeated, 0.4 s apart."""
+    import soundfile
+
+    from speaker.timing import load_audio, resample
+
+    clips = []
+    for pattern in SPEECH_CLIPS:
+        for clip in sorted(media.glob(pattern)):
+            samples, rate = load_audio(clip)
+            clips.append(resample(samples, rate, RECORDING_RATE))
+    pause = np.zeros(int(PAUSE_SECONDS * RECORDING_RATE), np.float32)
+    wanted, written = int(minutes * 60 * RECORDING_RATE), 0
+    with soundfile.SoundFile(str(path), "w", samplerate=RECORDING_RATE, channels=1, format="FLAC") as out:
+        while written < wanted:
+            for clip in clips:
+                piece = np.concatenate([clip, pause])[: wanted - written]
+                out.write(piece)
+                written += len(piece)
+                if written >= wanted:
+                    break
+    return path
+
+
+def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
+    """A recording of ``minutes`` lip-synced without transcript, in this process (a fresh child)."""
+    import speaker
+
+    recording = build_recording(minutes, folder / "recording.flac", media)
+    image = portrait_512(folder)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    started = time.perf_counter()
+    result = speaker.speak(image, audio=recording, out=folder / "bench.mp4")
+    return {
+        "audio_seconds": result.audio_seconds,
+        "frames": result.frames,
+        "stage_seconds": result.stage_seconds,
+        "wall_seconds": time.perf_counter() - started,
+        "seconds_per_audio_second": result.seconds_per_audio_second,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_before_run_mb": rss_before,
+        "timing_source": result.timing_source,
+        "warnings": len(result.warnings),
+        "words": sum(1 for line in (folder / "bench.srt").read_text().splitlines() if "-->" in line),
+    }
+
+
+def recording_main(args) -> int:
+    media = media_folder(args.media)
+    results = {}
+    for minutes in args.recording_minutes:
+        done = subprocess.run([sys.executable, __file__, "--child-recording", str(minutes), "--media", str(media)],
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr[-3000:], file=sys.stderr)
+            return 1
+        results[minutes] = json.loads(done.stdout.strip().splitlines()[-1])
+    stages = ["face", "timing", "motion", "render", "encode"]
+    print(f"{'audio s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages) + f"{'wall':>8}{'s/s':>7}{'peak MB':>9}")
+    for figures in results.values():
+        cells = "".join(f"{figures['stage_seconds'].get(s, 0.0):>8.1f}" for s in stages)
+        print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['wall_seconds']:>8.1f}"
+              f"{figures['seconds_per_audio_second']:>7.2f}{figures['peak_rss_mb']:>9.0f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--durations", type=float, nargs="+", default=[10.0, 60.0])
     parser.add_argument("--json", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--voice", default="default", help="voice preset reading the script (default: default)")
+    parser.add_argument("--recording-minutes", type=float, nargs="+",
+                        help="benchmark recordings of these lengths (minutes) without transcript instead")
+    parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
+    parser.add_argument("--child-recording", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+
+    if args.child_recording is not None:
+        with tempfile.TemporaryDirectory() as tmp:
+            print(json.dumps(run_recording_case(args.child_recording, Path(tmp), args.media)))
+        return 0
+    if args.recording_minutes:
+        return recording_main(args)
 
     if args.child is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(run_case(args.child, Path(tmp))))
+            print(json.dumps(run_case(args.child, Path(tmp), args.voice)))
         return 0
 
+    print(f"voice {args.voice}")
     results = {}
     for seconds in args.durations:
-        done = subprocess.run([sys.executable, __file__, "--child", str(seconds)],
+        done = subprocess.run([sys.executable, __file__, "--child", str(seconds), "--voice", args.voice],
                               capture_output=True, text=True, check=True)
         results[seconds] = json.loads(done.stdout.strip().splitlines()[-1])
 
     stages = ["face", "speech", "motion", "render", "encode"]
     print(f"{'speech s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages)
-          + f"{'total':>8}{'s/s':>7}{'peak MB':>9}{'render fps':>11}{'enc only':>9}")
+          + f"{'total':>8}{'s/s':>7}{'wall s/s':>9}{'cpu s/s':>8}{'peak MB':>9}{'render fps':>11}{'enc only':>9}")
     for figures in results.values():
         cells = "".join(f"{figures['stage_seconds'].get(s, 0.0):>8.2f}" for s in stages)
         print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['total_seconds']:>8.2f}"
-              f"{figures['seconds_per_audio_second']:>7.2f}{figures['peak_rss_mb']:>9.0f}"
+              f"{figures['seconds_per_audio_second']:>7.2f}{figures['wall_seconds_per_audio_second']:>9.2f}"
+              f"{figures['cpu_seconds_per_audio_second']:>8.2f}{figures['peak_rss_mb']:>9.0f}"
               f"{figures['render_only_fps']:>11.1f}"
               f"{figures['encode_only_seconds']:>9.2f}")
     if args.json:

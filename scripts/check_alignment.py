@@ -5,10 +5,15 @@
    of the same synthesized audio (median absolute boundary difference, ms).
 3. Pocketsphinx alignment of a real GRID clip against its hand-checked word
    timings (median word-boundary error, ms).
+4. With ``--grid-s1 DIR``: the speech recogniser's word boundaries (Whisper
+   alone, and Whisper's words aligned by pocketsphinx: the default path for
+   ``--audio`` without transcript) against the ``.align`` word timings of the
+   GRID s1 sentences (median error, ms; only words heard as written count).
 
 Usage::
 
     python scripts/check_alignment.py [--grid /work/shared/media/clips/grid_id2_vcd_swwp2s.mpg]
+    python scripts/check_alignment.py --skip-piper --grid-s1 /work/shared/media/grid_s1 [--limit 60]
 """
 
 from __future__ import annotations
@@ -115,15 +120,70 @@ def grid_clip(path: Path) -> None:
           f"({len(starts)} words)")
 
 
+def align_file_words(path: Path) -> list[tuple[str, float, float]]:
+    """``(word, start, end)`` of a GRID ``.align`` file, silences left out."""
+    words = []
+    for line in path.read_text().split("\n"):
+        parts = line.split()
+        if len(parts) == 3 and parts[2] not in ("sil", "sp"):
+            words.append((parts[2], int(parts[0]) * GRID_TIME_UNIT, int(parts[1]) * GRID_TIME_UNIT))
+    return words
+
+
+def plain_word(text: str) -> str:
+    """Lower case without punctuation; a lone digit spelled out as GRID writes it."""
+    from speaker.timing.pocketsphinx.text import spoken_number
+
+    word = "".join(ch for ch in text.lower() if ch.isalnum())
+    return spoken_number(word) if word.isdigit() else word
+
+
+def recogniser_word_timing(folder: Path, limit: int | None) -> None:
+    from speaker.timing import recognize_words, timeline_for_audio
+
+    clips = sorted(folder.glob("*.mpg"))[:limit] if limit else sorted(folder.glob("*.mpg"))
+    errors: dict[str, list[float]] = {"whisper": [], "whisper+pocketsphinx-align": []}
+    matched = {name: 0 for name in errors}
+    total = 0
+    started = time.perf_counter()
+    audio_seconds = 0.0
+    for clip in clips:
+        if not clip.with_suffix(".align").is_file():
+            continue
+        reference = align_file_words(clip.with_suffix(".align"))
+        total += len(reference)
+        samples, rate = load_audio(clip)
+        audio_seconds += len(samples) / rate
+        heard = recognize_words(samples, rate, language="en").words
+        timed = timeline_for_audio(samples, rate, None, language="en").words
+        for name, words in (("whisper", heard), ("whisper+pocketsphinx-align", timed)):
+            hypothesis = [(plain_word(w.text), w.start, w.end) for w in words]
+            starts, ends = boundary_errors(reference, hypothesis)
+            errors[name] += list(starts) + list(ends)
+            matched[name] += len(starts)
+    elapsed = time.perf_counter() - started
+    print(f"recogniser word timing on {len(clips)} GRID s1 sentences ({audio_seconds:.0f} s, {total} words, "
+          f"{elapsed:.0f} s for both passes):")
+    for name, values in errors.items():
+        values_ms = np.array(values) * 1000
+        print(f"  {name:<28} words heard as written {matched[name]} of {total}; boundary |error| median "
+              f"{np.median(values_ms):.0f} ms, mean {np.mean(values_ms):.0f} ms, "
+              f"90th pct {np.percentile(values_ms, 90):.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--grid", type=Path, default=DEFAULT_GRID)
     parser.add_argument("--skip-piper", action="store_true")
+    parser.add_argument("--grid-s1", type=Path, help="folder of GRID .mpg/.align pairs: check the recogniser")
+    parser.add_argument("--limit", type=int, help="at most this many --grid-s1 sentences")
     args = parser.parse_args()
     if not args.skip_piper:
         piper_vs_pocketsphinx(PASSAGE)
     if args.grid.exists():
         grid_clip(args.grid)
+    if args.grid_s1 is not None:
+        recogniser_word_timing(args.grid_s1, args.limit)
 
 
 if __name__ == "__main__":

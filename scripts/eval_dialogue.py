@@ -94,13 +94,19 @@ def main(argv: list[str] | None = None) -> int:
               f"{opening[speaking].std():.3f}, during the other's {opening[others].mean():.3f} +/- "
               f"{opening[others].std():.3f} (eye distances; first frame {opening[0]:.3f}, found {found.mean():.0%})")
     if args.strip:
-        picks = []
+        # One row per face: frames in the middle of some of its words, cropped to the faces.
+        union = np.array([min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                          max(b[3] for b in boxes)])
+        pad = 0.35 * float(np.mean([b[2] - b[0] for b in boxes]))
+        crop = (slice(int(max(0, union[1] - pad)), int(union[3] + pad)),
+                slice(int(max(0, union[0] - pad)), int(union[2] + pad)))
+        rows = []
         for track in tracks:
-            for word in track.words[:6:2]:
-                picks.append(int(round((word.start + word.end) / 2 * reader.fps)))
-        picks = sorted(set(min(p, len(frames) - 1) for p in picks))[:6]
-        save_strip([[frames[i] for i in picks[:3]], [frames[i] for i in picks[3:6]]], args.strip, tile=220)
-        print(f"strip: {args.strip} (frames {picks})")
+            picks = [min(int(round((w.start + w.end) / 2 * reader.fps)), len(frames) - 1) for w in track.words]
+            picks = picks[1::max(1, len(picks) // 3)][:3]
+            rows.append([frames[i][crop] for i in picks])
+        save_strip(rows, args.strip, tile=220)
+        print(f"strip: {args.strip} (row N: face N speaking)")
     if args.out:
         args.out.write_text(json.dumps(figures, indent=2))
     return 0

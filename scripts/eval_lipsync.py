@@ -1,21 +1,29 @@
 """Lip-sync agreement with real speakers.
 
-For each real talking clip (GRID corpus, ``../shared/media/clips``), the
-clip's first frame is driven by the clip's own audio through the whole
-pipeline, and the mouth opening is measured per frame, with the same dlib
-landmarker, on the rendered video and on the real clip. Reported: Pearson r
-at lag 0 per clip and the median, and the lag (frames, positive = ours is
-late) where r peaks, for
+For each real talking clip, the clip's first frame is driven by the clip's
+own audio through the whole pipeline, and the mouth opening is measured per
+frame, with the same dlib landmarker, on the rendered video and on the real
+clip. Reported: Pearson r at lag 0 per clip and the median, and the lag
+(frames, positive = ours is late) where r peaks, for
 
-- ``transcript``: forced alignment of the clip's transcript,
+- ``transcript``: forced alignment of the clip's transcript (GRID only),
+- ``recognised``: the default without transcript: Whisper's words aligned
+  (English) or their phonemes spread (other languages),
 - ``phones``: pocketsphinx phone recognition (no transcript),
 - ``audio-model``: the audio-only network (no transcript),
 - ``loudness``: the audio's loudness envelope itself (the floor any system
   gets for free).
 
+Clip sets (``--sets``) of the shared media: ``clips`` (5 GRID sentences with
+transcripts), ``clips_dev`` (the speech clips: LRS3 TED crops, MEAD actors,
+astorfi, lp_d20 Mandarin, lp_d10 Portuguese; no transcripts), ``grid_s1``
+(GRID sentences with ``.align`` word timings, transcripts from them; use
+``--limit``).
+
 Usage::
 
-    python scripts/eval_lipsync.py [--clips ../shared/media/clips] [--out eval_lipsync.json]
+    python scripts/eval_lipsync.py [--media ../shared/media] [--sets clips clips_dev] [--limit 12]
+                                   [--out eval_lipsync.json]
 """
 
 from __future__ import annotations
@@ -30,8 +38,11 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_CLIPS = REPO.parent / "shared" / "media" / "clips"
 MAX_LAG = 5
+#: The speech clips of clips_dev (the others are for driving: music, silence, grimaces).
+DEV_SPEECH = ("lrs3_*.mp4", "mead_*.mp4", "astorfi_sample.mp4", "lp_d20.mp4", "lp_d10.mp4")
+#: Frames are measured at most this wide (the opening is a ratio; dlib is slow on 1080p).
+METER_WIDTH = 640
 
 #: Transcripts of the GRID clips, from their file names (see the media README).
 TRANSCRIPTS = {
@@ -58,8 +69,11 @@ class MouthMeter:
         self.last_box = None
 
     def opening(self, frame: np.ndarray) -> float:
-        import dlib
+        import cv2
 
+        if frame.shape[1] > METER_WIDTH:
+            scale = METER_WIDTH / frame.shape[1]
+            frame = cv2.resize(frame, (METER_WIDTH, int(round(frame.shape[0] * scale))), interpolation=cv2.INTER_AREA)
         boxes = self.detector(frame, 1)
         if len(boxes):
             box = max(boxes, key=lambda b: b.area())
@@ -92,14 +106,44 @@ class MouthMeter:
 
 
 def extract(clip: Path, workdir: Path) -> tuple[Path, Path]:
-    """The clip's first frame (PNG) and its audio (WAV, mono)."""
+    """The clip's portrait frame (PNG) and its audio (WAV, mono).
+
+    The portrait is the most frontal of the frames at 0, a quarter, a half
+    and three quarters of the clip (some TED crops open on a face turned
+    away, and the mouth of a turned render is measured poorly); the first
+    frame when it is within 15 degrees.
+    """
     import imageio_ffmpeg
+
+    from speaker import face
+    from speaker.errors import SpeakerError
 
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     image, audio = workdir / f"{clip.stem}.png", workdir / f"{clip.stem}.wav"
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-frames:v", "1", str(image)], check=True)
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", str(audio)], check=True)
+    duration = clip_duration(clip)
+    best_share, best_yaw = 0.0, float("inf")
+    for share in (0.0, 0.25, 0.5, 0.75):
+        subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{share * duration:.2f}", "-i", str(clip),
+                        "-frames:v", "1", str(image)], check=True)
+        try:
+            portrait = face.find_portrait(*face.load_image(image))
+        except SpeakerError:
+            continue
+        yaw = abs(portrait.pose[0]) if portrait.pose is not None else 0.0
+        if yaw < best_yaw:
+            best_share, best_yaw = share, yaw
+        if yaw <= 15.0:
+            break
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{best_share * duration:.2f}", "-i", str(clip),
+                    "-frames:v", "1", str(image)], check=True)
     return image, audio
+
+
+def clip_duration(clip: Path) -> float:
+    from speaker.video import probe
+
+    return float(probe(clip)["duration"])
 
 
 def loudness_envelope(audio: Path, fps: float, count: int) -> np.ndarray:
@@ -131,55 +175,120 @@ def best_lag(ours: np.ndarray, real: np.ndarray) -> int:
     return max(lags, key=lambda lag: correlation(ours, real, lag))
 
 
+def media_folder(given: Path | None) -> Path:
+    for folder in ([given] if given else []) + [REPO.parent / "shared" / "media", Path("/work/shared/media")]:
+        if folder.is_dir():
+            return folder
+    raise SystemExit("The shared media folder was not found; pass --media.")
+
+
+def grid_transcript(align_file: Path) -> str:
+    """The words of a GRID ``.align`` file (``start end word``), silences left out."""
+    words = [line.split()[2] for line in align_file.read_text().splitlines() if len(line.split()) == 3]
+    return " ".join(word for word in words if word not in ("sil", "sp"))
+
+
+def clip_list(media: Path, sets: list[str], limit: int | None) -> list[tuple[str, Path, str | None]]:
+    """``(set, clip, transcript or None)`` for the chosen sets."""
+    clips: list[tuple[str, Path, str | None]] = []
+    for name in sets:
+        if name == "clips":
+            found = [(name, clip, TRANSCRIPTS.get(clip.stem)) for clip in sorted((media / "clips").glob("*.mpg"))]
+        elif name == "clips_dev":
+            found = [(name, clip, None) for pattern in DEV_SPEECH for clip in sorted((media / "clips_dev").glob(pattern))]
+        elif name == "grid_s1":
+            found = [(name, clip, grid_transcript(clip.with_suffix(".align")))
+                     for clip in sorted((media / "grid_s1").glob("*.mpg")) if clip.with_suffix(".align").is_file()]
+        else:
+            raise SystemExit(f"Unknown clip set {name}; use clips, clips_dev, grid_s1.")
+        clips += found[:limit] if limit else found
+    return clips
+
+
+def clip_fps(clip: Path) -> float:
+    from speaker.video import probe
+
+    return float(probe(clip)["fps"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--clips", type=Path, default=DEFAULT_CLIPS)
+    parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
+    parser.add_argument("--sets", nargs="+", default=["clips", "clips_dev"])
+    parser.add_argument("--limit", type=int, help="at most this many clips per set")
+    parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
+    parser.add_argument("--max-side", type=int, default=480,
+                        help="render at most this size (the opening is a ratio; smaller is faster)")
     args = parser.parse_args(argv)
 
+    import warnings
+
     import speaker
+    from speaker.errors import SpeakerError
     from speaker.timing import audio_model_available
 
-    clips = sorted(args.clips.glob("*.mpg"))
+    clips = clip_list(media_folder(args.media), args.sets, args.limit)
     if not clips:
-        print(f"No clips in {args.clips}", file=sys.stderr)
+        print("No clips found", file=sys.stderr)
         return 1
     meter = MouthMeter()
-    methods = {"transcript": {}, "phones": {"lipsync": "phones"}}
-    if audio_model_available():
-        methods["audio-model"] = {"lipsync": "audio-model"}
+    options = {"transcript": {}, "recognised": {}, "phones": {"lipsync": "phones"},
+               "audio-model": {"lipsync": "audio-model"}}
+    methods = {name: options[name] for name in args.methods
+               if name != "audio-model" or audio_model_available()}
     rows: dict[str, dict[str, dict[str, float]]] = {name: {} for name in [*methods, "loudness"]}
+    sets_of: dict[str, str] = {}
 
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(args.keep or tmp)
         workdir.mkdir(parents=True, exist_ok=True)
-        for clip in clips:
+        for set_name, clip, transcript_of_clip in clips:
+            sets_of[clip.stem] = set_name
             image, audio = extract(clip, workdir)
             real = meter.video(clip)
-            for name, options in methods.items():
+            fps = clip_fps(clip)
+            for name, extra in methods.items():
                 out = workdir / f"{clip.stem}_{name}.mp4"
-                transcript = TRANSCRIPTS.get(clip.stem) if name == "transcript" else None
+                transcript = transcript_of_clip if name == "transcript" else None
                 if name == "transcript" and transcript is None:
                     continue
-                speaker.speak(image, audio=audio, out=out, transcript=transcript, subtitles=False, **options)
+                try:
+                    with warnings.catch_warnings(record=True) as caught:
+                        warnings.simplefilter("always")
+                        result = speaker.speak(image, audio=audio, out=out, transcript=transcript,
+                                               subtitles=False, fps=fps, max_side=args.max_side, **extra)
+                except SpeakerError as error:
+                    print(f"{clip.stem} {name}: {error}", file=sys.stderr)
+                    continue
                 ours = meter.video(out)
-                rows[name][clip.stem] = {"r": correlation(ours, real), "lag": best_lag(ours, real)}
-            envelope = loudness_envelope(audio, 25.0, len(real))
+                rows[name][clip.stem] = {"r": correlation(ours, real), "lag": best_lag(ours, real),
+                                         "source": result.timing_source, "warnings": len(caught)}
+                print(f"{clip.stem:<36}{name:<12}r {rows[name][clip.stem]['r']:+.2f}  {result.timing_source}",
+                      file=sys.stderr, flush=True)
+            envelope = loudness_envelope(audio, fps, len(real))
             rows["loudness"][clip.stem] = {"r": correlation(envelope, real), "lag": best_lag(envelope, real)}
+            print(f"{clip.stem:<36}{'loudness':<12}r {rows['loudness'][clip.stem]['r']:+.2f}", file=sys.stderr,
+                  flush=True)
+            if args.out:  # after every clip, so a long run that is stopped still leaves its figures
+                args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
 
-    names = [clip.stem for clip in clips]
-    print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names) + f"{'median r':>10}{'med lag':>9}")
-    for method, per_clip in rows.items():
-        cells = "".join(
-            f"{per_clip[n]['r']:>8.2f} ({per_clip[n]['lag']:+d})" if n in per_clip else f"{'-':>14}" for n in names
-        )
-        rs = [v["r"] for v in per_clip.values()]
-        lags = [v["lag"] for v in per_clip.values()]
-        print(f"{method:<12}{cells}{np.median(rs):>10.2f}{np.median(lags):>+9.1f}")
+    for set_name in dict.fromkeys(sets_of.values()):
+        names = [stem for stem, owner in sets_of.items() if owner == set_name]
+        print(f"\n{set_name}: {len(names)} clips")
+        print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names) + f"{'median r':>10}{'med lag':>9}")
+        for method, per_clip in rows.items():
+            cells = "".join(
+                f"{per_clip[n]['r']:>8.2f} ({per_clip[n]['lag']:+d})" if n in per_clip else f"{'-':>14}" for n in names
+            )
+            rs = [per_clip[n]["r"] for n in names if n in per_clip]
+            lags = [per_clip[n]["lag"] for n in names if n in per_clip]
+            if rs:
+                print(f"{method:<12}{cells}{np.median(rs):>10.2f}{np.median(lags):>+9.1f}")
     print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late)")
     if args.out:
-        args.out.write_text(json.dumps(rows, indent=2))
+        args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
     return 0
 
 

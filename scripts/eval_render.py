@@ -23,6 +23,11 @@ mouth
     the exported track's landmarks (the commanded opening): Pearson r, the
     lag (frames) that maximises r, and the gain (slope of rendered on
     commanded).
+blink
+    dlib's eye aspect ratio (lid gaps over eye width, both eyes averaged)
+    re-detected on every frame: its median over frames with the eyes open
+    (track eyelid below 0.05) and at the blink peaks (eyelid at least 0.9);
+    the aim is a peak under half the open value.
 grey, size, frames
     A greyscale photo must give greyscale frames (max |R-G|, |G-B|); the video
     has the portrait's size and the track's frame count; no black frame
@@ -31,9 +36,17 @@ render speed
     :class:`speaker.render.Renderer` alone over the track, frames per second
     at the portrait's size, and once more on a 512x512 crop of Grace Hopper.
 
+Contact sheets (``--sheets DIR``) show rest, open, closed, mid-blink and
+blink-peak frames; for every face turned 25 degrees or more a zoomed strip
+of the eyes and the mouth (rest, widest open, mid-blink, blink peak) is
+written beside them as ``<name>_zoom.png``.
+
 Usage::
 
-    python scripts/eval_render.py [--out results.json] [--sheets DIR] [--only NAME ...]
+    python scripts/eval_render.py [--media DIR] [--out results.json] [--sheets DIR] [--only NAME ...]
+
+The media folder defaults to ``../shared/media`` beside the repository, else
+``/work/shared/media``.
 
 Real media are used here only, never in tests.
 """
@@ -53,7 +66,15 @@ from pathlib import Path
 
 import numpy as np
 
-PORTRAITS_DIR = Path("/work/shared/media/portraits")
+MEDIA_CANDIDATES = (Path(__file__).resolve().parents[2] / "shared" / "media", Path("/work/shared/media"))
+PORTRAITS_DIR = next((path for path in MEDIA_CANDIDATES if path.is_dir()), MEDIA_CANDIDATES[-1]) / "portraits"
+#: Blink measure: frames with the track's eyelid below this count as open, at or above PEAK as the peak.
+EYES_OPEN_BELOW = 0.05
+BLINK_PEAK_FROM = 0.9
+#: Zoomed eye and mouth strips are written for faces turned at least this much (degrees).
+ZOOM_FROM_YAW = 25.0
+#: Accepted refusals (the issue's done-when list).
+MAY_BE_REFUSED = ("cameraman_profile_gray", "noface_coffee")
 #: About 6 s of speech with closures (b, m, p), wide vowels (ah) and rounding (oo, w).
 SCRIPT = "Bob made a map of the moon. Ahh, what a wide open sky! We will meet at home."
 MOTION_STYLE = "calm"
@@ -158,6 +179,16 @@ def landmarks_of(shape) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- measures
+
+
+def eye_aspect_ratio(landmarks: np.ndarray) -> float:
+    """Mean over both eyes of (the two lid gaps) / (2 x eye width) of iBUG-68 points (68, 2)."""
+    ratios = []
+    for first in (36, 42):
+        p = landmarks[first : first + 6]
+        gaps = np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])
+        ratios.append(gaps / max(2.0 * np.linalg.norm(p[3] - p[0]), 1e-6))
+    return float(np.mean(ratios))
 
 
 def mouth_opening(landmarks: np.ndarray) -> float:
@@ -338,7 +369,7 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
     far_mask = background_mask(portrait)
     others_mask = other_faces_mask(portrait)
 
-    distances, openings, spreads, means = [], [], [], []
+    distances, openings, spreads, means, eye_ratios = [], [], [], [], []
     background, others = [], []
     missed_detections = 0
     first = None
@@ -361,6 +392,7 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
             shape, detected = probe.find(frame, portrait.box)
             missed_detections += not detected
             openings.append(mouth_opening(landmarks_of(shape)) if detected else float("nan"))
+            eye_ratios.append(eye_aspect_ratio(landmarks_of(shape)) if detected else float("nan"))
             if index % IDENTITY_STRIDE == 0 and detected:
                 distances.append(float(np.linalg.norm(probe.descriptor(frame, shape) - source_descriptor)))
     finally:
@@ -368,6 +400,11 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
 
     commanded = np.array([mouth_opening(points) for points in np.asarray(track.landmarks, np.float64)])
     frame_count = len(means)
+    eyelid = np.asarray(track.eyelid, np.float64)[: len(eye_ratios)]
+    eye_ratios = np.array(eye_ratios, np.float64)
+    open_ratio = np.nanmedian(eye_ratios[eyelid < EYES_OPEN_BELOW]) if np.any(eyelid < EYES_OPEN_BELOW) else np.nan
+    peak = eyelid >= BLINK_PEAK_FROM
+    peak_ratio = np.nanmedian(eye_ratios[peak]) if peak.any() and np.isfinite(eye_ratios[peak]).any() else np.nan
     first_vs_source = masked_change(first, source, far_mask) if first is not None else float("nan")
     return {
         "video_size": [int(width), int(height)],
@@ -385,6 +422,12 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
         "background_first_vs_source": first_vs_source,
         "other_faces_max_change": float(np.max(others)) if others else None,
         "mouth": mouth_agreement(np.array(openings), commanded),
+        "blink": {
+            "open_ratio": float(open_ratio),
+            "peak_ratio": float(peak_ratio),
+            "peak_over_open": float(peak_ratio / open_ratio) if np.isfinite(open_ratio) and open_ratio > 0 else np.nan,
+            "peak_frames": int(peak.sum()),
+        },
         "channel_spread_max": int(max(spreads)) if spreads else None,
         "grey_ok": (max(spreads) <= GREY_TOLERANCE) if (portrait.grayscale and spreads) else None,
     }
@@ -458,6 +501,38 @@ def speed_at_512(grace_path: Path, grace_portrait, grace_track, folder: Path) ->
     return render_speed(portrait, track)
 
 
+def zoom_strip(portrait, track, path: Path) -> Path:
+    """Eyes and mouth, zoomed, at rest, widest open, mid-blink and blink peak, as one PNG."""
+    import cv2
+    from PIL import Image
+
+    from speaker.render import Renderer
+    from speaker.render.sheet import pick_frames
+
+    picked = dict(pick_frames(track))
+    labels = [label for label in ("rest", "open (max jaw)", "mid-blink", "blink") if label in picked]
+    renderer = Renderer(portrait)
+    lm = np.asarray(portrait.landmarks, np.float64)
+    width = float(np.ptp(lm[:, 0]))
+    boxes = [(lm[36:48].mean(axis=0), 0.55 * width, 0.22 * width), (lm[48:68].mean(axis=0), 0.3 * width, 0.2 * width)]
+    columns = []
+    for label in labels:
+        frame = renderer.render(track.frame(picked[label]))
+        parts = []
+        for centre, half_w, half_h in boxes:
+            x0, y0 = int(max(centre[0] - half_w, 0)), int(max(centre[1] - half_h, 0))
+            crop = frame[y0:int(centre[1] + half_h), x0:int(centre[0] + half_w)]
+            parts.append(cv2.resize(crop, (360, int(360 * crop.shape[0] / max(crop.shape[1], 1))),
+                                    interpolation=cv2.INTER_CUBIC))
+        column = np.concatenate(parts, axis=0)
+        cv2.putText(column, label, (4, 16), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1, cv2.LINE_AA)
+        columns.append(column)
+    height = max(column.shape[0] for column in columns)
+    columns = [np.pad(column, ((0, height - column.shape[0]), (0, 4), (0, 0))) for column in columns]
+    Image.fromarray(np.concatenate(columns, axis=1)).save(path)
+    return path
+
+
 # --------------------------------------------------------------------------- driver
 
 
@@ -502,8 +577,12 @@ def evaluate(case: Case, folder: Path, probe: FaceProbe) -> tuple:
     track = motion.load_track(rendered["track"])
     if tuple(track.image_size) != portrait.size:
         raise RuntimeError(f"{case.name}: track is {track.image_size}, portrait {portrait.size}")
+    yaw = float(portrait.pose[0]) if portrait.pose is not None else 0.0
+    zoom = zoom_strip(portrait, track, folder / f"{case.name}_zoom.png") if abs(yaw) >= ZOOM_FROM_YAW else None
     case.figures = {
         "size": list(portrait.size),
+        "pose": list(portrait.pose) if portrait.pose is not None else None,
+        "zoom": str(zoom) if zoom else None,
         "grayscale": portrait.grayscale,
         "face_width": portrait.face_width,
         "face_count": portrait.face_count,
@@ -517,15 +596,16 @@ def evaluate(case: Case, folder: Path, probe: FaceProbe) -> tuple:
     return portrait, track
 
 
-COLUMNS = ("portrait", "size", "id med", "id max", "bg max", "mouth r", "grey ok", "fps")
+COLUMNS = ("portrait", "size", "yaw", "id med", "id max", "bg max", "mouth r", "blink", "grey ok", "fps")
 
 
 def table_row(case: Case) -> list:
     """Cells of one table row (numbers stay numbers for the median row)."""
     f = case.figures
     grey = "-" if f["grey_ok"] is None else ("yes" if f["grey_ok"] else f"no ({f['channel_spread_max']})")
-    return [case.name, f"{f['size'][0]}x{f['size'][1]}", f["identity_median"], f["identity_max"],
-            f["background_max_change"], f["mouth"]["r"], grey, f["render"]["fps"]]
+    yaw = f"{f['pose'][0]:.0f}" if f.get("pose") else "-"
+    return [case.name, f"{f['size'][0]}x{f['size'][1]}", yaw, f["identity_median"], f["identity_max"],
+            f["background_max_change"], f["mouth"]["r"], f["blink"]["peak_over_open"], grey, f["render"]["fps"]]
 
 
 def format_cell(value) -> str:
@@ -538,8 +618,8 @@ def print_table(cases: list[Case]) -> dict:
     """Print the table and the median row; returns the median figures by column."""
     rows = [table_row(case) for case in cases if case.figures]
     medians: dict = {}
-    median_row = ["median", ""]
-    for column in range(2, len(COLUMNS)):
+    median_row = ["median", "", ""]
+    for column in range(3, len(COLUMNS)):
         values = [row[column] for row in rows if isinstance(row[column], float) and math.isfinite(row[column])]
         if values:
             medians[COLUMNS[column]] = float(np.median(values))
@@ -549,7 +629,7 @@ def print_table(cases: list[Case]) -> dict:
     text_rows = [list(COLUMNS)] + [[format_cell(v) for v in row] for row in rows + [median_row]]
     widths = [max(len(row[i]) for row in text_rows) for i in range(len(COLUMNS))]
     for number, row in enumerate(text_rows):
-        print("  ".join(cell.ljust(width) if i < 2 else cell.rjust(width)
+        print("  ".join(cell.ljust(width) if i < 3 else cell.rjust(width)
                         for i, (cell, width) in enumerate(zip(row, widths))))
         if number in (0, len(text_rows) - 2):
             print("  ".join("-" * width for width in widths))
@@ -571,10 +651,35 @@ def print_details(cases: list[Case]) -> None:
             f"bg share {f['background_share']:.2f}, bg raw max {f['render']['background_max_change_raw']:.3f}, "
             f"first vs source {f['background_first_vs_source']:.2f}"
             + (f", other faces max {others:.2f}" if others is not None else "")
+            + f"; blink EAR open {f['blink']['open_ratio']:.3f} peak {f['blink']['peak_ratio']:.3f}"
+            f" ({f['blink']['peak_frames']} peak frames)"
             + f"; mouth best r {mouth['best_r']:.3f} at lag {mouth['best_lag']}, gain {mouth['gain']:.2f}, "
             f"range rendered {mouth['rendered_range']:.3f} vs commanded {mouth['commanded_range']:.3f}"
             + (f"; pipeline error: {f['pipeline_error']}" if f["pipeline_error"] else "")
         )
+
+
+def print_verdict(cases: list[Case]) -> None:
+    """The issue's done-when checks, one line each."""
+    done = [case for case in cases if case.figures]
+    refused = [case.name for case in cases if case.skipped]
+    wrong_refusals = [name for name in refused if name not in MAY_BE_REFUSED]
+    print(f"refused: {', '.join(refused) or 'none'}" + (f"  (should animate: {', '.join(wrong_refusals)})"
+                                                         if wrong_refusals else "  (only those allowed)"))
+    for label, key, test in (
+        ("identity median <= 0.3", lambda f: f["identity_median"], lambda v: v <= 0.3),
+        ("mouth r >= 0.5", lambda f: f["mouth"]["r"], lambda v: v >= 0.5),
+        ("blink peak < half open", lambda f: f["blink"]["peak_over_open"], lambda v: v < 0.5),
+        ("background max < 1", lambda f: f["background_max_change"], lambda v: v < 1.0),
+    ):
+        failing = []
+        for case in done:
+            value = key(case.figures)
+            if not (isinstance(value, float) and math.isfinite(value)):
+                failing.append(f"{case.name} (n/a)")
+            elif not test(value):
+                failing.append(f"{case.name} ({value:.2f})")
+        print(f"{label}: {len(done) - len(failing)}/{len(done)} pass" + (f"; failing: {', '.join(failing)}" if failing else ""))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -583,7 +688,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sheets", type=Path, help="copy the contact sheets into this folder")
     parser.add_argument("--only", nargs="+", metavar="NAME", help="evaluate only portraits whose name contains one of these")
     parser.add_argument("--keep", type=Path, help="render into this folder and keep the videos")
+    parser.add_argument("--media", type=Path, help="the shared media folder (holding portraits/)")
     args = parser.parse_args(argv)
+    global PORTRAITS_DIR
+    if args.media:
+        PORTRAITS_DIR = args.media / "portraits"
 
     probe = FaceProbe()
     with tempfile.TemporaryDirectory(prefix="eval_render_") as temporary:
@@ -608,14 +717,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nrender speed at {SPEED_SIDE}x{SPEED_SIDE} (Grace Hopper crop): {speed_512['fps']:.1f} fps")
         print()
         print_details(cases)
+        print()
+        print_verdict(cases)
 
         if args.sheets:
             args.sheets.mkdir(parents=True, exist_ok=True)
             for case in cases:
-                if case.figures.get("sheet"):
-                    target = args.sheets / f"{case.name}_sheet.png"
-                    shutil.copyfile(case.figures["sheet"], target)
-                    case.figures["sheet"] = str(target)
+                for key, suffix in (("sheet", "sheet"), ("zoom", "zoom")):
+                    if case.figures.get(key):
+                        target = args.sheets / f"{case.name}_{suffix}.png"
+                        shutil.copyfile(case.figures[key], target)
+                        case.figures[key] = str(target)
         if args.out:
             results = {
                 "script": SCRIPT,

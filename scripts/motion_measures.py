@@ -92,5 +92,5 @@ def save_strip(rows: list[list[np.ndarray]], path: Path, tile: int = 200) -> Pat
     width = max(line.shape[1] for line in lines)
     lines = [np.pad(line, ((0, 0), (0, width - line.shape[1]), (0, 0)), constant_values=255) for line in lines]
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(np.vstack(lines)).save(path)
+    Image.fromarray(np.vstack(lines)).save(path, quality=88)
     return path

@@ -289,9 +289,11 @@ def _run_voices(argv: list[str]) -> int:
     if argv == ["--json"]:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
-    print(f"{'NAME':<10} {'LANGUAGE':<8} {'SEX':<6} {'ENGINE':<6}  DESCRIPTION")
-    for row in rows:
-        print(f"{row['name']:<10} {row['language']:<8} {row['gender'] or '-':<6} {row['engine']:<6}  {row['description']}")
+    print(f"{'NAME':<10} {'LANGUAGE':<9} {'SEX':<6} {'ENGINE':<6}  DESCRIPTION")
+    for row, preset in zip(rows, list_voices()):
+        language = row["language"] + ("*" if preset.language_default else "")
+        print(f"{row['name']:<10} {language:<9} {row['gender'] or '-':<6} {row['engine']:<6}  {row['description']}")
+    print("* the language's default voice (--language CODE without --voice)")
     return 0
 
 

@@ -30,7 +30,7 @@ STAGES = ("face", "speech", "timing", "motion", "render", "encode")
 
 #: Seconds over which the motion of consecutive speech segments is
 #: cross-faded, so head, eyes and blinks run on across a seam without a reset.
-SEAM_SECONDS = 1.0
+SEAM_SECONDS = 2.0
 
 
 @dataclass
@@ -173,6 +173,10 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     portrait = _find_face(opts, clock)
     if opts.audio is not None:
         return _speak_recording(opts, portrait, clock)
+    from . import speech as speech_stage
+
+    if len(speech_stage.split_sentences(opts.text)) > 1:
+        return _speak_text_stream(opts, portrait, clock)
     speech = _make_speech(opts, clock)
 
     from . import motion
@@ -392,6 +396,35 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     )
     clock.stop("timing", started)
     return spoken
+
+
+def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+    """A script of several sentences: sentence k+1 is synthesized while sentence k is drawn.
+
+    The speech stage's thread runs one sentence ahead; the segments go
+    through :func:`render_speech_segments`. ``stage_seconds["speech"]`` is the
+    time the frames waited for speech, so the stage times still add up to the
+    run's wall-clock time.
+    """
+    from . import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
+    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+
+    def segments() -> Iterator[tuple[float, Speech]]:
+        offset = 0.0
+        for speech in stream:
+            yield offset, speech
+            offset += speech.duration
+
+    try:
+        result = render_speech_segments(portrait, segments(), opts, clock)
+    finally:
+        stream.close()
+    clock.seconds["speech"] = clock.seconds.get("speech", 0.0) + clock.seconds.pop("timing", 0.0)
+    return result
 
 
 def _choose_voice(opts: SpeakOptions) -> VoicePreset:

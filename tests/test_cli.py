@@ -160,3 +160,28 @@ def test_corrupt_audio(grace_hopper_path, tmp_path):
     out = tmp_path / "out.mp4"
     assert_user_error(run_speaker("--image", grace_hopper_path, "--audio", bad, "-o", out), "narration.mp3")
     assert not out.exists()
+
+
+def test_voices_json_lists_every_preset():
+    import json
+
+    done = run_speaker("voices", "--json")
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert all(set(row) == {"name", "language", "gender", "engine", "description"} for row in rows)
+    by_name = {row["name"]: row for row in rows}
+    assert by_name["heart"]["gender"] == "female" and by_name["heart"]["engine"] == "kokoro"
+    assert by_name["xiaoxiao"]["language"] == "zh" and by_name["default"]["engine"] == "piper"
+    assert {row["language"] for row in rows} >= {"en-US", "en-GB", "zh", "fr", "es", "it"}
+
+
+def test_language_without_a_voice_is_refused(grace_hopper_path, out):
+    done = run_speaker("--image", grace_hopper_path, "--language", "de", "--text", "Guten Tag", "-o", out)
+    assert_user_error(done, "'de'", "Piper voice", "--voice")
+    assert_nothing_written(out)
+
+
+def test_voice_that_does_not_speak_the_language_is_refused(grace_hopper_path, out):
+    done = run_speaker("--image", grace_hopper_path, "--voice", "heart", "--language", "zh", "--text", "你好", "-o", out)
+    assert_user_error(done, "heart", "en-US", "'zh'")
+    assert_nothing_written(out)

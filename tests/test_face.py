@@ -300,3 +300,58 @@ def test_unreadable_inputs_give_speaker_errors(tmp_path):
     text.write_text("not a picture")
     with pytest.raises(SpeakerError, match="Cannot read"):
         load_image(text)
+
+
+def _descriptor(image: np.ndarray, box: np.ndarray) -> np.ndarray:
+    """dlib's 128-D face descriptor of the face in ``box``, on dlib's own 68-point fit there."""
+    import importlib.util
+
+    import dlib
+
+    folder = Path(importlib.util.find_spec("face_recognition_models").submodule_search_locations[0]) / "models"
+    encoder = dlib.face_recognition_model_v1(str(folder / "dlib_face_recognition_resnet_model_v1.dat"))
+    predictor = dlib.shape_predictor(str(folder / "shape_predictor_68_face_landmarks.dat"))
+    image = np.ascontiguousarray(image)
+    shape = predictor(image, dlib.rectangle(*(int(v) for v in box)))
+    return np.array(encoder.compute_face_descriptor(image, shape))
+
+
+@pytest.fixture(scope="module")
+def turned_grace(grace_portrait):
+    """Grace Hopper's head turned 40 degrees by our own renderer (a 3D turn with the face's depth).
+
+    dlib's HOG detector no longer finds it (the CNN detector does)."""
+    from speaker.render import Renderer
+    from speaker.types import TrackFrame
+
+    frame = TrackFrame(grace_portrait.landmarks, np.array([40.0, 0, 0, 0, 0, 1.0], np.float32),
+                       np.zeros(6, np.float32), 0.0, np.zeros(2, np.float32))
+    return Renderer(grace_portrait).render(frame)
+
+
+def test_turned_face_is_accepted_and_keeps_its_identity(turned_grace, grace_portrait):
+    from speaker.motion import mouth_landmarks
+    from speaker.render import Renderer
+    from speaker.types import TrackFrame
+
+    portrait = find_portrait(turned_grace, False)
+    yaw, _, _ = portrait.pose
+    assert yaw > 20  # turned towards the image right, as rendered
+    assert portrait.depth is not None and portrait.depth.shape == (68,)
+    # The far jawline comes from the 3D fit: it stays on the face, right of the nose bridge.
+    assert np.all(portrait.landmarks[9:17, 0] > portrait.landmarks[27, 0])
+    # Animated (mouth opening, head turning a little more and back), the turned face is still the same person.
+    renderer = Renderer(portrait)
+    reference = _descriptor(portrait.image, portrait.box)
+    distances = []
+    for jaw in (0.3, 0.8):
+        for yaw in (-3.0, 3.0):
+            articulation = np.array([jaw, 0, 0, 0, 0, 0], np.float32)
+            landmarks = mouth_landmarks(portrait.landmarks, articulation, 0.0, own_mouth=0.0)
+            frame = renderer.render(TrackFrame(landmarks, np.array([yaw, 0, 0, 0, 0, 1.0], np.float32),
+                                               articulation, 0.0, np.zeros(2, np.float32)))
+            distances.append(float(np.linalg.norm(_descriptor(frame, portrait.box) - reference)))
+    assert np.median(distances) <= 0.3, distances
+    # ... and the turned photo is the person of the frontal one.
+    frontal = _descriptor(grace_portrait.image, grace_portrait.box)
+    assert float(np.linalg.norm(reference - frontal)) < 0.6

@@ -42,6 +42,10 @@ def test_a_minute_has_natural_blinks_small_turns_and_no_drift(minute, portrait):
     assert np.abs(minute.head_pose[:, :3].mean(axis=0)).max() < 1.0
     assert np.abs(minute.head_pose[:, 3:5].mean(axis=0)).max() < 0.02 * portrait.face_width
     assert np.abs(minute.head_pose[-250:, 0]).min() < 0.5
+    # It opens and ends on the photo's own pose and gaze, so the video loops without a jump.
+    for frame in (0, -1):
+        assert np.abs(minute.head_pose[frame, :5]).max() < 0.05 * max(1.0, portrait.face_width / 100)
+        assert abs(minute.head_pose[frame, 5] - 1.0) < 1e-3 and np.abs(minute.gaze[frame]).max() < 1e-3
 
 
 def test_it_breathes_glances_and_smiles_but_never_talks(minute, portrait):

@@ -434,6 +434,14 @@ def test_contact_sheet_writes_a_labelled_png(grace, tmp_path):
     assert picked["closed m"] == 3
 
 
+def test_contact_sheet_shows_a_mid_blink_and_the_peak(grace):
+    from speaker.render.sheet import pick_frames
+
+    frames = [neutral(grace)] + [blink(grace, c) for c in (0.3, 0.6, 1.0, 0.5)] + [neutral(grace)]
+    picked = dict(pick_frames(_track(grace, frames)))
+    assert picked["mid-blink"] == 2 and picked["blink"] == 3
+
+
 def test_contact_sheet_refuses_an_empty_track(grace, tmp_path):
     empty = Track(25.0, np.zeros((0, 68, 2), np.float32), np.zeros((0, 6), np.float32),
                   np.zeros((0, len(ARTICULATION_NAMES)), np.float32), np.zeros(0, np.float32), grace.size)
@@ -513,3 +521,96 @@ def test_zero_gaze_is_the_frame_without_gaze(astronaut):
 def test_bad_gaze_is_refused(grace_renderer, grace):
     with pytest.raises(ValueError):
         grace_renderer.render(looking(grace, (np.nan, 0.0)))
+
+
+def _paint_beard(image: np.ndarray, landmarks: np.ndarray, seed: int = 0) -> np.ndarray:
+    """The photo with a full beard of dark, combed hair texture from under the lower lip to below the jaw."""
+    rng = np.random.default_rng(seed)
+    lm = landmarks.astype(np.float64)
+    face_width = np.linalg.norm(lm[16] - lm[0])
+    centre = lm[[51, 57]].mean(axis=0)
+    outward = [lm[i] + 0.22 * face_width * (lm[i] - centre) / np.linalg.norm(lm[i] - centre) for i in range(3, 14)]
+    under_lip = [lm[i] + np.array([0.0, 0.05 * face_width]) for i in (54, 55, 56, 57, 58, 59, 48)]
+    outline = np.array([*outward, lm[13], *under_lip, lm[3]], np.float32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255)
+    weight = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 2.0)[..., None]
+    hair = cv2.GaussianBlur(rng.normal(0.0, 1.0, image.shape[:2]).astype(np.float32), (0, 0), sigmaX=0.6, sigmaY=3.0)
+    hair = np.clip(60.0 + 25.0 * hair / hair.std(), 0, 255)[..., None] * np.array([1.0, 0.9, 0.8])
+    return np.clip(image * (1.0 - weight) + hair * weight, 0, 255).astype(np.uint8)
+
+
+def test_beard_below_the_jaw_drops_with_the_chin(grace):
+    """An open jaw carries the beard under the jawline, not only the lips."""
+    image = _paint_beard(grace.image, grace.landmarks)
+    landmarks, box = _dlib_face(image)
+    portrait = Portrait(image, landmarks, box)
+    renderer = Renderer(portrait)
+    opened = open_mouth(portrait, 1.0)
+    first = cv2.cvtColor(renderer.render(neutral(portrait)), cv2.COLOR_RGB2GRAY)
+    second = cv2.cvtColor(renderer.render(opened), cv2.COLOR_RGB2GRAY)
+    flow = cv2.calcOpticalFlowFarneback(first, second, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    lm = landmarks.astype(np.float64)
+    face_width = np.linalg.norm(lm[16] - lm[0])
+    centre = lm[[51, 57]].mean(axis=0)
+    outward = [lm[i] + 0.2 * face_width * (lm[i] - centre) / np.linalg.norm(lm[i] - centre) for i in range(5, 12)]
+    band = polygon_mask(image.shape, np.array([*lm[5:12], *outward[::-1]]))
+    chin_drop = float(opened.landmarks[8, 1] - landmarks[8, 1])
+    share = float(flow[..., 1][band].mean()) / chin_drop
+    assert share > 0.6, share  # 0.53 before the beard rows, 0.66 with them
+
+
+def test_painted_teeth_are_teeth_not_a_bar(grace, grace_renderer):
+    """Across the upper teeth the luma dips at the gaps between them, and a darker gum line sits above."""
+    frame_data = open_mouth(grace)
+    frame = grace_renderer.render(frame_data).astype(np.float64)
+    lm = frame_data.landmarks.astype(np.float64)
+    x0, x1 = int(0.5 * (lm[60, 0] + lm[61, 0])), int(0.5 * (lm[63, 0] + lm[64, 0]))
+    row_y = int(round(lm[62, 1] + 3))
+    row = luma(frame[row_y, x0:x1])
+    # A gap is a local minimum at least a quarter darker than the teeth either side.
+    peaks = np.array([row[max(i - 4, 0) : i + 5].max() for i in range(len(row))])
+    dips = np.flatnonzero((row[1:-1] < row[:-2]) & (row[1:-1] <= row[2:]) & (row[1:-1] < 0.75 * peaks[1:-1])) + 1
+    assert len(dips) >= 3, row.round()
+    # Mid-tooth is bright; no gap is as dark as the cavity below.
+    cavity = luma(frame[int(round(lm[66, 1] - 4)), int(lm[66, 0]) - 3 : int(lm[66, 0]) + 3]).mean()
+    assert row.max() > cavity + 60 and row[dips].min() > cavity
+
+
+def test_painted_interior_has_the_photo_grain(grace, grace_renderer):
+    """The cavity is not airbrushed: its fine detail is about that of the photo's skin."""
+    from speaker.render.grain import skin_grain
+
+    frame_data = open_mouth(grace)
+    frame = grace_renderer.render(frame_data).astype(np.float32)
+    lm = frame_data.landmarks.astype(np.float64)
+    inner = polygon_mask(frame.shape, lm[60:68])
+    core = cv2.erode(inner.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
+    # The cavity only: the lower half of the opening, below the teeth.
+    core[: int(0.5 * (lm[62, 1] + lm[66, 1]))] = False
+    assert core.sum() > 50
+    level = frame @ LUMA.astype(np.float32)
+    detail = level - cv2.GaussianBlur(level, (0, 0), 1.0)
+    measured = 1.4826 * float(np.median(np.abs(detail[core])))
+    expected = skin_grain(grace.image, grace.landmarks)
+    assert expected > 1.0
+    assert 0.6 * expected < measured < 2.0 * expected, (measured, expected)  # 0.46 without grain
+
+
+def test_smile_teeth_are_covered_not_squashed(astronaut):
+    """Half-closing a smile: the teeth keep their height under the upper lip, the lower lip covers the rest."""
+    renderer = Renderer(astronaut)
+    lm = astronaut.landmarks.astype(np.float64)
+    target = lm.copy()
+    for upper, lower in ((61, 67), (62, 66), (63, 65)):
+        target[lower] = lm[lower] - 0.5 * (lm[lower] - lm[upper])
+    for follower, leader in ((58, 67), (57, 66), (56, 65)):
+        target[follower] += target[leader] - lm[leader]
+    frame = renderer.render(TrackFrame(target.astype(np.float32), _pose(), _articulation(lip_closure=0.5), 0.0))
+    # Down the middle of the mouth, the rows under the upper lip are the photo's rows, not compressed ones.
+    x = int(round(lm[62, 0]))
+    top = int(round(lm[62, 1])) + 1
+    rows = max(3, int(0.35 * (lm[66, 1] - lm[62, 1])))
+    photo = luma(astronaut.image[top : top + rows, x - 3 : x + 4])
+    drawn = luma(frame[top : top + rows, x - 3 : x + 4])
+    assert np.abs(drawn - photo).mean() < 12, np.abs(drawn - photo).mean()

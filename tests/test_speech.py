@@ -176,3 +176,31 @@ def test_same_seed_gives_the_same_audio_and_another_seed_varies_it():
     assert np.array_equal(first.samples, again.samples)
     assert first.phones == again.phones
     assert len(first.samples) != len(other.samples) or not np.array_equal(first.samples, other.samples)
+
+
+def test_stream_yields_the_script_sentence_by_sentence():
+    from speaker.speech import synthesize_stream
+
+    text = "Bob made maps. The cat sat on a mat! Then it slept."
+    whole = synthesize(text, STEADY, seed=2)
+    segments = list(synthesize_stream(text, STEADY, seed=2))
+    assert len(segments) == 3
+    # Every segment but the last carries the pause after its sentence.
+    assert segments[0].phones[-1].symbol == "SIL"
+    assert segments[0].phones[-1].end - segments[0].phones[-1].start >= STEADY.sentence_pause
+    joined = np.concatenate([segment.samples for segment in segments])
+    assert np.array_equal(joined, whole.samples)
+    assert [w.text for s in segments for w in s.words] == [w.text for w in whole.words]
+
+
+def test_stream_refuses_empty_text_at_once_and_stops_when_abandoned():
+    from speaker.speech import synthesize_stream
+
+    with pytest.raises(SpeakerError, match="empty"):
+        synthesize_stream(" ... ", STEADY)
+    stream = synthesize_stream("One. Two. Three. Four.", STEADY)
+    first = next(iter(stream))
+    assert first.duration > 0.2
+    stream.close()
+    stream._thread.join(timeout=30)
+    assert not stream._thread.is_alive()

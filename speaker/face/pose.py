@@ -117,7 +117,7 @@ def fit_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> FacePose:
 
 
 def complete_turned_face(landmarks: np.ndarray, pose: FacePose) -> np.ndarray:
-    """Landmarks with the far half of the jawline taken from the fit on a turned face.
+    """Landmarks whose far jawline, on a turned face, never folds over onto the face.
 
     Parameters
     ----------
@@ -129,13 +129,25 @@ def complete_turned_face(landmarks: np.ndarray, pose: FacePose) -> np.ndarray:
     Returns
     -------
     np.ndarray, shape (68, 2), float32
-        Unchanged below :data:`FIT_FAR_JAW_FROM` degrees of yaw; beyond it
-        the far jaw points (8 landmarks) are the fitted face's.
+        Unchanged below :data:`FIT_FAR_JAW_FROM` degrees of yaw. Beyond it
+        each far jaw point is dlib's where dlib put it on the visible outline
+        of the far cheek (further from the nose than the fitted face's hidden
+        jaw point), else, where dlib's point has slid in over the face, the
+        fitted face's. (The fitted hidden points themselves, all taken, would
+        bunch up behind the nose and leave the far cheek to the head's rigid
+        outline points: a warp with a seam beside the nose.)
     """
     result = np.asarray(landmarks, np.float64).copy()
     if abs(pose.yaw) >= FIT_FAR_JAW_FROM and math.isfinite(pose.error):
         far = list(RIGHT_JAW if pose.yaw > 0 else LEFT_JAW)
-        result[far] = pose.projected[far]
+        side = 1.0 if pose.yaw > 0 else -1.0
+        # Distance outwards from the nose bridge along the eye line.
+        axis = result[45] - result[36]
+        axis = side * axis / max(float(np.linalg.norm(axis)), 1e-6)
+        dlib_out = (result[far] - result[27]) @ axis
+        fit_out = (pose.projected[far] - result[27]) @ axis
+        slid_in = dlib_out < fit_out
+        result[np.array(far)[slid_in]] = pose.projected[np.array(far)[slid_in]]
     return result.astype(np.float32)
 
 

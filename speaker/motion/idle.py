@@ -14,7 +14,9 @@ A track with no speech in it, the sum of
 - a faint smile now and then (corners drawn back and up a little).
 
 Every event returns to the rest pose, and every oscillation is zero-mean, so
-the face stays where the photo has it over minutes. Everything is a pure
+the face stays where the photo has it over minutes; over the last
+:data:`END_SETTLE` seconds everything eases back to the photo's pose, so the
+video ends as it began and loops without a jump. Everything is a pure
 function of the inputs and the seed.
 """
 
@@ -63,6 +65,11 @@ SMILE_LENGTH = (2.0, 4.0)
 SMILE_STRENGTH = (0.25, 0.45)
 #: A full smile lifts the mouth corners by this much (face widths).
 SMILE_CORNER_LIFT = 0.02
+#: Seconds over which every motion but the blinks eases back to the photo's
+#: pose at the end of the video (so that it loops).
+END_SETTLE = 1.5
+#: Seconds over which the motion grows from the photo's pose at the start.
+START_SETTLE = 1.0
 
 
 def smooth_bump(times: np.ndarray, start: float, rise: float, hold: float, fall: float) -> np.ndarray:
@@ -189,6 +196,12 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     for start, length, strength in smiles(count / fps, rng):
         rise = 0.3 * length
         smile = np.maximum(smile, strength * smooth_bump(times, start, rise, length - 2 * rise, rise))
+    # The video begins and ends on the photo's own pose: it loops without a jump.
+    ending = smooth_bump(times, 0.0, START_SETTLE, max(count / fps - START_SETTLE - END_SETTLE, 0.0), END_SETTLE)
+    head_pose[:, :5] *= ending[:, None]
+    head_pose[:, SCALE] = 1.0 + (head_pose[:, SCALE] - 1.0) * ending
+    turned *= ending[:, None]
+    smile *= ending
     articulation[:, SPREAD] = smile
 
     # People blink more as they turn their eyes and head: looks are blink places.
@@ -201,9 +214,10 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     eyes = gaze_track(count, fps, look_starts, style="calm", seed=seed).astype(np.float64)
     # The sway and breathing are small motions the eyes cancel (they stay on
     # the camera); on a look the eyes go first, the same way as the head.
-    eyes += counter_rotation(sway + breath)
+    eyes += counter_rotation((sway + breath) * ending[:, None])
     eyes[:, 0] += LOOK_EYES_PER_DEGREE * turned[:, 0]
     eyes[:, 1] += LOOK_EYES_PER_DEGREE * turned[:, 1]
+    eyes *= ending[:, None]
     return Track(
         fps=float(fps),
         landmarks=landmarks.astype(np.float32),

@@ -213,7 +213,8 @@ def apply_lid_to_map(map_x: np.ndarray, map_y: np.ndarray, lid: LidWarp, origin:
     map_y[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)] = new_y
 
 
-def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray) -> None:
+def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarray | None = None,
+              grain_origin: tuple[int, int] = (0, 0)) -> None:
     """Light the closed lid and darken its lash line, in place.
 
     Parameters
@@ -224,6 +225,11 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray) -> None:
     skin : np.ndarray, shape (3,)
         RGB of the photo's cheeks (0-255): the light added to a shadowed lid
         has its colour, so grey stays grey; the lid keeps its texture.
+    grain : np.ndarray, shape (h, w), float32, optional
+        The photo's grain (:func:`speaker.render.grain.grain_field`) over a
+        region starting at ``grain_origin`` (x, y); added where light is,
+        in proportion to it (the lifted lid would otherwise look smoother
+        than the photo).
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
@@ -232,6 +238,10 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray) -> None:
     level = cv2.GaussianBlur(region @ np.asarray(LUMA, np.float32), (0, 0), lid.blur)
     light = LID_LIFT_SHARE * lid.cover * np.maximum(np.float32(LID_MIN_OF_SKIN * skin_luma) - level, 0.0)
     region += light[..., None] * (skin / max(skin_luma, 1.0))
+    if grain is not None:
+        gx, gy = x0 - grain_origin[0], y0 - grain_origin[1]
+        share = np.clip(light / max(0.25 * skin_luma, 1.0), 0.0, 1.0)
+        region += (grain[gy:gy + (y1 - y0), gx:gx + (x1 - x0)] * share)[..., None]
     region *= (1.0 - lid.lash)[..., None]
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 

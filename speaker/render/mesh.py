@@ -13,6 +13,9 @@ Point groups, in the order of the point array:
 - ``collar``: shoulders/collar (follows by :data:`COLLAR_FOLLOW`).
 - ``halo``: a ring around the head that takes :data:`HALO_FOLLOW` of the
   head's motion, so the background bends smoothly instead of tearing.
+- ``beard``: two rows just outside the lower jawline that follow the jaw
+  landmark they hang from (:data:`BEARD_ROWS`): the chin, a beard and the
+  jawline below the mouth drop with an open jaw instead of stretching.
 - ``ring``: the border of the region of interest; never moves.
 """
 
@@ -57,7 +60,7 @@ NECK_FOLLOW = 0.45
 COLLAR_FOLLOW = 0.12
 HALO_FOLLOW = 0.28
 #: How much of the chin's expressive drop the neck points follow.
-NECK_CHIN_FOLLOW = 0.4
+NECK_CHIN_FOLLOW = 0.55
 #: Region of interest: margin around all moving points, face widths.
 ROI_MARGIN = 0.32
 #: Points along each side of the fixed border ring (corners included).
@@ -66,7 +69,15 @@ RING_POINTS_PER_SIDE = 6
 #: so the mouth opening is always triangulated on its own.
 REFERENCE_HALF_GAP = 0.018
 
-GROUPS = ("face", "forehead", "outline", "neck", "collar", "halo", "ring")
+#: Beard/chin rows: (distance outside the jawline in face widths, share of
+#: their jaw landmark's movement they take), hung from the jaw landmarks
+#: BEARD_ANCHORS. Further out they take less, fading into the neck.
+BEARD_ROWS = ((0.1, 1.0), (0.2, 0.8))
+BEARD_ANCHORS = tuple(range(5, 12))
+#: Depth of a beard point behind its jaw landmark, face widths.
+BEARD_DEPTH_BEHIND = 0.04
+
+GROUPS = ("face", "forehead", "outline", "neck", "collar", "halo", "ring", "beard")
 
 #: Inner-lip polygon and lid landmarks (iBUG-68 indices).
 INNER_LIPS = tuple(range(60, 68))
@@ -135,6 +146,10 @@ class FaceMesh:
         The face-local frame.
     pivot : np.ndarray, shape (3,)
         Rotation pivot (x, y pixels, z pixels).
+    beard_anchor : np.ndarray, shape (B,), int
+        For each ``beard`` point (in point order), the jaw landmark it hangs from.
+    beard_follow : np.ndarray, shape (B,)
+        The share of that landmark's expressive movement it takes.
     """
 
     points: np.ndarray
@@ -144,6 +159,8 @@ class FaceMesh:
     roi: tuple[int, int, int, int]
     frame: FaceFrame
     pivot: np.ndarray
+    beard_anchor: np.ndarray
+    beard_follow: np.ndarray
 
     def indices(self, name: str) -> np.ndarray:
         """Indices of the points of one group."""
@@ -197,6 +214,7 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
 
     extra_local = [forehead, outline, neck, collar, halo]
     extra_xy = [frame.to_image(p) for p in extra_local]
+    beard_xy, beard_anchor, beard_follow = _beard_points(lm, fw)
 
     if portrait.depth is not None and np.all(np.isfinite(portrait.depth)):
         face_z = np.asarray(portrait.depth, np.float64)
@@ -211,7 +229,7 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
         np.full(len(halo), HEAD_CENTRE_Z * fw),
     ]
 
-    moving = np.concatenate([lm] + extra_xy)
+    moving = np.concatenate([lm] + extra_xy + [beard_xy])
     x0, y0 = moving.min(axis=0) - ROI_MARGIN * fw
     x1, y1 = moving.max(axis=0) + ROI_MARGIN * fw
     roi = (
@@ -236,16 +254,17 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
     groups = [np.zeros(68, int)]
     kept_xy, kept_z = [lm], [face_z]
     for gi, (xy, z) in enumerate(zip(extra_xy, extra_z), start=1):
-        inside = (
-            (xy[:, 0] > roi[0] + 2) & (xy[:, 0] < roi[2] - 3)
-            & (xy[:, 1] > roi[1] + 2) & (xy[:, 1] < roi[3] - 3)
-        )
+        inside = _inside(xy, roi)
         kept_xy.append(xy[inside])
         kept_z.append(z[inside])
         groups.append(np.full(int(inside.sum()), gi, int))
     kept_xy.append(ring)
     kept_z.append(np.zeros(len(ring)))
     groups.append(np.full(len(ring), GROUPS.index("ring"), int))
+    inside = _inside(beard_xy, roi)
+    kept_xy.append(beard_xy[inside])
+    kept_z.append(face_z[beard_anchor[inside]] - BEARD_DEPTH_BEHIND * fw)
+    groups.append(np.full(int(inside.sum()), GROUPS.index("beard"), int))
 
     points = np.concatenate(kept_xy)
     depth = np.concatenate(kept_z)
@@ -256,7 +275,41 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
 
     pivot_xy = frame.to_image(np.array([PIVOT_LOCAL[:2]]))[0]
     pivot = np.array([pivot_xy[0], pivot_xy[1], PIVOT_LOCAL[2] * fw])
-    return FaceMesh(points, depth, group, triangles, roi, frame, pivot)
+    return FaceMesh(points, depth, group, triangles, roi, frame, pivot,
+                    beard_anchor[inside], beard_follow[inside])
+
+
+def _inside(xy: np.ndarray, roi: tuple[int, int, int, int]) -> np.ndarray:
+    """Which points (N, 2) lie inside the ROI, clear of its border ring."""
+    return (
+        (xy[:, 0] > roi[0] + 2) & (xy[:, 0] < roi[2] - 3)
+        & (xy[:, 1] > roi[1] + 2) & (xy[:, 1] < roi[3] - 3)
+    )
+
+
+def _beard_points(landmarks: np.ndarray, face_width: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Rows of points outside the lower jawline (see :data:`BEARD_ROWS`).
+
+    Returns
+    -------
+    xy : np.ndarray, shape (B, 2)
+        Pixels.
+    anchor : np.ndarray, shape (B,), int
+        The jaw landmark each hangs from.
+    follow : np.ndarray, shape (B,)
+        Share of that landmark's movement each takes.
+    """
+    # Outward from the middle of the mouth, the way the jaw drops and the beard hangs.
+    centre = landmarks[[51, 57]].mean(axis=0)
+    xy, anchor, follow = [], [], []
+    for distance, share in BEARD_ROWS:
+        for index in BEARD_ANCHORS:
+            out = landmarks[index] - centre
+            out = out / max(float(np.linalg.norm(out)), 1e-6)
+            xy.append(landmarks[index] + distance * face_width * out)
+            anchor.append(index)
+            follow.append(share)
+    return np.array(xy, np.float64).reshape(-1, 2), np.array(anchor, int), np.array(follow, np.float64)
 
 
 def _reference_shape(points: np.ndarray, frame: FaceFrame) -> np.ndarray:

@@ -3,8 +3,12 @@
 When the target inner lips (landmarks 60-67) part further than in the
 photo, the mesh warp only stretches the thin seam between the lips. This
 module paints what should show there: a dark cavity shaded by depth, the
-upper teeth, the lower teeth when the jaw drops far, and a hint of tongue.
-Every colour is the photo's lip, skin or teeth colour scaled in brightness
+upper teeth (one by one: incisors, laterals, canines and premolars with
+dark gaps between them, rounded biting edges and a darker gum line), the
+lower teeth when the jaw drops far, and the tongue on wide openings, all
+with the photo's grain (:mod:`speaker.render.grain`). A photo that shows
+its own teeth keeps them, carried by the upper lip; as such a mouth closes
+the lower lip covers them instead of squashing them. Every colour is the photo's lip, skin or teeth colour scaled in brightness
 or mixed with its own grey, so a greyscale photo stays exactly grey and a
 sepia one stays sepia.
 """
@@ -36,12 +40,15 @@ DEPTH_FROM_BELOW = 0.4
 TONGUE_OF_LUMA = 0.5
 TONGUE_SATURATION = 1.05
 #: Tongue shows from this opening (height over inner width), fully at +ramp.
-TONGUE_FROM = 0.15
-TONGUE_RAMP = 0.25
+TONGUE_FROM = 0.12
+TONGUE_RAMP = 0.2
 #: Saturation of synthetic teeth relative to the skin's (0 grey, 1 skin's).
 TEETH_SATURATION = 0.8
-#: Synthetic teeth brightness relative to the face's bright tones.
+#: Synthetic teeth brightness relative to the face's bright tones, and at
+#: most this many times the skin's luma (white hair or a white collar
+#: would make them glare).
 TEETH_BRIGHTNESS = 0.84
+TEETH_MAX_OF_SKIN = 1.3
 #: Upper lip's shadow on the teeth (darkening at the top of the band) and
 #: dimming towards the mouth corners (at the inner-lip corners).
 TEETH_LIP_SHADOW = 0.4
@@ -58,6 +65,32 @@ REAL_TEETH_SHARE = 0.8
 #: Upper teeth height: at most this fraction of the opening and of the outer mouth width.
 UPPER_TEETH_OF_OPENING = 0.36
 UPPER_TEETH_OF_WIDTH = 0.10
+#: The visible upper teeth from the middle of the mouth outwards: where each
+#: tooth ends, in inner-mouth half widths (central incisor, lateral, canine,
+#: a premolar; narrower outwards as the arch turns away from the camera).
+TOOTH_EDGES = (0.0, 0.34, 0.6, 0.8, 0.93)
+#: Darkening at the gaps between teeth and their half width (inner-mouth
+#: half widths, at least TOOTH_GAP_MIN px); teeth are drawn one by one only
+#: when the inner mouth is at least TEETH_DETAIL_FROM px wide.
+TOOTH_GAP_DARKNESS = 0.35
+TOOTH_GAP_HALF = 0.012
+TOOTH_GAP_MIN = 0.45
+TEETH_DETAIL_FROM = 24.0
+#: Each tooth's biting edge is rounded at its sides by this share of the
+#: teeth height, and its face is shaded convex (darker at its sides).
+TOOTH_EDGE_ROUNDING = 0.18
+TOOTH_SIDE_SHADE = 0.12
+#: Gum line above the teeth: its height (share of the teeth height, dipping
+#: between the teeth), its colour (the lip's, darkened) and its opacity.
+GUM_HEIGHT = 0.16
+GUM_OF_LIP = 0.7
+GUM_OPACITY = 0.75
+#: Small per-tooth brightness differences, so the row is not uniform.
+TOOTH_TONE_SPREAD = (0.0, -0.03, -0.02, -0.1)
+#: Photo teeth on a closing mouth: they are painted (unsquashed, carried by
+#: the upper lip, cut by the lower lip) once the inner lips are this share
+#: of the photo's gap closer together, fully at twice it.
+REAL_TEETH_COVER_FROM = 0.05
 #: Lower teeth show from this jaw_open on, fully at +LOWER_TEETH_RAMP.
 LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
@@ -200,7 +233,7 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
     teeth = _photo_has_teeth(image, landmarks, face_width)
     if teeth is None:
         bright = float(np.percentile(luma(face_pixels), 95))
-        teeth = _tint(skin, TEETH_BRIGHTNESS * bright, TEETH_SATURATION)
+        teeth = _tint(skin, min(TEETH_BRIGHTNESS * bright, TEETH_MAX_OF_SKIN * float(luma(skin))), TEETH_SATURATION)
     reference = min(float(luma(lip)), float(luma(skin)))
     return MouthPalette(
         lip=lip,
@@ -255,6 +288,8 @@ def paint_interior(
     palette: MouthPalette,
     limit: tuple[int, int, int, int],
     real_teeth: PhotoTeeth | None = None,
+    grain: np.ndarray | None = None,
+    covering: float = 0.0,
 ) -> None:
     """Paint the mouth's inside into ``frame`` in place.
 
@@ -283,8 +318,15 @@ def paint_interior(
         ``(x0, y0, x1, y1)`` region the painting must stay inside.
     real_teeth : PhotoTeeth or None
         The photo's own open mouth (see :func:`photo_teeth`).
+    grain : np.ndarray, shape (limit height, limit width), float32, optional
+        Noise added to the painted pixels (grey levels, see
+        :func:`speaker.render.grain.grain_field`), over the ``limit`` region.
+    covering : float
+        0..1, on a photo with its own teeth whose mouth is closing (strength
+        0): how much the photo's teeth are painted unsquashed, cut by the
+        target lower lip (see :func:`covering_share`).
     """
-    if strength <= 0.0:
+    if strength <= 0.0 and not (real_teeth is not None and covering > 0.0):
         return
     pad = 3
     x0 = int(max(limit[0], np.floor(inner[:, 0].min()) - pad))
@@ -358,27 +400,85 @@ def paint_interior(
     if real_teeth is not None:
         real, weight = _real_teeth_layer(real_teeth, u, v - v_up, half)
         layer(real, weight)
+        if strength <= 0.0:
+            # Closing: only the photo's teeth, over its own squashed opening.
+            mask = mask * weight
+            strength = covering
     else:
         h = min(UPPER_TEETH_OF_OPENING * opening, UPPER_TEETH_OF_WIDTH * outer_width)
         h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
         if h > 0.5:
-            edge = v_up + h * _teeth_taper(u)
-            band = np.clip(edge - v + 0.5, 0, 1) * np.clip(v - v_up + 1.0, 0, 1)
-            below = np.clip((v - v_up) / max(h, 1.0), 0, 1)
-            # The upper lip shades the top of the teeth; the biting edge is a touch darker.
-            shade = (1.0 - TEETH_LIP_SHADOW * (1.0 - below) ** 3) * (1.0 - 0.08 * below ** 4)
-            paint = palette.teeth * corner_dim * shade[..., None]
-            if 2 * half > 40:
-                # A hint of the incisors' separations, only where there are pixels for it.
-                for k in (-2, -1, 0, 1, 2):
-                    line = np.exp(-0.5 * ((u - k * 0.2) * half / 0.7) ** 2)
-                    paint = paint * (1.0 - 0.1 * line[..., None])
+            paint, band = _upper_teeth(u, v - v_up, h, half, palette, corner_dim)
             layer(paint, band)
 
     alpha = (mask * float(strength))[..., None]
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    region += (np.clip(colour, 0, 255).astype(np.float32) - region) * alpha
+    paint = np.clip(colour, 0, 255).astype(np.float32)
+    if grain is not None:
+        paint = paint + grain[y0 - limit[1] : y1 - limit[1], x0 - limit[0] : x1 - limit[0], None]
+    region += (paint - region) * alpha
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+def covering_share(gap_target: float, gap_photo: float) -> float:
+    """How much a photo's own teeth are painted as its open mouth closes (0..1), from inner-lip gaps in pixels."""
+    if gap_photo <= 0:
+        return 0.0
+    closed = (gap_photo - gap_target) / gap_photo
+    return float(np.clip((closed - REAL_TEETH_COVER_FROM) / REAL_TEETH_COVER_FROM, 0.0, 1.0))
+
+
+def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: float,
+                 palette: MouthPalette, corner_dim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The upper teeth under the upper lip, tooth by tooth.
+
+    Parameters
+    ----------
+    u : np.ndarray, shape (h, w)
+        Across the mouth, -1 at one inner corner, 1 at the other.
+    below_lip : np.ndarray, shape (h, w)
+        Pixels below the upper inner lip.
+    height : float
+        Teeth height in the middle, pixels.
+    half : float
+        Half the inner mouth width, pixels.
+    palette : MouthPalette
+    corner_dim : np.ndarray, shape (h, w, 1)
+        Dimming towards the mouth corners.
+
+    Returns
+    -------
+    colour : np.ndarray, shape (h, w, 3)
+    weight : np.ndarray, shape (h, w)
+        Where the teeth cover the cavity.
+    """
+    across = np.abs(u)
+    taper = _teeth_taper(u)
+    below = np.clip(below_lip / max(height, 1.0), 0, 1)
+    # The upper lip shades the top of the teeth; the biting edge is a touch darker.
+    shade = (1.0 - TEETH_LIP_SHADOW * (1.0 - below) ** 3) * (1.0 - 0.08 * below ** 4)
+    edge = height * taper
+    if 2 * half >= TEETH_DETAIL_FROM:
+        edges = np.asarray(TOOTH_EDGES, np.float32)
+        tooth = np.clip(np.searchsorted(edges, across, side="right") - 1, 0, len(edges) - 2)
+        start, end = edges[tooth], edges[tooth + 1]
+        within = np.clip((across - start) / (end - start), 0, 1)      # 0..1 across each tooth
+        side = 1.0 - np.sin(np.pi * within)                             # 0 mid-tooth, 1 at its sides
+        edge = edge * (1.0 - TOOTH_EDGE_ROUNDING * side ** 2)
+        gap_half = max(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
+        to_gap = np.minimum(across - start, end - across)
+        gap = np.exp(-0.5 * (to_gap / gap_half) ** 2) * (across < edges[-1])
+        tone = 1.0 + np.asarray(TOOTH_TONE_SPREAD, np.float32)[tooth]
+        shade = shade * tone * (1.0 - TOOTH_SIDE_SHADE * side ** 2) * (1.0 - TOOTH_GAP_DARKNESS * gap)
+        gum_edge = GUM_HEIGHT * height * (1.0 - 0.5 * np.sin(np.pi * within))
+        gum = GUM_OPACITY * np.clip((gum_edge - below_lip) / max(0.5 * gum_edge.max(), 0.7), 0, 1)
+    else:
+        gum = np.zeros_like(u)
+    weight = np.clip(edge - below_lip + 0.5, 0, 1) * np.clip(below_lip + 1.0, 0, 1)
+    teeth = palette.teeth * corner_dim * shade[..., None]
+    gum_colour = GUM_OF_LIP * palette.lip * corner_dim
+    colour = teeth + (gum_colour - teeth) * gum[..., None]
+    return colour, weight
 
 
 def _real_teeth_layer(

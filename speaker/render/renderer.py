@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..types import ARTICULATION_NAMES, Portrait, Track, TrackFrame
-from . import eyes, mouth
+from . import eyes, grain, mouth
 from .mesh import (
     COLLAR_FOLLOW,
     HALO_FOLLOW,
@@ -105,9 +105,11 @@ class Renderer:
         self.neck = self.mesh.indices("neck")
         self.collar = self.mesh.indices("collar")
         self.halo = self.mesh.indices("halo")
+        self.beard = self.mesh.indices("beard")
         self.edges = self._edges()
 
         self.palette = mouth.sample_palette(image, landmarks, fw)
+        self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks))
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
@@ -181,6 +183,10 @@ class Renderer:
         depth = mesh.depth.copy()
         moved[self.rigid], depth[self.rigid] = pose_points(
             points[self.rigid], mesh.depth[self.rigid], pose, mesh, 1.0)
+        if len(self.beard):
+            hang = mesh.beard_follow[:, None] * (target[mesh.beard_anchor] - self.neutral[mesh.beard_anchor])
+            moved[self.beard], depth[self.beard] = pose_points(
+                points[self.beard] + hang, mesh.depth[self.beard], pose, mesh, 1.0)
         chin_drop = NECK_CHIN_FOLLOW * (target[8] - self.neutral[8])
         if len(self.neck):
             moved[self.neck], depth[self.neck] = pose_points(
@@ -280,18 +286,19 @@ class Renderer:
                                       borderMode=cv2.BORDER_REPLICATE)
 
         for lid in lids:
-            eyes.shade_lid(out, lid, self.palette.skin)
+            eyes.shade_lid(out, lid, self.palette.skin, self.grain, (x0, y0))
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
         tuck = float(articulation[_TUCK]) if articulation.size > _TUCK else 0.0
         fw = self.mesh.frame.width
-        strength = mouth.opening_strength(self._inner_gap(np.asarray(frame.landmarks, np.float64)),
-                                          self.photo_gap, fw)
-        if strength > 0:
+        target_gap = self._inner_gap(np.asarray(frame.landmarks, np.float64))
+        strength = mouth.opening_strength(target_gap, self.photo_gap, fw)
+        covering = mouth.covering_share(target_gap, self.photo_gap) if self.real_teeth is not None else 0.0
+        if strength > 0 or covering > 0:
             scale = float(frame.head_pose[5]) if np.isfinite(frame.head_pose[5]) else 1.0
             mouth.paint_interior(out, posed[60:68], self.mouth_width * scale, strength, jaw, tuck,
-                                 self.palette, self.roi, self.real_teeth)
+                                 self.palette, self.roi, self.real_teeth, self.grain, covering)
 
         if self.grayscale:
             out[..., 0] = out[..., 1]

@@ -31,9 +31,10 @@ def pick_frames(track: Track) -> list[tuple[str, int]]:
     Returns
     -------
     list of (label, frame index)
-        Rest, widest open, closed lips, blink, most-turned head and the
-        middle frame; a kind that the track never shows (no blink, no
-        closure) is left out, and no frame appears twice.
+        Rest, widest open, closed lips, a mid-blink frame (the lids half
+        way down, on the way to the peak), the blink's peak, the most-turned
+        head and the middle frame; a kind that the track never shows (no
+        blink, no closure) is left out, and no frame appears twice.
     """
     count = len(track)
     art = np.asarray(track.articulation, np.float64).reshape(count, -1)
@@ -47,7 +48,15 @@ def pick_frames(track: Track) -> list[tuple[str, int]]:
     candidates.append(("open (max jaw)", int(np.argmax(jaw)), jaw.max() > 0))
     closed = np.where(jaw < CLOSED_JAW_MAX, closure, -1.0)
     candidates.append(("closed m", int(np.argmax(closed)), closed.max() > 0))
-    candidates.append(("blink", int(np.argmax(eyelid)), eyelid.max() > 0))
+    peak = int(np.argmax(eyelid))
+    # The frame before the peak whose closure is nearest half the peak's.
+    start = peak
+    while start > 0 and eyelid[start - 1] > 0:
+        start -= 1
+    closing = eyelid[start : peak + 1]
+    mid = start + int(np.argmin(np.abs(closing - 0.5 * eyelid[peak]))) if len(closing) else peak
+    candidates.append(("mid-blink", mid, eyelid.max() > 0 and mid != peak))
+    candidates.append(("blink", peak, eyelid.max() > 0))
     candidates.append(("head turn", int(np.argmax(yaw)), yaw.max() > 0))
     candidates.append(("middle", count // 2, True))
 

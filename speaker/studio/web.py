@@ -109,8 +109,8 @@ def build_page(studio: Studio):
                         max_side = gr.Slider(label="Largest video side (pixels)", minimum=256, maximum=1920,
                                              step=32, value=1280, elem_id="max_side")
                     with gr.Row():
-                        language = gr.Textbox(label="Language (en, de, fr, ...; empty: the voice's own, or "
-                                                    "heard in the recording)", value="", elem_id="language")
+                        language = gr.Textbox(label="Language of the recording (en, de, fr, ...; empty: heard "
+                                                    "in it)", value="", elem_id="language")
                         lipsync = gr.Radio(label="Lip timing for recordings",
                                            choices=["auto", "phones", "audio-model"], value="auto",
                                            elem_id="lipsync")

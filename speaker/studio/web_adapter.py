@@ -160,7 +160,10 @@ class Studio:
                 transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
                 voice=voice or "default", motion=motion, fps=float(fps), seed=int(seed),
                 face=None if face is None or int(face) == SUREST_FACE else int(face),
-                motion_scale=float(motion_scale), language=(language or "").strip() or None, lipsync=lipsync,
+                # The page's language field is the recording's (empty: the recogniser hears it); text is read
+                # in its voice's own language.
+                motion_scale=float(motion_scale), lipsync=lipsync,
+                language=((language or "").strip() or None) if audio_path else None,
                 max_side=int(max_side), subtitles=True,
                 export_track=job_folder / f"{stem}.track.json",
                 export_mouth_cues=job_folder / f"{stem}.cues.tsv",

@@ -23,7 +23,7 @@ STRETCH_PAUSE = 0.3
 #: failed alignment then costs little and pocketsphinx stays fast.
 STRETCH_MAX_SECONDS = 10.0
 #: Audio given to the aligner around a stretch's words (s), within the pauses.
-STRETCH_PAD = 0.2
+STRETCH_PAD = 0.5
 #: The aligner used for English stretches.
 ALIGNER = "pocketsphinx"
 
@@ -57,7 +57,8 @@ def stretches(words: list[Word]) -> list[list[Word]]:
 
 
 def timeline_from_words(
-    samples: np.ndarray, sample_rate: int, words: list[Word], language: str, recognizer: str = "whisper"
+    samples: np.ndarray, sample_rate: int, words: list[Word], language: str, recognizer: str = "whisper",
+    offset: float = 0.0,
 ) -> Speech:
     """A phone timeline for audio whose words the recogniser heard.
 
@@ -73,6 +74,9 @@ def timeline_from_words(
         ISO 639-1 code of the speech.
     recognizer : str
         Name of the recogniser, for ``source``.
+    offset : float
+        Seconds from the start of the whole recording to ``samples`` (for
+        the times quoted in warnings only).
 
     Returns
     -------
@@ -107,8 +111,10 @@ def timeline_from_words(
     phones: list[Phone] = []
     failed: list[tuple[float, float, str]] = []
     for index, run in enumerate(runs):
-        before = runs[index - 1][-1].end if index else 0.0
-        after = runs[index + 1][0].start if index + 1 < len(runs) else duration
+        # Up to the middle of the pause on either side: the recogniser often ends a word
+        # early, and the aligner needs the word's end and a little silence after it.
+        before = 0.5 * (runs[index - 1][-1].end + run[0].start) if index else 0.0
+        after = 0.5 * (run[-1].end + runs[index + 1][0].start) if index + 1 < len(runs) else duration
         start = max(before, run[0].start - STRETCH_PAD, 0.0)
         end = min(after, run[-1].end + STRETCH_PAD, duration)
         first, last = int(round(start * sample_rate)), int(round(end * sample_rate))
@@ -129,7 +135,7 @@ def timeline_from_words(
                    for p in aligned.phones if p.symbol != "SIL"]
     source = f"{recognizer}+pocketsphinx-align"
     if failed:
-        where = ", ".join(f"{a:.1f}-{b:.1f} s" for a, b, _ in failed[:3]) + (" ..." if len(failed) > 3 else "")
+        where = ", ".join(f"{a + offset:.1f}-{b + offset:.1f} s" for a, b, _ in failed[:3]) + (" ..." if len(failed) > 3 else "")
         warn(f"Alignment failed on {len(failed)} of {len(runs)} stretches of recognised words ({where}: "
              f"{failed[0][2]}); their phones are spread inside the recognised word times.")
         source += f", {len(failed)} of {len(runs)} stretches spread"

@@ -212,27 +212,30 @@ def recognize_audio(audio: AudioFile, language: str | None = None, recognizer: s
     return Transcription(words=words, language=detected or "en", language_probability=probability)
 
 
-def segment_bounds(audio: AudioFile, words: list[Word], seconds: float = SEGMENT_SECONDS) -> list[tuple[int, int]]:
+def segment_bounds(audio: AudioFile, words: list[Word], seconds: float | None = None) -> list[tuple[int, int]]:
     """Where to cut the recording into segments to animate: ``[start, stop)`` sample ranges in order.
 
     Each cut is in the middle of the longest pause between words within
     :data:`SEGMENT_SEARCH` seconds before ``seconds`` after the previous cut
     (no word is cut), or, where no word was heard, at a quiet moment.
+    ``seconds`` defaults to :data:`SEGMENT_SECONDS`.
     """
+    seconds = SEGMENT_SECONDS if seconds is None else seconds
+    search = min(SEGMENT_SEARCH, seconds / 2)
     rate = audio.sample_rate
     bounds: list[tuple[int, int]] = []
     start = 0
     while audio.n_samples - start > int(seconds * rate):
         begin, limit = start / rate, start / rate + seconds
-        near = [w for w in words if w.end > limit - SEGMENT_SEARCH and w.start < limit]
+        near = [w for w in words if w.end > limit - search and w.start < limit]
         gaps = [((a.end + b.start) / 2, b.start - a.end) for a, b in zip(near, near[1:]) if b.start > a.end]
         if len(near) >= 2 and gaps:
             cut = int(max(gaps, key=lambda gap: gap[1])[0] * rate)
         elif not near:
-            window = audio.read(int((limit - SEGMENT_SEARCH) * rate), int(limit * rate))
-            cut = int((limit - SEGMENT_SEARCH) * rate) + quiet_cut(window, rate, SEGMENT_SEARCH)
+            window = audio.read(int((limit - search) * rate), int(limit * rate))
+            cut = int((limit - search) * rate) + quiet_cut(window, rate, search)
         else:  # one long word across the whole search window: cut after it
-            cut = int(min(near[-1].end, begin + seconds + SEGMENT_SEARCH) * rate)
+            cut = int(min(near[-1].end, begin + seconds + search) * rate)
         cut = min(max(cut, start + rate), audio.n_samples)
         bounds.append((start, cut))
         start = cut
@@ -241,7 +244,7 @@ def segment_bounds(audio: AudioFile, words: list[Word], seconds: float = SEGMENT
 
 
 def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], language: str,
-                 method: LipsyncMethod = "auto") -> Speech:
+                 method: LipsyncMethod = "auto", offset: float = 0.0) -> Speech:
     """The timeline of one segment of a recording without a transcript, from its recognised words.
 
     Parameters
@@ -256,9 +259,11 @@ def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], langu
         ``"auto"``: recognised words aligned (English) or spread (others);
         ``"phones"``: pocketsphinx phone recognition; ``"audio-model"``: the
         audio-to-articulation network. The words are kept in every case (subtitles).
+    offset : float
+        Seconds from the start of the recording to the segment (for warnings).
     """
     if method == "auto":
-        return timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER)
+        return timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset)
     if method == "phones":
         if not is_english(language):
             warn(f"Phone recognition knows only English, and the speech is in '{language}'; "
@@ -274,8 +279,8 @@ def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], langu
 
 
 def timed_segments(audio: AudioFile, words: list[Word], language: str, method: LipsyncMethod = "auto",
-                   seconds: float = SEGMENT_SECONDS) -> Iterator[tuple[float, Speech]]:
-    """The recording as timed segments of about ``seconds`` each, read and timed one at a time.
+                   seconds: float | None = None) -> Iterator[tuple[float, Speech]]:
+    """The recording as timed segments of about ``seconds`` (default :data:`SEGMENT_SECONDS`) each, read and timed one at a time.
 
     Yields
     ------
@@ -290,7 +295,7 @@ def timed_segments(audio: AudioFile, words: list[Word], language: str, method: L
         begin, end = start / float(rate), stop / float(rate)
         inside = [Word(w.text, max(0.0, w.start - begin), min(end, w.end) - begin)
                   for w in words if w.start >= begin - 1e-6 and w.start < end]
-        yield begin, time_segment(audio.read(start, stop), rate, inside, language, method)
+        yield begin, time_segment(audio.read(start, stop), rate, inside, language, method, offset=begin)
 
 
 def refuse_without_speech(transcription: Transcription, where: str) -> None:

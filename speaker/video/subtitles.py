@@ -8,6 +8,7 @@ screen, a new cue after the end of a sentence or a pause.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,12 @@ MIN_CUE_SECONDS = 0.8
 #: A clause ending (comma, semicolon, colon) closes a cue once it holds this many characters.
 CLAUSE_BREAK_CHARS = 30
 
-_SENTENCE_ENDS = (".", "!", "?", "…")
-_CLAUSE_ENDS = (",", ";", ":", "—")
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
+_CLAUSE_ENDS = (",", ";", ":", "—", "，", "；", "：", "、")
+#: Characters per line of Chinese or Japanese (each about two Latin letters wide).
+MAX_LINE_CJK_CHARS = 18
+#: Chinese/Japanese characters and their punctuation: written without spaces between words.
+_CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 
 
 @dataclass
@@ -72,22 +77,22 @@ def group_cues(words: list[Word]) -> list[Cue]:
     current: list[Word] = []
     for word in tokens:
         if current:
-            text = " ".join(w.text for w in current + [word])
-            too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > MAX_LINE_CHARS for line in _wrap(text))
+            text = _join(current + [word])
+            too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > _line_limit(text) for line in _wrap(text))
             too_slow = word.end - current[0].start > MAX_CUE_SECONDS
             paused = word.start - current[-1].end > PAUSE_SECONDS
             if too_long or too_slow or paused:
                 groups.append(current)
                 current = []
         current.append(word)
-        text = " ".join(w.text for w in current)
-        if word.text.endswith(_SENTENCE_ENDS) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS):
+        text = _join(current)
+        if word.text.endswith(_SENTENCE_ENDS) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS):
             groups.append(current)
             current = []
     if current:
         groups.append(current)
 
-    cues = [Cue(group[0].start, group[-1].end, _wrap(" ".join(w.text for w in group))) for group in groups]
+    cues = [Cue(group[0].start, group[-1].end, _wrap(_join(group))) for group in groups]
     for index, cue in enumerate(cues):
         limit = cues[index + 1].start if index + 1 < len(cues) else float("inf")
         cue.end = min(max(cue.end, cue.start + MIN_CUE_SECONDS), max(limit, cue.end))
@@ -136,21 +141,42 @@ def _merge_punctuation(words: list[Word]) -> list[Word]:
     return merged
 
 
+def _join(words: list[Word]) -> str:
+    """The words' texts joined by spaces, except between two Chinese/Japanese characters."""
+    text = ""
+    for word in words:
+        if text and not (_CJK.match(text[-1]) and _CJK.match(word.text[0])):
+            text += " "
+        text += word.text
+    return text
+
+
+def _line_limit(text: str) -> int:
+    return MAX_LINE_CJK_CHARS if _CJK.search(text) else MAX_LINE_CHARS
+
+
 def _wrap(text: str) -> list[str]:
-    """One line if it fits, else the two-line split with the most even lengths (then greedy)."""
-    if len(text) <= MAX_LINE_CHARS:
+    """One line if it fits, else the two-line split with the most even lengths (then greedy).
+
+    Text without spaces (Chinese) is split between characters.
+    """
+    limit = _line_limit(text)
+    if len(text) <= limit:
         return [text]
+    if " " not in text:
+        half = (len(text) + 1) // 2
+        return [text[i:i + max(half, limit)] for i in range(0, len(text), max(half, limit))]
     words = text.split(" ")
     best: list[str] | None = None
     for cut in range(1, len(words)):
         lines = [" ".join(words[:cut]), " ".join(words[cut:])]
         if best is None or max(map(len, lines)) < max(map(len, best)):
             best = lines
-    if best is not None and max(map(len, best)) <= MAX_LINE_CHARS:
+    if best is not None and max(map(len, best)) <= limit:
         return best
     lines = [""]
     for word in words:
-        if lines[-1] and len(lines[-1]) + 1 + len(word) > MAX_LINE_CHARS:
+        if lines[-1] and len(lines[-1]) + 1 + len(word) > limit:
             lines.append(word)
         else:
             lines[-1] = f"{lines[-1]} {word}".strip()

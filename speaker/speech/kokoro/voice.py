@@ -10,7 +10,7 @@ from ...errors import SpeakerError
 from ...phonetics import BOS, EOS, VOWELS, Unit, alignments_to_units
 from ...settings import VoicePreset
 from ...types import Speech
-from ..core import Voice, concatenate, time_words, units_to_timeline
+from ..core import Voice, concatenate, split_sentences, time_words, units_to_timeline
 from . import model, phonemes
 
 #: Peak level of each synthesized sentence, as for piper's voices.
@@ -52,8 +52,6 @@ class KokoroVoiceBackend(Voice):
 
     def phonemize(self, text: str) -> list[list[str]]:
         """Kokoro's phonemes of ``text`` (those in its vocabulary), one list per sentence."""
-        from ..core import split_sentences
-
         return [
             [symbol for symbol in self._to_phonemes(sentence) if symbol in self._vocabulary]
             for sentence in split_sentences(text)
@@ -94,6 +92,7 @@ class KokoroVoiceBackend(Voice):
         return speech.with_timings(words=words, source="kokoro")
 
     def _phoneme_weight(self, word: str) -> int:
+        """Number of sounds of a written word (letters among its phonemes)."""
         return sum(1 for symbol in self._to_phonemes(word) if symbol.isalpha())
 
     def _infer(self, symbols: list[str]) -> tuple[np.ndarray, list[tuple[str, int]]]:

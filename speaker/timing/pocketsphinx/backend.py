@@ -225,8 +225,8 @@ class PocketsphinxBackend(TimingBackend):
                 alignment = None
             if alignment is None:
                 # Keep the word timing; spread the word's phones evenly.
-                warn(f"Phone alignment failed for {len(piece)} words from {first * FRAME_SECONDS:.1f} s; "
-                     "their phones are spread evenly over each word.")
+                warn(f"Phone alignment failed for {len(piece)} aligned words "
+                     f"('{' '.join(word for word, _, _ in piece[:4])}...'); their phones are spread evenly over each word.")
                 for word, start, end in piece:
                     pronunciation = (decoder.lookup_word(word) or "").split() or ["SIL"]
                     step = (end - start) / len(pronunciation)
