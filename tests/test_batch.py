@@ -156,9 +156,12 @@ def test_batch_on_local_processes_reports_failures_and_resumes(exhibition):
     assert [read_report(exhibition)[n]["status"] for n in (1, 2)] == ["skipped", "done"], third.stderr
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def local_cluster():
-    """Two single-threaded Dask workers on 127.0.0.1 (dashboard too), each with a 'memory' resource."""
+    """Two single-threaded Dask workers on 127.0.0.1 (dashboard too), each with a 'memory' resource.
+
+    Shared by the module's tests: a killed worker is restarted by its nanny.
+    """
     from distributed import LocalCluster
 
     with LocalCluster(

@@ -614,3 +614,24 @@ def test_smile_teeth_are_covered_not_squashed(astronaut):
     photo = luma(astronaut.image[top : top + rows, x - 3 : x + 4])
     drawn = luma(frame[top : top + rows, x - 3 : x + 4])
     assert np.abs(drawn - photo).mean() < 12, np.abs(drawn - photo).mean()
+
+
+def test_no_lid_is_drawn_where_the_photo_shows_no_eye(grace):
+    """Eye landmarks guessed onto plain skin (a far eye hidden in profile) get no lid; real eyes do."""
+    from speaker.render import eyes
+
+    assert all(eyes.looks_like_an_eye(grace.image, grace.landmarks, eye) for eye in eyes.EYES)
+    image = grace.image.copy()
+    lm = grace.landmarks
+    left = lm[36:42]
+    x0, y0 = (left.min(axis=0) - 0.6 * np.ptp(left[:, 0])).astype(int)
+    x1, y1 = (left.max(axis=0) + 0.6 * np.ptp(left[:, 0])).astype(int)
+    cheek = lm[[2, 31]].mean(axis=0).astype(int)
+    image[y0:y1, x0:x1] = np.median(grace.image[cheek[1] - 4 : cheek[1] + 4, cheek[0] - 4 : cheek[0] + 4].reshape(-1, 3), axis=0)
+    portrait = Portrait(image, lm, grace.box)
+    assert not eyes.looks_like_an_eye(image, lm, eyes.EYES[0])
+    frame = Renderer(portrait).render(blink(portrait, 1.0))
+    # The plain patch stays as it was; the real right eye closes.
+    assert np.abs(frame[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].astype(int) - image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]).max() <= 3
+    right = polygon_mask(frame.shape, lm[42:48])
+    assert np.abs(frame[right].astype(int) - image[right]).mean() > 10

@@ -113,6 +113,7 @@ class Renderer:
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
+        self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -312,7 +313,9 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye in eyes.EYES:
+        for eye, visible in zip(eyes.EYES, self.eye_visible):
+            if not visible:
+                continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
             upper = moved[[ca, *eye["upper"], cb]]
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)

@@ -10,8 +10,9 @@ Each row is one job for :func:`speaker.pipeline.speak`. Jobs go to anything
 shaped like :mod:`concurrent.futures` (``submit``, then ``as_completed``): a
 local :class:`~concurrent.futures.ProcessPoolExecutor`, whose worker processes
 keep their models loaded from row to row, or a ``dask.distributed`` client,
-where each row runs in a child process of the Dask worker so that a cancelled
-task or a killed worker stops its work and leaves no file behind.
+where each row runs in a child process of the Dask worker (one per worker
+thread, kept from row to row) so that a cancelled task or a killed worker
+stops its work and leaves no file behind.
 
 A report ``<manifest stem>.report.csv`` beside the manifest gets one line per
 row (row, output, status ``done``/``skipped``/``failed``, seconds, the
@@ -30,6 +31,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -301,37 +303,45 @@ def run_job(job: Job) -> Outcome:
     return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint)
 
 
+#: One resident child process per worker thread, reused from row to row so its models stay loaded.
+_resident = threading.local()
+
+
 def run_job_in_child(job: Job) -> Outcome:
     """Run one row in a child Python process and wait for it (the Dask task).
 
-    The child dies with its parent (a killed Dask worker takes its rows'
-    children with it), and cleans up its temporary files when it does. A child
-    that dies without an outcome raises ``RuntimeError``, so that Dask tries
-    the row again.
+    The child stays for the thread's next rows (its models stay loaded). It
+    dies with its parent (a killed Dask worker takes its children with it)
+    and is stopped when the task is cancelled; either way it removes its
+    temporary files. A child that dies without an outcome raises
+    ``RuntimeError``, so that Dask tries the row again.
     """
-    command = [sys.executable, "-m", "speaker.studio.batch", "--child"]
-    child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    import select
+
+    child = getattr(_resident, "child", None)
+    if child is None or child.poll() is not None:
+        command = [sys.executable, "-m", "speaker.studio.batch", "--child"]
+        child = _resident.child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     still_wanted = _dask_task_watch()
     try:
-        child.stdin.write(json.dumps(asdict(job)).encode("utf-8"))
-        child.stdin.close()
-        while child.poll() is None:
-            try:
-                child.wait(timeout=CANCEL_POLL_SECONDS)
-            except subprocess.TimeoutExpired:
-                if not still_wanted():
-                    raise RuntimeError(f"Row {job.row} was cancelled.") from None
-        output = child.stdout.read()
+        child.stdin.write(json.dumps(asdict(job)).encode("utf-8") + b"\n")
+        child.stdin.flush()
+        while True:
+            ready, _, _ = select.select([child.stdout], [], [], CANCEL_POLL_SECONDS)
+            if ready:
+                line = child.stdout.readline()
+                break
+            if not still_wanted():
+                raise RuntimeError(f"Row {job.row} was cancelled.")
     except BaseException:
         # Cancelled, or the worker is going down: stop the child, which removes its temporary files.
         child.terminate()
         child.wait()
         raise
-    finally:
-        child.stdout.close()
-    if child.returncode != 0 or not output.strip():
-        raise RuntimeError(f"The process making row {job.row} ended with status {child.returncode}.")
-    return Outcome(**json.loads(output))
+    if not line.strip():
+        code = child.wait()
+        raise RuntimeError(f"The process making row {job.row} ended with status {code}.")
+    return Outcome(**json.loads(line))
 
 
 def _dask_task_watch() -> Callable[[], bool]:
@@ -356,17 +366,18 @@ def _dask_task_watch() -> Callable[[], bool]:
 
 
 def _child_main() -> int:
-    """``python -m speaker.studio.batch --child``: one job as JSON on stdin, its outcome as JSON on stdout."""
+    """``python -m speaker.studio.batch --child``: jobs as JSON lines on stdin, outcomes as JSON lines on stdout."""
     _die_with_parent()
     # SIGTERM becomes an exception, so the pipeline's cleanup removes the temporary files.
     signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
-    job = Job(**json.loads(sys.stdin.read()))
-    # Anything a library prints goes to stderr; stdout carries the outcome only.
+    # Anything a library prints goes to stderr; stdout carries the outcomes only.
     outcome_stream = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
-    outcome = run_job(job)
-    outcome_stream.write(json.dumps(asdict(outcome)))
-    outcome_stream.close()
+    for line in sys.stdin:
+        if line.strip():
+            outcome = run_job(Job(**json.loads(line)))
+            outcome_stream.write(json.dumps(asdict(outcome)) + "\n")
+            outcome_stream.flush()
     return 0
 
 

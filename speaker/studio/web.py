@@ -93,10 +93,10 @@ def build_page(studio: Studio):
                     transcript = gr.Textbox(label="What the recording says (optional, improves the lips)",
                                             lines=3, elem_id="transcript")
                 with gr.Row():
-                    voice = gr.Dropdown(label="Voice", choices=studio.voice_names(), value="default",
-                                        elem_id="voice")
+                    voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value="default",
+                                        elem_id="voice", scale=2)
                     motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
-                                      elem_id="motion")
+                                      elem_id="motion", scale=1)
                 with gr.Accordion("More settings", open=False):
                     with gr.Row():
                         fps = gr.Slider(label="Frames per second", minimum=5, maximum=60, step=1, value=25,
@@ -109,8 +109,8 @@ def build_page(studio: Studio):
                         max_side = gr.Slider(label="Largest video side (pixels)", minimum=256, maximum=1920,
                                              step=32, value=1280, elem_id="max_side")
                     with gr.Row():
-                        language = gr.Textbox(label="Language of the recording (en, de, fr, ...)", value="en",
-                                              elem_id="language")
+                        language = gr.Textbox(label="Language of the recording (en, de, fr, ...; empty: heard "
+                                                    "in it)", value="", elem_id="language")
                         lipsync = gr.Radio(label="Lip timing for recordings",
                                            choices=["auto", "phones", "audio-model"], value="auto",
                                            elem_id="lipsync")
@@ -149,7 +149,7 @@ def build_page(studio: Studio):
             inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,
                     lipsync, max_side],
             outputs=[video, downloads, message],
-            concurrency_limit=1, concurrency_id="speak",
+            concurrency_limit=1, concurrency_id="speak", show_progress_on=[video],
         )
     return page
 

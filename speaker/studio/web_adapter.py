@@ -81,12 +81,13 @@ class Studio:
     # ------------------------------------------------------------------ inputs
 
     @staticmethod
-    def voice_names() -> list[str]:
-        """The bundled voice presets' names, ``default`` first."""
+    def voice_choices() -> list[tuple[str, str]]:
+        """The bundled voice presets as ``(label, name)``, ``default`` first, labelled with their language."""
         from ..settings import list_voices
 
-        names = [preset.name for preset in list_voices()]
-        return sorted(names, key=lambda name: (name != "default", name))
+        presets = sorted(list_voices(), key=lambda preset: (preset.name != "default", preset.name))
+        return [(" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
+                for preset in presets]
 
     def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
@@ -125,7 +126,7 @@ class Studio:
         seed: int = 0,
         face: int = SUREST_FACE,
         motion_scale: float = 1.0,
-        language: str = "en",
+        language: str | None = None,
         lipsync: str = "auto",
         max_side: int = 1280,
         progress: Callable[[str, str], None] | None = None,
@@ -144,9 +145,8 @@ class Studio:
         self._prune()
         if not image_path:
             return JobResult(None, message="Upload a portrait first.")
+        # An empty text box means no text (the recording, if any, speaks); the pipeline checks the rest.
         text = text if text and text.strip() else None
-        if audio_path and text:
-            return JobResult(None, message="Give either text to say or a recording, not both; clear one of them.")
         job_folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
         job_folder.mkdir()
         stem = _safe_stem(image_path)
@@ -160,8 +160,10 @@ class Studio:
                 transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
                 voice=voice or "default", motion=motion, fps=float(fps), seed=int(seed),
                 face=None if face is None or int(face) == SUREST_FACE else int(face),
-                # The page's language field is the recording's; text takes its voice's own language.
-                motion_scale=float(motion_scale), language=(language or "en") if audio_path else None, lipsync=lipsync,
+                # The page's language field is the recording's (empty: the recogniser hears it); text is read
+                # in its voice's own language.
+                motion_scale=float(motion_scale), lipsync=lipsync,
+                language=((language or "").strip() or None) if audio_path else None,
                 max_side=int(max_side), subtitles=True,
                 export_track=job_folder / f"{stem}.track.json",
                 export_mouth_cues=job_folder / f"{stem}.cues.tsv",
