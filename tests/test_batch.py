@@ -225,8 +225,10 @@ def test_a_cancelled_dask_task_stops_its_child_and_leaves_nothing(tmp_path, grac
     from speaker.studio.batch import run_job_in_child
 
     shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
-    line = "A line long enough to be cancelled while its frames are still being drawn and encoded. Twice over."
-    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": line, "out": "cut.mp4", "fps": "25"}])
+    # Long, at 60 fps: several seconds of frames even for a child whose models are already loaded.
+    line = ("A line long enough to be cancelled while its frames are still being drawn and encoded. "
+            "It goes on, and on, so that the cancellation arrives well before the last frame.")
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": line, "out": "cut.mp4", "fps": "60"}])
     (row,) = read_manifest(manifest)
     with Client(local_cluster.scheduler_address, timeout="10s") as client:
         future = client.submit(run_job_in_child, make_job(row, tmp_path), pure=False)

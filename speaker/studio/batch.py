@@ -53,7 +53,7 @@ PATH_OPTIONS = ("export_track", "export_mouth_cues", "preview")
 #: Every column a manifest may have.
 KNOWN_COLUMNS = tuple(dict.fromkeys(SOURCE_COLUMNS + tuple(SpeakOptions.model_fields)))
 #: How often a Dask task checks whether it was cancelled, seconds.
-CANCEL_POLL_SECONDS = 1.0
+CANCEL_POLL_SECONDS = 0.25
 #: Row options the batch does not take from the manifest.
 _NOT_COLUMNS = ("debug_overlay",)
 
