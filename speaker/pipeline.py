@@ -94,6 +94,20 @@ def _collect_warnings() -> Iterator[list[str]]:
         yield collected
 
 
+def _run_staged(out, options: dict, run: Callable[[Path, dict], SpeakResult]) -> SpeakResult:
+    """Run one entry point with its outputs staged and its warnings collected.
+
+    ``run(staged_out, staged_options)`` does the work, writing every file
+    under a unique temporary name; they move into place together when it
+    returns, and none is left when it raises.
+    """
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(run(staged_out, staged_options))
+    result.warnings = collected
+    return result
+
+
 class _StageClock:
     def __init__(self, progress: ProgressCallback | None):
         self.seconds: dict[str, float] = {}
@@ -146,11 +160,9 @@ def speak(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
-        staged_out, staged_options = staged.stage(out, options)
-        result = staged.finished(_speak(image, text, audio, staged_out, progress, staged_options))
-    result.warnings = collected
-    return result
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _speak(image, text, audio, staged_out, progress, staged_options)
+    )
 
 
 def _speak(image, text, audio, out, progress, options) -> SpeakResult:
@@ -208,11 +220,9 @@ def render_track(
     The portrait must be the one the track was made for (same size after
     loading); ``audio`` is muxed when given, else the video is silent.
     """
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
-        staged_out, staged_options = staged.stage(out, options)
-        result = staged.finished(_render_track(image, track_path, staged_out, audio, progress, staged_options))
-    result.warnings = collected
-    return result
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _render_track(image, track_path, staged_out, audio, progress, staged_options)
+    )
 
 
 def _render_track(image, track_path, out, audio, progress, options) -> SpeakResult:
@@ -767,11 +777,9 @@ def animate(
     SpeakerError
         For any problem with the inputs, with a sentence to show the user.
     """
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
-        staged_out, staged_options = staged.stage(out, options)
-        result = staged.finished(_animate(image, staged_out, seconds, audio, progress, staged_options))
-    result.warnings = collected
-    return result
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _animate(image, staged_out, seconds, audio, progress, staged_options)
+    )
 
 
 #: Length of an animated portrait when neither seconds nor audio are given.
@@ -853,11 +861,9 @@ def drive(
         For any problem with the inputs (no face in the driving video among
         them), with a sentence to show the user.
     """
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
-        staged_out, staged_options = staged.stage(out, options)
-        result = staged.finished(_drive(image, video, staged_out, audio, fps, progress, staged_options))
-    result.warnings = collected
-    return result
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _drive(image, video, staged_out, audio, fps, progress, staged_options)
+    )
 
 
 #: Progress is reported every this many seconds of driving video.
@@ -960,11 +966,9 @@ def dialogue(
         An empty script, a line for a face that is not in the photo, an
         unknown voice, or any other problem with the inputs.
     """
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
-        staged_out, staged_options = staged.stage(out, options)
-        result = staged.finished(_dialogue(image, script, staged_out, progress, staged_options))
-    result.warnings = collected
-    return result
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _dialogue(image, script, staged_out, progress, staged_options)
+    )
 
 
 #: Seconds of silence before the first line, between two lines and after the last.
