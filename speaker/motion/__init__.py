@@ -13,7 +13,6 @@ function of its inputs and the seed.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 
@@ -23,6 +22,7 @@ from ..types import ARTICULATION_NAMES, Portrait, Speech, Track
 from .articulation import (articulation_from_phones, articulation_from_speech, loudness_envelope,
                            own_mouth_weight)
 from .blinks import eyelid_track
+from .checks import check_frame_rate, check_scale, neutral_landmarks
 from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
@@ -106,15 +106,13 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
     SpeakerError
         Non-positive fps, unknown style, negative scale or unusable landmarks.
     """
-    if not (isinstance(fps, (int, float)) and math.isfinite(fps) and fps > 0):
+    if not isinstance(fps, (int, float)):
         raise SpeakerError(f"The frame rate must be a positive number, not {fps!r}.")
+    check_frame_rate(fps)
     if style not in STYLES:
         raise SpeakerError(f"Unknown motion style '{style}'; use one of {', '.join(STYLES)}.")
-    if not math.isfinite(scale) or scale < 0:
-        raise SpeakerError("The motion scale must be a non-negative number.")
-    neutral = np.asarray(portrait.landmarks, dtype=np.float64)
-    if neutral.shape != (68, 2) or not np.all(np.isfinite(neutral)):
-        raise SpeakerError("The portrait needs 68 finite face landmarks.")
+    check_scale(scale)
+    neutral = neutral_landmarks(portrait)
 
     count = n_frames(speech.duration, fps)
     times = frame_times(count, fps)

@@ -26,7 +26,6 @@ The result is an ordinary :class:`~speaker.types.Track`.
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -34,6 +33,7 @@ import numpy as np
 from ..errors import SpeakerError
 from ..timebase import frame_times, n_frames
 from ..types import ARTICULATION_NAMES, HEAD_POSE_NAMES, PerformerFaces, Portrait, Track
+from .checks import check_frame_rate, check_scale, neutral_landmarks
 from .landmarks import (INNER_LOWER, INNER_UPPER, MOUTH, ROUND_WIDTH_GAIN, SPREAD_WIDTH_GAIN, face_frame,
                         mouth_calibration, mouth_landmarks)
 
@@ -190,13 +190,9 @@ def drive_track(performer: PerformerFaces, portrait: Portrait, fps: float | None
     if not performer.found.any():
         raise SpeakerError("No face was found in the driving video.")
     fps = float(performer.fps if fps is None else fps)
-    if not (math.isfinite(fps) and fps > 0):
-        raise SpeakerError(f"The frame rate must be a positive number, not {fps!r}.")
-    if not math.isfinite(scale) or scale < 0:
-        raise SpeakerError("The motion scale must be a non-negative number.")
-    photo = np.asarray(portrait.landmarks, np.float64)
-    if photo.shape != (68, 2) or not np.all(np.isfinite(photo)):
-        raise SpeakerError("The portrait needs 68 finite face landmarks.")
+    check_frame_rate(fps)
+    check_scale(scale)
+    photo = neutral_landmarks(portrait)
     if neutral_frame is None:
         neutral_frame = int(np.argmax(performer.found))
     elif not 0 <= neutral_frame < len(performer):

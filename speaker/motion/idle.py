@@ -30,6 +30,7 @@ from ..errors import SpeakerError
 from ..timebase import frame_times, n_frames
 from ..types import ARTICULATION_NAMES, HEAD_POSE_NAMES, Portrait, Speech, Track
 from .blinks import eyelid_track
+from .checks import check_frame_rate, check_scale, neutral_landmarks
 from .gaze import counter_rotation, gaze_track
 from .head import head_motion
 from .landmarks import face_frame, mouth_landmarks
@@ -161,13 +162,9 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     """
     if not (math.isfinite(duration) and duration > 0):
         raise SpeakerError(f"The duration must be a positive number of seconds, not {duration!r}.")
-    if not (math.isfinite(fps) and fps > 0):
-        raise SpeakerError(f"The frame rate must be a positive number, not {fps!r}.")
-    if not math.isfinite(scale) or scale < 0:
-        raise SpeakerError("The motion scale must be a non-negative number.")
-    neutral = np.asarray(portrait.landmarks, np.float64)
-    if neutral.shape != (68, 2) or not np.all(np.isfinite(neutral)):
-        raise SpeakerError("The portrait needs 68 finite face landmarks.")
+    check_frame_rate(fps)
+    check_scale(scale)
+    neutral = neutral_landmarks(portrait)
 
     count = n_frames(duration, fps)
     times = frame_times(count, fps)

@@ -1,0 +1,30 @@
+"""Checks of the inputs every motion maker takes (speech, idle, drive)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..errors import SpeakerError
+from ..types import Portrait
+
+
+def check_frame_rate(fps: float) -> None:
+    """Refuse a frame rate that is not a positive finite number."""
+    if not (math.isfinite(fps) and fps > 0):
+        raise SpeakerError(f"The frame rate must be a positive number, not {fps!r}.")
+
+
+def check_scale(scale: float) -> None:
+    """Refuse a motion scale that is negative or not finite."""
+    if not math.isfinite(scale) or scale < 0:
+        raise SpeakerError("The motion scale must be a non-negative number.")
+
+
+def neutral_landmarks(portrait: Portrait) -> np.ndarray:
+    """The photo's 68 landmarks as float64, shape (68, 2), pixels; refused when unusable."""
+    neutral = np.asarray(portrait.landmarks, np.float64)
+    if neutral.shape != (68, 2) or not np.all(np.isfinite(neutral)):
+        raise SpeakerError("The portrait needs 68 finite face landmarks.")
+    return neutral
