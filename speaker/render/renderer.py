@@ -114,6 +114,7 @@ class Renderer:
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
+        self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -313,13 +314,14 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible in zip(eyes.EYES, self.eye_visible):
+        for eye, visible, tone in zip(eyes.EYES, self.eye_visible, self.lid_tones):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
             upper = moved[[ca, *eye["upper"], cb]]
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
             if lid is not None:
+                lid.tone = tone
                 lids.append(lid)
         return lids
 
