@@ -678,3 +678,23 @@ def test_a_shut_eye_in_a_shadowed_socket_is_covered_by_lit_lid_skin(astronaut):
         open_mean, open_dark, _ = _closed_eye_figures(portrait.image, portrait, eye)
         assert 0.65 * skin < lid_mean < 1.1 * skin, (lid_mean, skin)  # the shadow stretched: 0.5
         assert lid_dark > 0.5 * skin > open_dark, (lid_dark, skin, open_dark)  # the iris is gone
+
+
+def test_a_closing_smile_covers_the_teeth_beyond_the_inner_lips(astronaut):
+    """A smile's teeth reach past dlib's inner-lip corners; as the mouth closes the
+    lower lip covers them there too, instead of the warp squashing them into the seam."""
+    renderer = Renderer(astronaut)
+    lm = astronaut.landmarks
+
+    def teeth(frame, where):  # bright, nearly white pixels
+        pixels = frame[where].astype(int)
+        return int(((luma(pixels) > 170) & (pixels.max(axis=1) - pixels.min(axis=1) < 45)).sum())
+
+    shut = closed_lips(astronaut)
+    beyond = polygon_mask(astronaut.image.shape, lm[48:60]) & ~polygon_mask(astronaut.image.shape, lm[60:68])
+    before = teeth(astronaut.image, beyond)
+    assert before > 8  # her teeth show beyond the inner-lip corners
+    # Anywhere inside the closed mouth's outer lip line: fewer tooth pixels
+    # than half of those beyond the corners (squashed: 34 against 13).
+    after = teeth(renderer.render(shut), polygon_mask(astronaut.image.shape, shut.landmarks[48:60]))
+    assert after < 0.5 * before, (before, after)

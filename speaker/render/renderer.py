@@ -111,6 +111,7 @@ class Renderer:
         self.palette = mouth.sample_palette(image, landmarks, fw)
         self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks))
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
+        self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
@@ -289,6 +290,10 @@ class Renderer:
 
         for lid in lids:
             eyes.shade_lid(out, lid, self.palette.skin, self.grain, (x0, y0))
+        if self.side_teeth is not None:
+            cover = mouth.side_teeth_cover(self._inner_gap(np.asarray(frame.landmarks, np.float64)), self.photo_gap)
+            mouth.cover_side_teeth(out, map_x, map_y, (x0, y0), self.side_teeth, cover, self.palette.lip,
+                                   posed[48:60], self.grain)
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
