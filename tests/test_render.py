@@ -427,6 +427,9 @@ def test_contact_sheet_writes_a_labelled_png(grace, tmp_path):
     sheet = cv2.imread(str(path))
     assert sheet is not None and sheet.shape[0] > 300 and sheet.shape[1] > 600
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.png"]  # no temporary left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as the video beside it
     from speaker.render.sheet import pick_frames
 
     picked = dict(pick_frames(_track(grace, frames)))
