@@ -1,0 +1,26 @@
+"""The pipeline: the one package that knows every stage.
+
+Text becomes speech with phoneme timings (or given audio is timed by
+alignment or recognition); the timings and the audio drive a motion track for
+the face found in the portrait; the renderer warps the portrait frame by
+frame; the frames stream into an H.264/AAC MP4 with the speech muxed.
+
+- :mod:`.core`: what every entry point shares (the result, the stage clock,
+  staged outputs and warnings, finding the face, rendering a whole track);
+- :mod:`.speak`: :func:`speak` (text or a recording) and :func:`render_track`;
+- :mod:`.segments`: :func:`render_speech_segments`, speech that arrives in
+  segments (a long recording, a script sentence by sentence);
+- :mod:`.performances`: :func:`animate`, :func:`drive` and :func:`dialogue`.
+
+The CLI, the web page and the batch runner call these, nothing below them.
+"""
+
+from .core import STAGES, ProgressCallback, SpeakResult, _collect_warnings, _StagedOutputs, find_faces
+from .performances import animate, dialogue, drive
+from .segments import SEAM_SECONDS, render_speech_segments
+from .speak import render_track, speak
+
+__all__ = [
+    "SEAM_SECONDS", "STAGES", "ProgressCallback", "SpeakResult", "_StagedOutputs", "_collect_warnings", "animate",
+    "dialogue", "drive", "find_faces", "render_speech_segments", "render_track", "speak",
+]

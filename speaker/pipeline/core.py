@@ -1,0 +1,307 @@
+"""What every entry point shares: the result, progress and stage clock, staged outputs, warnings, finding the face, rendering and encoding a whole track."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SpeakerError, SpeakerWarning
+from ..settings import SpeakOptions
+from ..types import Portrait, Speech, Track
+
+
+#: Called as ``progress(stage, detail)`` when a stage starts.
+ProgressCallback = Callable[[str, str], None]
+
+STAGES = ("face", "speech", "timing", "motion", "render", "encode")
+
+
+@dataclass
+class SpeakResult:
+    """What :func:`speak` made, and how long each stage took.
+
+    Attributes
+    ----------
+    path : Path
+        The MP4 written.
+    audio_seconds : float
+        Length of the speech (and of the video, within one frame).
+    frames : int
+        Number of video frames.
+    fps : float
+        Frames per second.
+    stage_seconds : dict of str to float
+        Wall-clock seconds spent in each stage (render and encode overlap in
+        time; ``render`` counts only the drawing of frames).
+    extra_files : list of Path
+        Subtitles, exported track, mouth cues, preview sheet.
+    timing_source : str
+        Where the mouth timing came from (``piper``, ``pocketsphinx-align``, ...).
+    face_count : int
+        Faces found in the photo.
+    warnings : list of str
+        The sentences of every :class:`~speaker.errors.SpeakerWarning` raised
+        during the run (fallbacks taken), in order.
+    """
+
+    path: Path
+    audio_seconds: float
+    frames: int
+    fps: float
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    extra_files: list[Path] = field(default_factory=list)
+    timing_source: str = ""
+    face_count: int = 1
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def seconds_per_audio_second(self) -> float:
+        """Total compute time per second of speech (below 1 is faster than real time)."""
+        return sum(self.stage_seconds.values()) / max(self.audio_seconds, 1e-9)
+
+
+@contextlib.contextmanager
+def _collect_warnings() -> Iterator[list[str]]:
+    """Gather the run's SpeakerWarnings while still showing each one as it happens."""
+    collected: list[str] = []
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, SpeakerWarning):
+            collected.append(str(message))
+        previous(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", SpeakerWarning)
+        warnings.showwarning = show
+        yield collected
+
+
+def _run_staged(out, options: dict, run: Callable[[Path, dict], SpeakResult]) -> SpeakResult:
+    """Run one entry point with its outputs staged and its warnings collected.
+
+    ``run(staged_out, staged_options)`` does the work, writing every file
+    under a unique temporary name; they move into place together when it
+    returns, and none is left when it raises.
+    """
+    with _collect_warnings() as collected, _StagedOutputs() as staged:
+        staged_out, staged_options = staged.stage(out, options)
+        result = staged.finished(run(staged_out, staged_options))
+    result.warnings = collected
+    return result
+
+
+class _StageClock:
+    def __init__(self, progress: ProgressCallback | None):
+        self.seconds: dict[str, float] = {}
+        self._progress = progress
+
+    def start(self, stage: str, detail: str = "") -> float:
+        if self._progress is not None:
+            self._progress(stage, detail)
+        return time.perf_counter()
+
+    def stop(self, stage: str, started: float) -> None:
+        self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
+
+
+class _StagedOutputs:
+    """Every file of a run under a unique temporary name, moved into place only when all are written.
+
+    :meth:`stage` swaps the video's path and the extras' paths for hidden
+    names beside them. Files that a writer names after one of them (the
+    subtitles after the video, a dialogue's per-face tracks after the track)
+    share its unique temporary stem and follow it. When the run succeeds the
+    extras are renamed into place and the video last; when it fails every
+    temporary file is removed. A failure at any point therefore leaves none of
+    the run's files, and two runs writing into one folder never share a name.
+    """
+
+    def __init__(self):
+        self._staged: list[tuple[Path, Path]] = []  # (temporary, final), the video first
+
+    def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
+        """``out`` and ``options`` with every output path replaced by its temporary name."""
+        temporary_out = self._add(Path(out).expanduser())
+        staged = dict(options)
+        for key in ("export_track", "export_mouth_cues", "preview"):
+            if staged.get(key) is not None:
+                staged[key] = self._add(Path(staged[key]).expanduser())
+        return temporary_out, staged
+
+    def finished(self, result: SpeakResult) -> SpeakResult:
+        """The result with the final names in place of the temporary ones."""
+        result.path = self._final(Path(result.path))
+        result.extra_files = [self._final(Path(path)) for path in result.extra_files]
+        return result
+
+    def _add(self, final: Path) -> Path:
+        import secrets
+
+        # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
+        temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
+        self._staged.append((temporary, final))
+        return temporary
+
+    def _final(self, path: Path) -> Path:
+        for temporary, final in self._staged:
+            if path.parent == temporary.parent and (path.name == temporary.name
+                                                    or path.name.startswith(temporary.stem + ".")):
+                return final if path.name == temporary.name else final.with_name(
+                    final.stem + path.name[len(temporary.stem):])
+        return path
+
+    def _written(self) -> list[Path]:
+        """The temporary files on disk, the video's last."""
+        found: list[Path] = []
+        for temporary, _ in reversed(self._staged):
+            if temporary.parent.is_dir():
+                found += [path for path in temporary.parent.iterdir()
+                          if path.name == temporary.name or path.name.startswith(temporary.stem + ".")]
+        video = self._staged[0][0] if self._staged else None
+        return sorted(set(found), key=lambda path: path == video)
+
+    def __enter__(self) -> _StagedOutputs:
+        return self
+
+    def __exit__(self, error_type, error, traceback) -> None:
+        import os
+
+        if error_type is None:
+            try:
+                for path in self._written():
+                    os.replace(path, self._final(path))
+                return
+            except OSError as failure:
+                self._discard()
+                raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
+        self._discard()
+        if isinstance(error, SpeakerError):
+            # The user named the final files; say those, not the temporary names.
+            message = str(error)
+            for temporary, final in self._staged:
+                message = message.replace(str(temporary), str(final))
+            if message != str(error):
+                raise SpeakerError(message) from None
+
+    def _discard(self) -> None:
+        for path in self._written():
+            path.unlink(missing_ok=True)
+
+
+def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> Portrait:
+    """Load a portrait as :func:`speak` would and find its faces, to let a user choose one.
+
+    Returns
+    -------
+    Portrait
+        The face the pipeline would animate by default (``face_index``) and the
+        others (``other_faces``); together, sorted by the centre of their boxes,
+        they are faces 0 to ``face_count - 1``, the numbers ``face=`` takes.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, no face, or the default face cannot be animated.
+    """
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    return _find_face(opts, _StageClock(None))
+
+
+def _options(**values) -> SpeakOptions:
+    from pydantic import ValidationError
+
+    try:
+        return SpeakOptions(**{key: value for key, value in values.items() if value is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise SpeakerError(f"Invalid option '{where}': {first['msg']}.") from None
+
+
+def _check_outputs(opts: SpeakOptions) -> None:
+    # Fail before minutes of work, not after: every file we will write must be writable.
+    from .. import video
+
+    for path in (opts.out, opts.export_track, opts.export_mouth_cues, opts.preview):
+        if path is not None:
+            video.check_writable(path)
+
+
+def _find_face(opts: SpeakOptions, clock: _StageClock) -> Portrait:
+    from .. import face
+
+    started = clock.start("face", str(opts.image))
+    image, grayscale = face.load_image(opts.image, max_side=opts.max_side)
+    portrait = face.find_portrait(
+        image, grayscale, face_index=opts.face, backend=opts.face_backend, max_side=opts.max_side
+    )
+    clock.stop("face", started)
+    return portrait
+
+
+def _render_and_encode(
+    portrait: Portrait,
+    track: Track,
+    speech: Speech,
+    out: Path,
+    debug_overlay: bool,
+    clock: _StageClock,
+) -> SpeakResult:
+    from .. import render, video
+
+    render_seconds = [0.0]
+
+    def timed_frames() -> Iterator[np.ndarray]:
+        frames = render.render_frames(portrait, track, debug_overlay=debug_overlay)
+        while True:
+            started = time.perf_counter()
+            frame = next(frames, None)
+            render_seconds[0] += time.perf_counter() - started
+            if frame is None:
+                return
+            yield frame
+
+    started = clock.start("render", f"{len(track)} frames")
+    video.write_video(
+        out,
+        timed_frames(),
+        size=portrait.size,
+        fps=track.fps,
+        samples=speech.samples,
+        sample_rate=speech.sample_rate,
+        n_frames=len(track),
+    )
+    total = time.perf_counter() - started
+    clock.seconds["render"] = render_seconds[0]
+    clock.seconds["encode"] = total - render_seconds[0]
+    return SpeakResult(
+        path=Path(out),
+        audio_seconds=speech.duration,
+        frames=len(track),
+        fps=track.fps,
+        stage_seconds=clock.seconds,
+    )
+
+
+def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: Speech) -> list[Path]:
+    from .. import motion, render, video
+
+    written: list[Path] = []
+    if opts.subtitles and speech.words:
+        written += video.write_subtitles(speech.words, opts.out.with_suffix(""))
+    if opts.export_track is not None:
+        motion.save_track(track, opts.export_track)
+        written.append(Path(opts.export_track))
+    if opts.export_mouth_cues is not None:
+        motion.write_mouth_cues(track, opts.export_mouth_cues)
+        written.append(Path(opts.export_mouth_cues))
+    if opts.preview is not None:
+        written.append(render.contact_sheet(portrait, track, opts.preview))
+    return written

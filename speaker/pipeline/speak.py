@@ -1,0 +1,240 @@
+"""``speak`` (text or a recording) and ``render_track`` (a saved motion track)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import SpeakerError
+from ..settings import SpeakOptions, VoicePreset, load_voice_preset, speaks, voice_for_language
+from ..types import Portrait, Speech
+from .core import (
+    ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
+    _run_staged, _write_extras,
+)
+from .segments import render_speech_segments
+
+
+def speak(
+    image: str | Path,
+    text: str | None = None,
+    audio: str | Path | None = None,
+    out: str | Path = "speaker.mp4",
+    *,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Make the face in ``image`` say ``text`` (or lip-sync it to ``audio``).
+
+    Parameters
+    ----------
+    image : path
+        The portrait (JPEG, PNG, ...).
+    text : str, optional
+        What to say, synthesized with the voice preset ``voice``.
+    audio : path, optional
+        A recording to lip-sync instead of ``text`` (wav, flac, mp3, ogg, m4a).
+    out : path
+        Where to write the MP4 (written atomically).
+    progress : callable, optional
+        ``progress(stage, detail)`` is called as each stage starts.
+    **options
+        Any field of :class:`speaker.settings.SpeakOptions`: ``transcript``,
+        ``voice``, ``fps``, ``seed``, ``motion``, ``motion_scale``, ``face``,
+        ``face_backend``, ``lipsync``, ``language``, ``subtitles``, ``export_track``,
+        ``export_mouth_cues``, ``debug_overlay``, ``preview``, ``max_side``.
+
+    Returns
+    -------
+    SpeakResult
+
+    Raises
+    ------
+    SpeakerError
+        For any problem with the inputs, with a sentence to show the user.
+    """
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _speak(image, text, audio, staged_out, progress, staged_options)
+    )
+
+
+def _speak(image, text, audio, out, progress, options) -> SpeakResult:
+    opts = _options(image=image, text=text, audio=audio, out=out, **options)
+    if (opts.text is None) == (opts.audio is None):
+        raise SpeakerError("Give either text to say or an audio file to lip-sync, not both and not neither.")
+    if opts.text is not None:
+        from .. import speech as speech_stage
+
+        # The speech stage refuses it too, but only after the face is found: fail first.
+        if not speech_stage.has_words(opts.text):
+            raise SpeakerError("The text is empty; give some words to say.")
+        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
+
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+
+    if opts.audio is None and len(speech_stage.split_sentences(opts.text)) > 1:
+        # The voice loads first, so that its thread synthesizes the first sentence while the face is found.
+        stream = _open_speech_stream(opts, clock)
+        try:
+            return _speak_text_stream(opts, _find_face(opts, clock), clock, stream)
+        finally:
+            stream.close()
+    portrait = _find_face(opts, clock)
+    if opts.audio is not None:
+        return _speak_recording(opts, portrait, clock)
+    speech = _make_speech(opts, clock)
+
+    from .. import motion
+
+    started = clock.start("motion", f"{speech.duration:.1f} s of speech at {opts.fps:g} fps")
+    track = motion.animate(
+        speech, portrait, fps=opts.fps, style=opts.motion, scale=opts.motion_scale, seed=opts.seed
+    )
+    clock.stop("motion", started)
+
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = speech.source
+    result.face_count = portrait.face_count
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
+
+
+def render_track(
+    image: str | Path,
+    track_path: str | Path,
+    out: str | Path,
+    *,
+    audio: str | Path | None = None,
+    progress: ProgressCallback | None = None,
+    **options,
+) -> SpeakResult:
+    """Render a saved (possibly edited) track on its portrait, without re-running speech.
+
+    The portrait must be the one the track was made for (same size after
+    loading); ``audio`` is muxed when given, else the video is silent.
+    """
+    return _run_staged(
+        out, options, lambda staged_out, staged_options: _render_track(image, track_path, staged_out, audio, progress, staged_options)
+    )
+
+
+def _render_track(image, track_path, out, audio, progress, options) -> SpeakResult:
+    from .. import motion
+
+    opts = _options(image=image, out=out, audio=audio, **options)
+    _check_outputs(opts)
+    clock = _StageClock(progress)
+    track = motion.load_track(Path(track_path))
+    portrait = _find_face(opts, clock)
+    if tuple(track.image_size) != portrait.size:
+        raise SpeakerError(
+            f"The track was made for a {track.image_size[0]}x{track.image_size[1]} portrait, "
+            f"but this image loads as {portrait.size[0]}x{portrait.size[1]}; use the same image."
+        )
+    if opts.audio is not None:
+        from .. import timing
+
+        samples, rate = timing.load_audio(opts.audio)
+    else:
+        rate = 22050
+        samples = np.zeros(int(round(track.duration * rate)), np.float32)
+    speech = Speech(samples=samples, sample_rate=rate, words=list(track.words), source="track")
+    result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
+    result.timing_source = "track"
+    result.extra_files += _write_extras(opts, portrait, track, speech)
+    return result
+
+
+def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
+    # Text only: a recording goes through _speak_recording, segment by segment.
+    from .. import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}")
+    spoken = speech_stage.synthesize(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+    return spoken
+
+
+def _open_speech_stream(opts: SpeakOptions, clock: _StageClock):
+    """Load the voice and start synthesizing the script sentence by sentence (a :class:`SpeechStream`)."""
+    from .. import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
+    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+    return stream
+
+
+def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock, stream) -> SpeakResult:
+    """A script of several sentences: sentence k+1 is synthesized while sentence k is drawn.
+
+    The speech stage's thread runs one sentence ahead; the segments go
+    through :func:`render_speech_segments`. ``stage_seconds["speech"]`` is the
+    time the frames waited for speech, so the stage times still add up to the
+    run's wall-clock time.
+    """
+
+    def segments() -> Iterator[tuple[float, Speech]]:
+        offset = 0.0
+        for speech in stream:
+            yield offset, speech
+            offset += speech.duration
+
+    result = render_speech_segments(portrait, segments(), opts, clock)
+    clock.seconds["speech"] = clock.seconds.get("speech", 0.0) + clock.seconds.pop("timing", 0.0)
+    return result
+
+
+def _choose_voice(opts: SpeakOptions) -> VoicePreset:
+    """The voice preset for text: the one given (checked against --language), else the language's default.
+
+    Raises
+    ------
+    SpeakerError
+        No voice for the language, or the given voice does not speak it.
+    """
+    if opts.voice is None:
+        return voice_for_language(opts.language) if opts.language else load_voice_preset("default")
+    preset = load_voice_preset(opts.voice)
+    if opts.language and not speaks(preset, opts.language):
+        raise SpeakerError(
+            f"The voice '{preset.name}' speaks {preset.language}, not '{opts.language}'; "
+            f"leave out --voice for the language's default voice, or see 'speaker voices'."
+        )
+    return preset
+
+
+def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+    """A user's recording, read, recognised, timed, animated and encoded segment by segment.
+
+    With a transcript the whole recording is aligned at once (a transcript
+    is one text); when that fails, or without one, Whisper hears the words
+    window by window and each segment of about 30 s is timed from them.
+    """
+    from .. import timing
+
+    started = clock.start("timing", f"{opts.audio}: reading")
+    audio = timing.open_audio(opts.audio)
+    try:
+        segments = None
+        if opts.transcript and any(ch.isalnum() for ch in opts.transcript):
+            clock.start("timing", "aligning the transcript (pocketsphinx)")
+            samples = audio.read(0, audio.n_samples)
+            timed = timing.transcript_timeline(samples, audio.sample_rate, opts.transcript, opts.lipsync, opts.language)
+            if timed is not None:
+                segments = iter([(0.0, timed)])
+        if segments is None:
+            clock.start("timing", f"recognising the words of {audio.duration:.0f} s (Whisper base)")
+            heard = timing.recognize_audio(audio, opts.language)
+            timing.refuse_without_speech(heard, str(opts.audio))
+            clock.start("timing", f"{len(heard.words)} words heard, language '{heard.language}'")
+            segments = timing.timed_segments(audio, heard.words, heard.language, opts.lipsync)
+        clock.stop("timing", started)
+        return render_speech_segments(portrait, segments, opts, clock)
+    finally:
+        audio.close()
