@@ -14,6 +14,14 @@ clip. Reported: Pearson r at lag 0 per clip and the median, and the lag
 - ``loudness``: the audio's loudness envelope itself (the floor any system
   gets for free).
 
+Two figures per cell: ``r`` over the whole clip, and ``rs`` over the frames
+of speech only (Silero voice activity, faster-whisper's, widened by
+:data:`SPEECH_MARGIN`). Outside speech a real speaker's mouth follows no
+sound: actors hold an emotion's open mouth after the last word, people
+breathe or smile; no audio-driven mouth (nor the loudness) can predict that,
+and on 3-5 s clips those frames dominate the whole-clip r. ``rs`` measures
+the lip sync itself. Per-frame series are kept with ``--series``.
+
 Clip sets (``--sets``) of the shared media: ``clips`` (5 GRID sentences with
 transcripts), ``clips_dev`` (the speech clips: LRS3 TED crops, MEAD actors,
 astorfi, lp_d20 Mandarin, lp_d10 Portuguese; no transcripts), ``grid_s1``
@@ -43,6 +51,9 @@ MAX_LAG = 5
 DEV_SPEECH = ("lrs3_*.mp4", "mead_*.mp4", "astorfi_sample.mp4", "lp_d20.mp4", "lp_d10.mp4")
 #: Frames are measured at most this wide (the opening is a ratio; dlib is slow on 1080p).
 METER_WIDTH = 640
+#: Frames this close (s) to detected speech count as speech: the lips move
+#: about 0.1-0.2 s before the sound starts and settle after it ends.
+SPEECH_MARGIN = 0.2
 
 #: Transcripts of the GRID clips, from their file names (see the media README).
 TRANSCRIPTS = {
@@ -165,22 +176,57 @@ def loudness_envelope(audio: Path, fps: float, count: int) -> np.ndarray:
     ])
 
 
-def correlation(ours: np.ndarray, real: np.ndarray, lag: int = 0) -> float:
-    """Pearson r of ``ours`` delayed by ``lag`` frames against ``real``."""
+def speech_frames(audio: Path, fps: float, count: int) -> np.ndarray:
+    """Which of ``count`` video frames lie within :data:`SPEECH_MARGIN` s of speech.
+
+    Speech is found by the Silero voice-activity model of faster-whisper
+    (independent of the timing paths measured), on the audio at 16 kHz.
+
+    Returns
+    -------
+    np.ndarray, shape (count,), bool
+    """
+    import soundfile
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from speaker.timing import resample
+
+    samples, rate = soundfile.read(str(audio), dtype="float32")
+    samples = resample(samples.reshape(len(samples), -1).mean(axis=1), rate, 16000)
+    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    times = np.arange(count) / fps
+    mask = np.zeros(count, bool)
+    for span in spans:
+        mask |= (times >= span["start"] / 16000 - SPEECH_MARGIN) & (times <= span["end"] / 16000 + SPEECH_MARGIN)
+    return mask
+
+
+def correlation(ours: np.ndarray, real: np.ndarray, lag: int = 0, mask: np.ndarray | None = None) -> float:
+    """Pearson r of ``ours`` delayed by ``lag`` frames against ``real``, on the ``mask`` frames of ``real``."""
     count = min(len(ours), len(real))
     ours, real = ours[:count], real[:count]
+    mask = np.ones(count, bool) if mask is None else np.asarray(mask[:count], bool)
     if lag > 0:
-        ours, real = ours[lag:], real[:-lag]
+        ours, real, mask = ours[lag:], real[:-lag], mask[:-lag]
     elif lag < 0:
-        ours, real = ours[:lag], real[-lag:]
+        ours, real, mask = ours[:lag], real[-lag:], mask[-lag:]
+    ours, real = ours[mask], real[mask]
+    if len(ours) < 3:
+        return 0.0
     if np.std(ours) < 1e-9 or np.std(real) < 1e-9:
         return 0.0
     return float(np.corrcoef(ours, real)[0, 1])
 
 
-def best_lag(ours: np.ndarray, real: np.ndarray) -> int:
+def best_lag(ours: np.ndarray, real: np.ndarray, mask: np.ndarray | None = None) -> int:
     lags = range(-MAX_LAG, MAX_LAG + 1)
-    return max(lags, key=lambda lag: correlation(ours, real, lag))
+    return max(lags, key=lambda lag: correlation(ours, real, lag, mask))
+
+
+def figures(ours: np.ndarray, real: np.ndarray, speaking: np.ndarray) -> dict[str, float]:
+    """r and best lag over the whole clip, and over its speech frames (``rs``, ``lag_s``)."""
+    return {"r": correlation(ours, real), "lag": best_lag(ours, real),
+            "rs": correlation(ours, real, 0, speaking), "lag_s": best_lag(ours, real, speaking)}
 
 
 def media_folder(given: Path | None) -> Path:
@@ -226,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most this many clips per set")
     parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--series", type=Path, help="also keep the per-frame openings (.npz: clip/method)")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
     parser.add_argument("--resume", action="store_true", help="keep the clips already in --out, measure the rest")
     parser.add_argument("--max-side", type=int, default=480,
@@ -249,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
                if name != "audio-model" or audio_model_available()}
     rows: dict[str, dict[str, dict[str, float]]] = {name: {} for name in [*methods, "loudness"]}
     sets_of: dict[str, str] = {}
+    series: dict[str, np.ndarray] = {}
+    if args.series and args.series.is_file():
+        series.update(np.load(args.series))
     if args.resume and args.out and args.out.is_file():
         saved = json.loads(args.out.read_text())
         sets_of.update(saved["sets"])
@@ -269,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{clip.stem}: {error}", file=sys.stderr)
                 continue
             fps = clip_fps(clip)
+            speaking = speech_frames(audio, fps, len(real))
+            series[f"{clip.stem}/real"], series[f"{clip.stem}/speaking"] = real, speaking
             for name, extra in methods.items():
                 out = workdir / f"{clip.stem}_{name}.mp4"
                 transcript = transcript_of_clip if name == "transcript" else None
@@ -287,29 +339,36 @@ def main(argv: list[str] | None = None) -> int:
                 except FaceLost as error:
                     print(f"{clip.stem} {name}: {error}", file=sys.stderr)
                     continue
-                rows[name][clip.stem] = {"r": correlation(ours, real), "lag": best_lag(ours, real),
+                rows[name][clip.stem] = {**figures(ours, real, speaking),
                                          "source": result.timing_source, "warnings": len(caught)}
-                print(f"{clip.stem:<36}{name:<12}r {rows[name][clip.stem]['r']:+.2f}  {result.timing_source}",
+                series[f"{clip.stem}/{name}"] = ours
+                cell = rows[name][clip.stem]
+                print(f"{clip.stem:<36}{name:<12}r {cell['r']:+.2f}  rs {cell['rs']:+.2f}  {result.timing_source}",
                       file=sys.stderr, flush=True)
             envelope = loudness_envelope(audio, fps, len(real))
-            rows["loudness"][clip.stem] = {"r": correlation(envelope, real), "lag": best_lag(envelope, real)}
-            print(f"{clip.stem:<36}{'loudness':<12}r {rows['loudness'][clip.stem]['r']:+.2f}", file=sys.stderr,
+            rows["loudness"][clip.stem] = figures(envelope, real, speaking)
+            series[f"{clip.stem}/loudness"] = envelope
+            cell = rows["loudness"][clip.stem]
+            print(f"{clip.stem:<36}{'loudness':<12}r {cell['r']:+.2f}  rs {cell['rs']:+.2f}", file=sys.stderr,
                   flush=True)
+            if args.series:
+                np.savez_compressed(args.series, **series)
             if args.out:  # after every clip, so a long run that is stopped still leaves its figures
                 args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
 
     for set_name in dict.fromkeys(sets_of.values()):
         names = [stem for stem, owner in sets_of.items() if owner == set_name]
-        print(f"\n{set_name}: {len(names)} clips")
-        print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names) + f"{'median r':>10}{'med lag':>9}")
-        for method, per_clip in rows.items():
-            cells = "".join(
-                f"{per_clip[n]['r']:>8.2f} ({per_clip[n]['lag']:+d})" if n in per_clip else f"{'-':>14}" for n in names
-            )
-            rs = [per_clip[n]["r"] for n in names if n in per_clip]
-            lags = [per_clip[n]["lag"] for n in names if n in per_clip]
-            if rs:
-                print(f"{method:<12}{cells}{np.median(rs):>10.2f}{np.median(lags):>+9.1f}")
+        for key, lag_key, title in (("r", "lag", "whole clip"), ("rs", "lag_s", "speech frames")):
+            print(f"\n{set_name}: {len(names)} clips, {title}")
+            print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names)
+                  + f"{'median ' + key:>10}{'med lag':>9}")
+            for method, per_clip in rows.items():
+                done = [n for n in names if key in per_clip.get(n, {})]
+                cells = "".join(f"{per_clip[n][key]:>8.2f} ({per_clip[n][lag_key]:+d})" if n in done else f"{'-':>14}"
+                                for n in names)
+                if done:
+                    print(f"{method:<12}{cells}{np.median([per_clip[n][key] for n in done]):>10.2f}"
+                          f"{np.median([per_clip[n][lag_key] for n in done]):>+9.1f}")
     print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late)")
     if args.out:
         args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
