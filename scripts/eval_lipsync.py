@@ -166,13 +166,18 @@ def clip_duration(clip: Path) -> float:
 
 
 def loudness_envelope(audio: Path, fps: float, count: int) -> np.ndarray:
-    """RMS loudness per video frame (the free baseline)."""
+    """RMS loudness per video frame (the free baseline), over one frame's span centred on the frame's time.
+
+    (Frame ``i`` shows the face at ``i / fps``; a window starting there would
+    make the loudness half a frame late.)
+    """
     import soundfile
 
     samples, rate = soundfile.read(str(audio), dtype="float32")
     hop = rate / fps
     return np.array([
-        np.sqrt(np.mean(samples[int(i * hop): int((i + 1) * hop)] ** 2) + 1e-12) for i in range(count)
+        np.sqrt(np.mean(samples[max(0, int((i - 0.5) * hop)): int((i + 0.5) * hop)] ** 2) + 1e-12)
+        for i in range(count)
     ])
 
 
