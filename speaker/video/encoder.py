@@ -249,41 +249,52 @@ def write_video_segments(
     SpeakerError, ValueError, RuntimeError
         As :func:`write_video`.
     """
-    import imageio_ffmpeg
     import soundfile
 
     path = Path(path).expanduser()
     check_writable(path)
-    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
+    token = secrets.token_hex(4)
+    partial = path.parent / f".{path.name}.partial-{token}"
+    # The video-only file is as large as the result: it is kept beside it (the same disk, not a small
+    # /tmp) under a hidden partial name, so that an interrupted run is seen and cleaned up like any other.
+    video_path = path.parent / f".{path.name}.partial-{token}-video"
     with tempfile.TemporaryDirectory(prefix="speaker-encode-") as work:
         work_dir = Path(work)
-        audio_path, video_path = work_dir / "speech.wav", work_dir / "video.mp4"
+        audio_path = work_dir / "speech.wav"
         audio_samples = [0]
-        with soundfile.SoundFile(audio_path, "w", samplerate=int(sample_rate), channels=1, subtype="FLOAT",
-                                 format="RF64") as audio_file:
-
-            def frames() -> Iterator[np.ndarray]:
-                for audio, segment_frames in segments:
-                    audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
-                    audio_file.write(audio)
-                    audio_samples[0] += len(audio)
-                    yield from segment_frames
-
-            write_video(video_path, frames(), size=size, fps=fps, samples=None, sample_rate=sample_rate)
-        command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-                   "-i", str(video_path)]
-        if audio_samples[0] > 0:
-            command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", AAC_BITRATE]
-        command += ["-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", str(partial)]
-        error_log_path = work_dir / "mux.log"
         try:
-            with open(error_log_path, "wb") as error_log:
-                code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                      stderr=error_log, timeout=FINISH_TIMEOUT * 6).returncode
-            if code != 0:
-                _raise_ffmpeg_error(error_log_path, path, -1)
+            with soundfile.SoundFile(audio_path, "w", samplerate=int(sample_rate), channels=1, subtype="FLOAT",
+                                     format="RF64") as audio_file:
+
+                def frames() -> Iterator[np.ndarray]:
+                    for audio, segment_frames in segments:
+                        audio = np.clip(np.asarray(audio, np.float32).reshape(-1), -1.0, 1.0)
+                        audio_file.write(audio)
+                        audio_samples[0] += len(audio)
+                        yield from segment_frames
+
+                write_video(video_path, frames(), size=size, fps=fps, samples=None, sample_rate=sample_rate)
+            _mux(video_path, audio_path if audio_samples[0] > 0 else None, partial, path, work_dir / "mux.log")
             os.replace(partial, path)
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
+        finally:
+            video_path.unlink(missing_ok=True)
     return path
+
+
+def _mux(video_path: Path, audio_path: Path | None, partial: Path, path: Path, error_log_path: Path) -> None:
+    """Copy the video stream and encode the audio (if any) into ``partial``; ffmpeg's errors name ``path``."""
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
+               "-i", str(video_path)]
+    if audio_path is not None:
+        command += ["-i", str(audio_path), "-map", "0:v:0", "-map", "1:a:0", "-c:a", "aac", "-b:a", AAC_BITRATE]
+    command += ["-c:v", "copy", "-movflags", "+faststart", "-f", "mp4", str(partial)]
+    with open(error_log_path, "wb") as error_log:
+        code = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                              stderr=error_log, timeout=FINISH_TIMEOUT * 6).returncode
+    if code != 0:
+        _raise_ffmpeg_error(error_log_path, path, -1)
