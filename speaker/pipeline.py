@@ -709,12 +709,15 @@ def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:
     words = [Word(w.text, w.start - cut, w.end - cut) for w in previous.words if w.start >= cut]
     words += [Word(w.text, w.start + lead, w.end + lead) for w in speech.words]
     articulation = speech.articulation
-    if previous.articulation is not None and speech.articulation is not None:
+    if speech.articulation is not None:
         from .types import ArticulationCurve
 
         rows = int(round(lead * speech.articulation.rate))
-        tail = previous.articulation.values[len(previous.articulation.values) - rows:] if rows else \
-            previous.articulation.values[:0]
+        if previous.articulation is not None:
+            tail = previous.articulation.values[len(previous.articulation.values) - rows:] if rows else \
+                previous.articulation.values[:0]
+        else:  # a curve only in this segment (word-less speech): none in the lead
+            tail = np.zeros((rows, speech.articulation.values.shape[1]), np.float32)
         articulation = ArticulationCurve(np.concatenate([tail, speech.articulation.values]), speech.articulation.rate)
     return Speech(samples=samples, sample_rate=rate, words=words, phones=phones, articulation=articulation,
                   source=speech.source)
