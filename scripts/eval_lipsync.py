@@ -104,13 +104,32 @@ class MouthMeter:
         gap = np.mean([np.linalg.norm(points[upper] - points[lower]) for upper, lower in ((61, 67), (62, 66), (63, 65))])
         return float(gap / np.linalg.norm(points[16] - points[0]))
 
-    def video(self, path: Path) -> np.ndarray:
+    def first_box(self, path: Path):
+        """The face box of the first frame of ``path`` in which the detector finds a face (or None)."""
         import imageio_ffmpeg
 
         reader = imageio_ffmpeg.read_frames(str(path))
         meta = next(reader)
         width, height = meta["size"]
         self.last_box = None
+        for raw in reader:
+            if not np.isnan(self.opening(np.frombuffer(raw, np.uint8).reshape(height, width, 3))):
+                break
+        reader.close()
+        return self.last_box
+
+    def video(self, path: Path) -> np.ndarray:
+        """Opening per frame. Frames before the detector first finds the face are measured in
+        the first box it finds (not filled with the first measured value: a face the detector
+        misses at the start, as on some of our renders of tight crops, still has its mouth
+        measured)."""
+        import imageio_ffmpeg
+
+        start_box = self.first_box(path)
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        width, height = meta["size"]
+        self.last_box = start_box
         values = []
         for raw in reader:
             frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
@@ -124,13 +143,20 @@ class MouthMeter:
         return series
 
 
-def extract(clip: Path, workdir: Path) -> tuple[Path, Path]:
+#: Candidate portrait frames: this many of the clip's most closed-mouthed frames are tried.
+PORTRAIT_CANDIDATES = 6
+
+
+def extract(clip: Path, workdir: Path, real: np.ndarray | None = None) -> tuple[Path, Path]:
     """The clip's portrait frame (PNG) and its audio (WAV, mono).
 
-    The portrait is the most frontal of the frames at 0, a quarter, a half
-    and three quarters of the clip (some TED crops open on a face turned
-    away, and the mouth of a turned render is measured poorly); the first
-    frame when it is within 15 degrees.
+    The portrait is a still with the lips closed, as a user's portrait is:
+    of the :data:`PORTRAIT_CANDIDATES` frames with the smallest real opening
+    (``real``, per frame; without it, the frames at 0, a quarter, a half and
+    three quarters), the first within 15 degrees of frontal, else the most
+    frontal (some TED crops open on a face turned away, and the mouth of a
+    turned render is measured poorly). An actor's first frame may already
+    show the emotion's open mouth, which the render keeps outside speech.
     """
     import imageio_ffmpeg
 
@@ -140,23 +166,32 @@ def extract(clip: Path, workdir: Path) -> tuple[Path, Path]:
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     image, audio = workdir / f"{clip.stem}.png", workdir / f"{clip.stem}.wav"
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", str(audio)], check=True)
-    duration = clip_duration(clip)
-    best_share, best_yaw = 0.0, float("inf")
-    for share in (0.0, 0.25, 0.5, 0.75):
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{share * duration:.2f}", "-i", str(clip),
-                        "-frames:v", "1", str(image)], check=True)
+    fps = clip_fps(clip)
+    if real is not None and len(real):
+        candidates = [float(index) / fps for index in np.argsort(real, kind="stable")[:PORTRAIT_CANDIDATES]]
+    else:
+        duration = clip_duration(clip)
+        candidates = [share * duration for share in (0.0, 0.25, 0.5, 0.75)]
+    best_time, best_yaw = candidates[0], float("inf")
+    for seconds in candidates:
+        _grab_frame(ffmpeg, clip, seconds, image)
         try:
             portrait = face.find_portrait(*face.load_image(image))
         except SpeakerError:
             continue
         yaw = abs(portrait.pose[0]) if portrait.pose is not None else 0.0
         if yaw < best_yaw:
-            best_share, best_yaw = share, yaw
+            best_time, best_yaw = seconds, yaw
         if yaw <= 15.0:
             break
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{best_share * duration:.2f}", "-i", str(clip),
-                    "-frames:v", "1", str(image)], check=True)
+    _grab_frame(ffmpeg, clip, best_time, image)
     return image, audio
+
+
+def _grab_frame(ffmpeg: str, clip: Path, seconds: float, image: Path) -> None:
+    """Frame at ``seconds`` (decoded exactly: -ss after -i) as a PNG."""
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-ss", f"{seconds:.3f}",
+                    "-frames:v", "1", str(image)], check=True)
 
 
 def clip_duration(clip: Path) -> float:
@@ -282,6 +317,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
     parser.add_argument("--sets", nargs="+", default=["clips", "clips_dev"])
     parser.add_argument("--limit", type=int, help="at most this many clips per set")
+    parser.add_argument("--only", nargs="+", help="only the clips whose names contain one of these")
     parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument("--series", type=Path, help="also keep the per-frame openings (.npz: clip/method)")
@@ -298,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     from speaker.timing import audio_model_available
 
     clips = clip_list(media_folder(args.media), args.sets, args.limit)
+    if args.only:
+        clips = [entry for entry in clips if any(part in entry[1].stem for part in args.only)]
     if not clips:
         print("No clips found", file=sys.stderr)
         return 1
@@ -324,12 +362,12 @@ def main(argv: list[str] | None = None) -> int:
             if clip.stem in rows["loudness"]:
                 continue
             sets_of[clip.stem] = set_name
-            image, audio = extract(clip, workdir)
             try:
                 real = meter.video(clip)
             except FaceLost as error:
                 print(f"{clip.stem}: {error}", file=sys.stderr)
                 continue
+            image, audio = extract(clip, workdir, real)
             fps = clip_fps(clip)
             speaking = speech_frames(audio, fps, len(real))
             series[f"{clip.stem}/real"], series[f"{clip.stem}/speaking"] = real, speaking
