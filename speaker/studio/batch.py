@@ -369,7 +369,7 @@ def _child_main() -> int:
     """``python -m speaker.studio.batch --child``: jobs as JSON lines on stdin, outcomes as JSON lines on stdout."""
     _die_with_parent()
     # SIGTERM becomes an exception, so the pipeline's cleanup removes the temporary files.
-    signal.signal(signal.SIGTERM, lambda number, frame: sys.exit(128 + number))
+    signal.signal(signal.SIGTERM, _exit_on_first_signal)
     # Anything a library prints goes to stderr; stdout carries the outcomes only.
     outcome_stream = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
@@ -379,6 +379,13 @@ def _child_main() -> int:
             outcome_stream.write(json.dumps(asdict(outcome)) + "\n")
             outcome_stream.flush()
     return 0
+
+
+def _exit_on_first_signal(number: int, frame) -> None:
+    # A dying Dask worker's child can get SIGTERM twice within milliseconds (its parent's death, and
+    # again as the process group is stopped); a second exception would cut the cleanup short.
+    signal.signal(number, signal.SIG_IGN)
+    sys.exit(128 + number)
 
 
 def _die_with_parent() -> None:
