@@ -411,16 +411,21 @@ def main(argv: list[str] | None = None) -> int:
         for key, lag_key, title in (("r", "lag", "whole clip"), ("rs", "lag_s", "speech frames"),
                                     ("r_lag", "lag", "whole clip, at each path's best lag")):
             print(f"\n{set_name}: {len(names)} clips, {title}")
+            measured = [per_clip for per_clip in rows.values() if any(key in per_clip.get(n, {}) for n in names)]
+            # Medians over the clips every path was measured on, so the paths compare on the same clips.
+            common = [n for n in names if all(key in per_clip.get(n, {}) for per_clip in measured)]
             print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names)
-                  + f"{'median ' + key:>10}{'med lag':>9}")
+                  + f"{'median ' + key:>10}{'med lag':>9}{'common':>8}")
             for method, per_clip in rows.items():
                 done = [n for n in names if key in per_clip.get(n, {})]
                 cells = "".join(f"{per_clip[n][key]:>8.2f} ({per_clip[n][lag_key]:+d})" if n in done else f"{'-':>14}"
                                 for n in names)
                 if done:
+                    same = np.median([per_clip[n][key] for n in common]) if common else float("nan")
                     print(f"{method:<12}{cells}{np.median([per_clip[n][key] for n in done]):>10.2f}"
-                          f"{np.median([per_clip[n][lag_key] for n in done]):>+9.1f}")
-    print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late)")
+                          f"{np.median([per_clip[n][lag_key] for n in done]):>+9.1f}{same:>8.2f}")
+    print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late); "
+          "common: median over the clips every path was measured on")
     if args.out:
         args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
     return 0
