@@ -565,7 +565,8 @@ def render_speech_segments(
     Returns
     -------
     SpeakResult
-        ``timing_source`` lists each distinct source of the segments, in order.
+        ``timing_source`` lists each distinct source of the segments, in order
+        (see :func:`distinct_sources`).
     """
     from . import motion, render, video
 
@@ -652,7 +653,7 @@ def render_speech_segments(
         frames=state["emitted"],
         fps=fps,
         stage_seconds=clock.seconds,
-        timing_source="; ".join(sources),
+        timing_source="; ".join(distinct_sources(sources)),
         face_count=portrait.face_count,
     )
     result.extra_files += _write_segment_extras(opts, portrait, kept, all_words, fps)
@@ -694,6 +695,24 @@ def _cross_fade(held: Track, track: Track) -> Track:
         words=list(track.words),
         gaze=fade(held.gaze, track.gaze),
     )
+
+
+def distinct_sources(sources: list[str]) -> list[str]:
+    """The timing sources of a recording's segments, each once, in order of first use.
+
+    Per-segment counts (``", 1 of 6 stretches spread"``, ``"... in 2 word-less
+    stretches"``) are left out, so an hour's 120 segments give a line or two,
+    not a page; the warnings give the counts and times.
+
+    >>> distinct_sources(["whisper+pocketsphinx-align", "whisper+pocketsphinx-align, 1 of 6 stretches spread",
+    ...                   "whisper+pocketsphinx-align, 1 of 5 stretches spread"])
+    ['whisper+pocketsphinx-align', 'whisper+pocketsphinx-align, some stretches spread']
+    """
+    import re
+
+    labels = [re.sub(r"\b\d+ of \d+ stretches", "some stretches", re.sub(r" in \d+ word-less", " in word-less", source))
+              for source in sources]
+    return list(dict.fromkeys(labels))
 
 
 def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:

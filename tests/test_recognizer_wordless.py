@@ -79,3 +79,13 @@ def test_a_segment_with_a_curve_after_one_without_keeps_its_curve_in_place():
     assert joined.duration == pytest.approx(1.3)
     peak = int(np.argmax(joined.articulation.values[:, 0]))
     assert peak / joined.articulation.rate == pytest.approx(0.8)  # 0.5 s + the 0.3 s lead
+
+
+def test_a_long_recording_names_each_timing_source_once():
+    from speaker.pipeline import distinct_sources
+
+    segments = ["whisper+pocketsphinx-align", "whisper+pocketsphinx-align, 1 of 6 stretches spread"] * 60
+    segments.append("whisper+pocketsphinx-align, 2 of 5 stretches spread, audio model in 3 word-less stretches")
+    assert distinct_sources(segments) == [
+        "whisper+pocketsphinx-align", "whisper+pocketsphinx-align, some stretches spread",
+        "whisper+pocketsphinx-align, some stretches spread, audio model in word-less stretches"]
