@@ -182,13 +182,16 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     _check_outputs(opts)
     clock = _StageClock(progress)
 
+    if opts.audio is None and len(speech_stage.split_sentences(opts.text)) > 1:
+        # The voice loads first, so that its thread synthesizes the first sentence while the face is found.
+        stream = _open_speech_stream(opts, clock)
+        try:
+            return _speak_text_stream(opts, _find_face(opts, clock), clock, stream)
+        finally:
+            stream.close()
     portrait = _find_face(opts, clock)
     if opts.audio is not None:
         return _speak_recording(opts, portrait, clock)
-    from . import speech as speech_stage
-
-    if len(speech_stage.split_sentences(opts.text)) > 1:
-        return _speak_text_stream(opts, portrait, clock)
     speech = _make_speech(opts, clock)
 
     from . import motion
@@ -398,7 +401,18 @@ def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
     return spoken
 
 
-def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
+def _open_speech_stream(opts: SpeakOptions, clock: _StageClock):
+    """Load the voice and start synthesizing the script sentence by sentence (a :class:`SpeechStream`)."""
+    from . import speech as speech_stage
+
+    preset = _choose_voice(opts)
+    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
+    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
+    clock.stop("speech", started)
+    return stream
+
+
+def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageClock, stream) -> SpeakResult:
     """A script of several sentences: sentence k+1 is synthesized while sentence k is drawn.
 
     The speech stage's thread runs one sentence ahead; the segments go
@@ -406,12 +420,6 @@ def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageCloc
     time the frames waited for speech, so the stage times still add up to the
     run's wall-clock time.
     """
-    from . import speech as speech_stage
-
-    preset = _choose_voice(opts)
-    started = clock.start("speech", f"voice {preset.name}, sentence by sentence")
-    stream = speech_stage.synthesize_stream(opts.text, preset, seed=opts.seed)
-    clock.stop("speech", started)
 
     def segments() -> Iterator[tuple[float, Speech]]:
         offset = 0.0
@@ -419,10 +427,7 @@ def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageCloc
             yield offset, speech
             offset += speech.duration
 
-    try:
-        result = render_speech_segments(portrait, segments(), opts, clock)
-    finally:
-        stream.close()
+    result = render_speech_segments(portrait, segments(), opts, clock)
     clock.seconds["speech"] = clock.seconds.get("speech", 0.0) + clock.seconds.pop("timing", 0.0)
     return result
 

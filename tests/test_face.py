@@ -355,3 +355,24 @@ def test_turned_face_is_accepted_and_keeps_its_identity(turned_grace, grace_port
     # ... and the turned photo is the person of the frontal one.
     frontal = _descriptor(grace_portrait.image, grace_portrait.box)
     assert float(np.linalg.norm(reference - frontal)) < 0.6
+
+
+def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_as_a_profile(grace, grace_portrait):
+    """On a true profile dlib makes up the hidden half and lays the mouth on a cheek: no
+    lips there. Grace Hopper's lips painted over with the skin around them (the landmarker
+    still guesses a mouth there) is refused with the profile sentence; her photo is not."""
+    import cv2
+
+    from speaker.face.checks import lip_seam_darkness
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    assert lip_seam_darkness(grace, lm) < 0.6
+    mouth = np.zeros(grace.shape[:2], np.uint8)
+    cv2.fillPoly(mouth, [np.round(lm[48:60]).astype(np.int32)], 255)
+    mouth = cv2.dilate(mouth, np.ones((3, 3), np.uint8), iterations=4)
+    no_lips = cv2.inpaint(np.ascontiguousarray(grace), mouth, 9, cv2.INPAINT_TELEA)
+    no_lips = cv2.GaussianBlur(no_lips, (0, 0), 1.0) * (mouth[..., None] > 0) + no_lips * (mouth[..., None] == 0)
+    no_lips = np.ascontiguousarray(no_lips.astype(np.uint8))
+    assert lip_seam_darkness(no_lips, lm) > 0.6
+    with pytest.raises(SpeakerError, match="turned too far from the camera"):
+        find_portrait(no_lips, False)

@@ -427,6 +427,9 @@ def test_contact_sheet_writes_a_labelled_png(grace, tmp_path):
     sheet = cv2.imread(str(path))
     assert sheet is not None and sheet.shape[0] > 300 and sheet.shape[1] > 600
     assert [p.name for p in tmp_path.iterdir()] == ["sheet.png"]  # no temporary left behind
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # as readable as the video beside it
     from speaker.render.sheet import pick_frames
 
     picked = dict(pick_frames(_track(grace, frames)))
@@ -635,3 +638,66 @@ def test_no_lid_is_drawn_where_the_photo_shows_no_eye(grace):
     assert np.abs(frame[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2].astype(int) - image[y0 + 2 : y1 - 2, x0 + 2 : x1 - 2]).max() <= 3
     right = polygon_mask(frame.shape, lm[42:48])
     assert np.abs(frame[right].astype(int) - image[right]).mean() > 10
+
+
+def _closed_eye_figures(frame: np.ndarray, portrait: Portrait, eye: tuple[int, ...]) -> tuple[float, float, float]:
+    """Over the middle of the photo's eye opening, above the lid edge: the mean
+    luma and its darkest tenth; and the luma of the skin just below the eye."""
+    lm = portrait.landmarks.astype(np.float64)
+    a, b = lm[eye[0]], lm[eye[3]]
+    width = float(np.linalg.norm(b - a))
+    x_cols = slice(int(a[0] + 0.3 * width), int(a[0] + 0.7 * width))
+    upper, lower = lm[[eye[1], eye[2]], 1].mean(), lm[[eye[4], eye[5]], 1].mean()
+    # The opening below the photo's own lash line and above the shut lid's
+    # lash line (which lies where the lower lid has risen to, 0.2 of the
+    # way, and is up to about 0.15 eye widths thick).
+    edge = lower - 0.2 * (lower - upper)
+    lid = luma(frame[int(round(upper + 0.15 * (lower - upper))):int(round(edge - 0.15 * width)) + 1, x_cols])
+    below = luma(portrait.image[int(lower + 0.15 * width):int(lower + 0.4 * width), x_cols])
+    return float(lid.mean()), float(np.percentile(lid, 10)), float(np.median(below))
+
+
+def test_a_shut_eye_in_a_shadowed_socket_is_covered_by_lit_lid_skin(astronaut):
+    """Deep-set eyes: the skin above the eye is in shadow. The shut lid must not be that
+    shadow stretched (a grey patch in an open eye's outline): it is lit like the skin
+    below the eye, with no iris left, and grey stays grey."""
+    # Twice her size, so that her eyes (17 px wide) have room for a lid and a lash line.
+    image = cv2.resize(astronaut.image, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC).astype(np.float64)
+    lm = 2.0 * astronaut.landmarks.astype(np.float64) + 0.5
+    shadow = np.zeros(image.shape[:2], np.float32)
+    for eye in ((36, 37, 38, 39, 40, 41), (42, 43, 44, 45, 46, 47)):
+        lid_to_brow = np.array([*lm[[eye[0], eye[1], eye[2], eye[3]]],
+                                *lm[[eye[3], eye[2], eye[1], eye[0]]] - [0, 0.1 * 2 * astronaut.face_width]])
+        cv2.fillPoly(shadow, [np.round(lid_to_brow).astype(np.int32)], 1.0)
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 3.0)
+    grey = (image @ LUMA)[..., None].repeat(3, axis=2) * (1.0 - 0.6 * shadow[..., None])
+    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8), lm.astype(np.float32),
+                        2.0 * astronaut.box, grayscale=True)
+    renderer = Renderer(portrait)
+    shut = renderer.render(blink(portrait, 1.0))
+    assert np.array_equal(shut[..., 0], shut[..., 1]) and np.array_equal(shut[..., 1], shut[..., 2])
+    for eye in ((36, 37, 38, 39, 40, 41), (42, 43, 44, 45, 46, 47)):
+        lid_mean, lid_dark, skin = _closed_eye_figures(shut, portrait, eye)
+        open_mean, open_dark, _ = _closed_eye_figures(portrait.image, portrait, eye)
+        assert 0.65 * skin < lid_mean < 1.1 * skin, (lid_mean, skin)  # the shadow stretched: 0.5
+        assert lid_dark > 0.5 * skin > open_dark, (lid_dark, skin, open_dark)  # the iris is gone
+
+
+def test_a_closing_smile_covers_the_teeth_beyond_the_inner_lips(astronaut):
+    """A smile's teeth reach past dlib's inner-lip corners; as the mouth closes the
+    lower lip covers them there too, instead of the warp squashing them into the seam."""
+    renderer = Renderer(astronaut)
+    lm = astronaut.landmarks
+
+    def teeth(frame, where):  # bright, nearly white pixels
+        pixels = frame[where].astype(int)
+        return int(((luma(pixels) > 170) & (pixels.max(axis=1) - pixels.min(axis=1) < 45)).sum())
+
+    shut = closed_lips(astronaut)
+    beyond = polygon_mask(astronaut.image.shape, lm[48:60]) & ~polygon_mask(astronaut.image.shape, lm[60:68])
+    before = teeth(astronaut.image, beyond)
+    assert before > 8  # her teeth show beyond the inner-lip corners
+    # Anywhere inside the closed mouth's outer lip line: fewer tooth pixels
+    # than half of those beyond the corners (squashed: 34 against 13).
+    after = teeth(renderer.render(shut), polygon_mask(astronaut.image.shape, shut.landmarks[48:60]))
+    assert after < 0.5 * before, (before, after)

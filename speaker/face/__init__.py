@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..types import Portrait
+from .checks import mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .image import load_image, looks_grayscale
 from .pose import FacePose, complete_turned_face, fit_pose
@@ -129,6 +130,10 @@ def find_portrait(
         )
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     check_frontal(landmarks, pose)
+    if not mouth_is_on_the_photo(image, landmarks):
+        # A true profile: the landmarker made up the hidden half of the face
+        # and laid the mouth on a cheek (its fit looks frontal enough).
+        raise SpeakerError(_turned_too_far_message(90.0))
     landmarks = complete_turned_face(landmarks, pose)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
@@ -233,10 +238,12 @@ def check_frontal(landmarks: np.ndarray, pose: FacePose | None = None) -> None:
     if pose is not None and not pose.error <= MAX_FIT_ERROR:
         yaw = 90.0
     if abs(yaw) > MAX_YAW_DEGREES:
-        raise SpeakerError(
-            f"The face is turned too far from the camera (about {abs(yaw):.0f} degrees); "
-            "use a photo where the face looks towards the camera."
-        )
+        raise SpeakerError(_turned_too_far_message(yaw))
+
+
+def _turned_too_far_message(yaw: float) -> str:
+    return (f"The face is turned too far from the camera (about {abs(yaw):.0f} degrees); "
+            "use a photo where the face looks towards the camera.")
 
 
 def _credible(detections: list[Detection]) -> list[Detection]:

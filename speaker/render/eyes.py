@@ -3,12 +3,15 @@
 The mesh keeps the eye itself as in the photo. A closing lid is a second
 warp, composed with the mesh's backward map: the band of lid skin between
 the crease (a fixed line above the photo's lid line) and the lid line is
-stretched down to the new lid edge, so the photo's own lid texture, its
-crease and its lashes come down over the eye, in the photo's own tones
-(grey stays grey). At full closure the edge reaches the lower lid (and a
-little past it); a dark lash line is added along the edge so that even a
-photo with pale lashes shows a closed lid's edge, not a smear. The lower
-lid rises with the landmarks the motion stage gives it.
+stretched down to the new lid edge, so the photo's own lid texture and its
+crease come down over the eye. Over the eyeball the lid shades from the
+photo's tone at the crease to the tone of the skin below the eye (a closed
+lid bulges into the light; the stretched skin alone is often the socket's
+shadow, which read as a grey patch in the outline of an open eye), in the
+photo's own colours (grey stays grey). At full closure the edge reaches the
+lower lid along one smooth arc from corner to corner; a dark lash line is
+drawn along it, as thick as a shut eye's bunched lashes. The lower lid rises
+with the landmarks the motion stage gives it.
 
 Gaze: the iris moves inside the eye opening by a warp of the photo that is
 confined to the opening between the lid lines (:class:`GazeWarp`). Along
@@ -40,25 +43,36 @@ MIN_CLOSURE = 0.02
 FULL_CLOSURE_AT = 0.9
 #: At full closure the lid line goes this fraction of the eye opening past
 #: the lower-lid landmarks (which sit a little inside the visible lid edge).
-CLOSE_OVERSHOOT = 0.15
+CLOSE_OVERSHOOT = 0.0
 #: Closure over which the lash line fades in (so a tiny closure does not pop).
 ONSET_CLOSURE = 0.12
 #: Height of the lid skin that stretches down (lid line to crease), eye
 #: widths, and at most this share of the way up to the brow.
 LID_SKIN_HEIGHT = 0.32
 LID_SKIN_OF_BROW = 0.45
-#: A closed lid bulges out into the light over the eyeball: where the
-#: stretched skin is darker than this share of the cheeks' luma (deep-set
-#: eyes, shadowed sockets) LID_LIFT_SHARE of the difference is added as
-#: light of the cheeks' colour; the darkness is measured on the lid blurred
-#: by LID_LIFT_BLUR eye widths.
-LID_MIN_OF_SKIN = 0.72
-LID_LIFT_SHARE = 0.6
+#: A closed lid bulges out over the eyeball into the light: from the crease
+#: (which keeps the photo's tones) down to the lid edge it shades over to the
+#: tone of the skin just below the eye (a band LID_TONE_BAND eye widths below
+#: the lower lid, over the middle of the eye) times LID_TONE_OF_UNDER_EYE
+#: (the lid curves away from the light a little). The stretched skin keeps
+#: its texture as relative detail, measured against its blur over
+#: LID_LIFT_BLUR eye widths and limited to LID_DETAIL_RANGE (stretched
+#: lashes or brow hairs would otherwise streak). The stretched band alone is
+#: often the socket's shadow: dark, of another colour, ending in the photo's
+#: lid line, it read as a grey patch in an almond outline, an eye still open.
 LID_LIFT_BLUR = 0.08
+LID_TONE_BAND = (0.12, 0.4)
+LID_TONE_OF_UNDER_EYE = 0.9
+LID_DETAIL_RANGE = (0.9, 1.1)
+#: Share of the way from the crease to the lid edge (0 to 1) over which the
+#: lid shades from the photo's tone to the under-eye tone.
+LID_SHADE_FROM = (0.0, 0.45)
 #: Lash line along the lid edge: darkening at its centre and half height
-#: (eye widths, at least 0.6 px).
-LASH_DARKNESS = 0.55
-LASH_HALF_HEIGHT = 0.022
+#: (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
+#: dlib's landmarks on the outline of an open eye (peak eye aspect ratio 0.96
+#: of open, median of 17 portraits; 0.66 with these).
+LASH_DARKNESS = 0.9
+LASH_HALF_HEIGHT = 0.05
 #: The photo's own lashes and lid margin (this far above its lid line, eye
 #: widths) are left out of the stretched skin: stretched, they would read as
 #: a dark band, an eye still open, above the new edge.
@@ -79,10 +93,13 @@ class LidWarp:
     lash : np.ndarray, shape (y1 - y0, x1 - x0), float32
         Darkening 0..1 of the lash line at the lid edge.
     cover : np.ndarray, shape (y1 - y0, x1 - x0), float32
-        0..1: how much each pixel is the closing lid over the eyeball (where
-        a shadowed lid is lifted into the light).
+        0..1: how much each pixel takes the lid's tone over the eyeball
+        (0 at the crease, 1 from about halfway down to the lid edge).
     blur : float
-        Pixels of the blur the lift is measured on.
+        Pixels of the blur the lid's relative detail is measured against.
+    tone : np.ndarray, shape (3,), float32, or None
+        RGB the lid takes over the eyeball (:func:`lid_tone`); None: the
+        cheeks' colour given to :func:`shade_lid`.
     """
 
     box: tuple[int, int, int, int]
@@ -91,11 +108,76 @@ class LidWarp:
     lash: np.ndarray
     cover: np.ndarray
     blur: float
+    tone: np.ndarray | None = None
+
+
+def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
+    """Colour a closed lid takes over the eyeball: the skin just below the eye.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    np.ndarray, shape (3,), float32, or None
+        RGB 0-255: :data:`LID_TONE_OF_UNDER_EYE` times the median colour of
+        a band :data:`LID_TONE_BAND` eye widths below the lower lid over the
+        middle three fifths of the eye; None when the band is off the photo.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
+    width, along, down = _eye_axes(a, b, 1.0)
+    lower_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False), a, along, down)
+    h, w = image.shape[:2]
+    pad = int(np.ceil(width * (LID_TONE_BAND[1] + 0.3))) + 2
+    x0, y0 = np.floor(np.minimum(a, b) - pad).astype(int)
+    x1, y1 = np.ceil(np.maximum(a, b) + pad).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
+    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1] - _curve_v(lower_uv, u)
+    band = ((u > 0.2 * width) & (u < 0.8 * width)
+            & (v > LID_TONE_BAND[0] * width) & (v < LID_TONE_BAND[1] * width))
+    if band.sum() < 3:
+        return None
+    return (LID_TONE_OF_UNDER_EYE * np.median(image[y0:y1, x0:x1][band].astype(np.float32), axis=0)
+            ).astype(np.float32)
 
 
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
     order = np.argsort(curve_uv[:, 0])
     return np.interp(u, curve_uv[order, 0], curve_uv[order, 1])
+
+
+def _closed_lid_line(lower_uv: np.ndarray, eye_width: float, samples: int = 24) -> np.ndarray:
+    """Where the lid edge of a shut eye lies: one smooth arc from corner to corner.
+
+    Parameters
+    ----------
+    lower_uv : np.ndarray, shape (K, 2)
+        The lower-lid points as (along, down) from the first corner, pixels.
+    eye_width : float
+        Corner to corner, pixels (the second corner is at ``(eye_width, 0)``).
+
+    Returns
+    -------
+    np.ndarray, shape (samples, 2)
+        Points of the parabola through both corners that fits the lower-lid
+        points best (least squares). Through the landmarks themselves the
+        line bent at each point, and at the corners into a sharp kink.
+    """
+    u = np.clip(lower_uv[:, 0], 0.0, eye_width) / eye_width
+    shape = 4.0 * u * (1.0 - u)
+    depth = float(shape @ lower_uv[:, 1] / max(float(shape @ shape), 1e-9))
+    along = np.linspace(0.0, 1.0, samples)
+    return np.stack([along * eye_width, np.maximum(depth, 0.0) * 4.0 * along * (1.0 - along)], axis=1)
 
 
 def lid_reach(closure: float) -> float:
@@ -150,7 +232,7 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
         return None
     reach = lid_reach(closure)
     old_uv = _to_uv(catmull_rom(upper, closed=False), corner_a, along, down)
-    lower_uv = _to_uv(catmull_rom(np.array([upper[0], *lower, upper[-1]]), closed=False), corner_a, along, down)
+    lower_uv = _closed_lid_line(_to_uv(np.asarray(lower, np.float64), corner_a, along, down), eye_width)
     brow_v = float(np.mean(_to_uv(brow, corner_a, along, down)[:, 1]))
     mid_old = float(_curve_v(old_uv, np.array([0.5 * eye_width]))[0])
     skin = max(min(LID_SKIN_HEIGHT * eye_width, LID_SKIN_OF_BROW * (mid_old - brow_v)), 1.0)
@@ -185,7 +267,8 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
     lash_half = max(LASH_HALF_HEIGHT * eye_width, 0.6)
     lash = (onset * LASH_DARKNESS * np.exp(-0.5 * ((v - (v_new - lash_half)) / lash_half) ** 2)
             * np.sin(np.pi * across) ** 0.4 * inside_u)
-    rise = np.clip((v - (v_old - 0.5 * skin)) / (0.5 * skin), 0.0, 1.0)
+    down_lid = (v - v_top) / np.maximum(v_new - v_top, 1e-6)
+    rise = _smooth((down_lid - LID_SHADE_FROM[0]) / (LID_SHADE_FROM[1] - LID_SHADE_FROM[0]))
     cover = onset * rise * np.clip(v_new + 0.5 - v, 0.0, 1.0) * np.sin(np.pi * across) ** 0.5 * inside_u
     return LidWarp((x0, y0, x1, y1), (offset * down[0]).astype(np.float32),
                    (offset * down[1]).astype(np.float32), lash.astype(np.float32), cover.astype(np.float32),
@@ -272,8 +355,8 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
         The frame with the lid warped down.
     lid : LidWarp
     skin : np.ndarray, shape (3,)
-        RGB of the photo's cheeks (0-255): the light added to a shadowed lid
-        has its colour, so grey stays grey; the lid keeps its texture.
+        RGB of the photo's cheeks (0-255): the lid's tone over the eyeball
+        when ``lid.tone`` (the skin below that eye) is None.
     grain : np.ndarray, shape (h, w), float32, optional
         The photo's grain (:func:`speaker.render.grain.grain_field`) over a
         region starting at ``grain_origin`` (x, y); added where light is,
@@ -282,11 +365,14 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
-    skin = np.asarray(skin, np.float32)
-    skin_luma = float(skin @ np.asarray(LUMA, np.float32))
-    level = cv2.GaussianBlur(region @ np.asarray(LUMA, np.float32), (0, 0), lid.blur)
-    light = LID_LIFT_SHARE * lid.cover * np.maximum(np.float32(LID_MIN_OF_SKIN * skin_luma) - level, 0.0)
-    region += light[..., None] * (skin / max(skin_luma, 1.0))
+    tone = np.asarray(lid.tone if lid.tone is not None else LID_TONE_OF_UNDER_EYE * np.asarray(skin), np.float32)
+    tone_luma = float(tone @ np.asarray(LUMA, np.float32))
+    lumas = region @ np.asarray(LUMA, np.float32)
+    level = cv2.GaussianBlur(lumas, (0, 0), lid.blur)
+    detail = np.clip(lumas / np.maximum(level, 1.0), *LID_DETAIL_RANGE)
+    region += lid.cover[..., None] * (tone * detail[..., None] - region)
+    light = lid.cover * np.maximum(tone_luma - level, 0.0)
+    skin_luma = tone_luma / LID_TONE_OF_UNDER_EYE
     if grain is not None:
         gx, gy = x0 - grain_origin[0], y0 - grain_origin[1]
         share = np.clip(light / max(0.25 * skin_luma, 1.0), 0.0, 1.0)

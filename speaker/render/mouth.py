@@ -8,7 +8,8 @@ dark gaps between them, rounded biting edges and a darker gum line), the
 lower teeth when the jaw drops far, and the tongue on wide openings, all
 with the photo's grain (:mod:`speaker.render.grain`). A photo that shows
 its own teeth keeps them, carried by the upper lip; as such a mouth closes
-the lower lip covers them instead of squashing them. Every colour is the photo's lip, skin or teeth colour scaled in brightness
+the lower lip covers them instead of squashing them, also where a smile's
+teeth reach past the inner-lip corners (:func:`cover_side_teeth`). Every colour is the photo's lip, skin or teeth colour scaled in brightness
 or mixed with its own grey, so a greyscale photo stays exactly grey and a
 sepia one stays sepia.
 """
@@ -522,3 +523,120 @@ def _real_teeth_layer(
     weight = np.clip(keep - below_upper * np.float32(scale) + 0.5, 0, 1) * np.clip(below_upper + 1.0, 0, 1)
     weight *= np.clip(1.0 - np.abs(u), 0, 1) ** 0.25
     return colour.astype(np.float32), weight.astype(np.float32)
+
+
+#: A smile's teeth reach past dlib's inner-lip corners, into the ring between
+#: the inner and the outer lip lines, where the mesh squashes them as the
+#: mouth closes. There they are the ring's pixels brighter than this share of
+#: the way from the lips' median luma to the teeth's; the lower lip covers
+#: them fully once the inner-lip gap has closed by SIDE_TEETH_COVERED_AT of
+#: the photo's.
+SIDE_TEETH_LEVEL = 0.4
+SIDE_TEETH_COVERED_AT = 0.6
+
+
+@dataclass(frozen=True)
+class SideTeeth:
+    """The photo's teeth, also those outside the inner-lip outline.
+
+    Attributes
+    ----------
+    box : tuple of int
+        ``(x0, y0, x1, y1)`` of the photo the mask covers.
+    mask : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        0..1: how much each photo pixel is a tooth.
+    """
+
+    box: tuple[int, int, int, int]
+    mask: np.ndarray
+
+
+def side_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> SideTeeth | None:
+    """Find the photo's teeth inside the outer lip line, or None.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    face_width : float
+        Pixels.
+    """
+    teeth = _photo_has_teeth(image, landmarks, face_width)
+    if teeth is None:
+        return None
+    lm = np.asarray(landmarks, np.float64)
+    h, w = image.shape[:2]
+    x0, y0 = np.maximum(np.floor(lm[48:60].min(axis=0)).astype(int) - 2, 0)
+    x1, y1 = np.minimum(np.ceil(lm[48:60].max(axis=0)).astype(int) + 3, [w, h])
+    if x1 - x0 < 3 or y1 - y0 < 3:
+        return None
+    local = lm - [x0, y0]
+    shape = (y1 - y0, x1 - x0)
+    # The teeth inside the inner lips too: squashed by the mesh into the
+    # closing seam, they are covered as well (the unsquashed ones that still
+    # show are painted over them by :func:`paint_interior`).
+    ring = _polygon_mask(shape, local[48:60]) > 128
+    lip_only = ring & ~(_polygon_mask(shape, local[60:68]) > 0)
+    level = luma(image[y0:y1, x0:x1].astype(np.float64))
+    if lip_only.sum() < 4:
+        return None
+    lips = float(np.median(level[lip_only]))
+    threshold = lips + SIDE_TEETH_LEVEL * (float(luma(teeth)) - lips)
+    mask = (ring & (level > threshold)).astype(np.float32)
+    if not mask.any():
+        return None
+    mask = np.minimum(cv2.GaussianBlur(mask, (0, 0), 0.7) * 1.5, 1.0)
+    return SideTeeth((int(x0), int(y0), int(x1), int(y1)), mask.astype(np.float32))
+
+
+def side_teeth_cover(gap_target: float, gap_photo: float) -> float:
+    """How much of the side teeth the lower lip covers (0..1), from inner-lip gaps in pixels."""
+    if gap_photo <= 0:
+        return 0.0
+    closed = float(np.clip((gap_photo - gap_target) / gap_photo / SIDE_TEETH_COVERED_AT, 0.0, 1.0))
+    return closed * closed * (3.0 - 2.0 * closed)
+
+
+def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int],
+                     teeth: SideTeeth, cover: float, lip: np.ndarray, outer: np.ndarray,
+                     grain: np.ndarray | None = None) -> None:
+    """Paint lip over the photo's side teeth where the warp has brought them, in place.
+
+    Parameters
+    ----------
+    frame : np.ndarray, shape (H, W, 3), uint8
+        The warped frame.
+    map_x, map_y : np.ndarray, shape (h, w), float32
+        The backward map the region starting at ``origin`` (x, y) was drawn with.
+    teeth : SideTeeth
+    cover : float
+        0..1 (:func:`side_teeth_cover`).
+    lip : np.ndarray, shape (3,)
+        The photo's lip colour, RGB 0-255.
+    outer : np.ndarray, shape (12, 2)
+        Target outer-lip landmarks 48..59 after head pose, pixels (the
+        teeth can only be within them).
+    grain : np.ndarray, shape (h, w), float32, optional
+        The photo's grain over the same region as the maps.
+    """
+    if cover <= 0.0:
+        return
+    h, w = map_x.shape
+    bx0 = int(max(np.floor(outer[:, 0].min()) - 2 - origin[0], 0))
+    by0 = int(max(np.floor(outer[:, 1].min()) - 2 - origin[1], 0))
+    bx1 = int(min(np.ceil(outer[:, 0].max()) + 3 - origin[0], w))
+    by1 = int(min(np.ceil(outer[:, 1].max()) + 3 - origin[1], h))
+    if bx1 - bx0 < 1 or by1 - by0 < 1:
+        return
+    sx = map_x[by0:by1, bx0:bx1] - np.float32(teeth.box[0])
+    sy = map_y[by0:by1, bx0:bx1] - np.float32(teeth.box[1])
+    weight = cv2.remap(teeth.mask, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    weight = weight * np.float32(cover)
+    fx0, fy0 = origin[0] + bx0, origin[1] + by0
+    region = frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)].astype(np.float32)
+    paint = np.broadcast_to(np.asarray(lip, np.float32), region.shape).copy()
+    if grain is not None:
+        paint += grain[by0:by1, bx0:bx1, None]
+    region += (paint - region) * weight[..., None]
+    frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)] = np.clip(region + 0.5, 0, 255).astype(np.uint8)

@@ -43,6 +43,8 @@ OTHER_FACE_FADE = 0.35
 RASTER_SHIFT = 4
 #: Determinant below which a moved triangle counts as collapsed (pixels^2).
 COLLAPSED_AREA = 1e-6
+#: The mesh warp is computed on every MAP_STEP-th pixel and interpolated between.
+MAP_STEP = 2
 
 #: Debug overlay colours (RGB), and the grey levels used on a greyscale photo
 #: (which must stay free of colour).
@@ -98,7 +100,14 @@ class Renderer:
         )
         self.fade = self._fade_mask(portrait)
         self.fade_needed = self.fade < 1.0
-        self.index_image = np.empty((h, w), np.int32)
+        # The warp is piecewise affine and continuous, so its displacement is computed on a grid of
+        # every MAP_STEP-th pixel (at their centres) and interpolated: a quarter of the work per frame.
+        self.coarse_size = (-(-w // MAP_STEP), -(-h // MAP_STEP))
+        centres_x = (np.arange(self.coarse_size[0], dtype=np.float32) + 0.5) * MAP_STEP - 0.5
+        centres_y = (np.arange(self.coarse_size[1], dtype=np.float32) + 0.5) * MAP_STEP - 0.5
+        self.coarse_x, self.coarse_y = np.meshgrid(centres_x, centres_y)
+        self.base_x, self.base_y = self.grid_x + np.float32(x0), self.grid_y + np.float32(y0)
+        self.index_image = np.empty((self.coarse_size[1], self.coarse_size[0]), np.int32)
 
         groups = self.mesh.group
         self.rigid = np.flatnonzero(np.isin(groups, (0, 1, 2)))
@@ -111,9 +120,11 @@ class Renderer:
         self.palette = mouth.sample_palette(image, landmarks, fw)
         self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks))
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
+        self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
+        self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -239,25 +250,27 @@ class Renderer:
         order = np.argsort(depth[tri].mean(axis=1), kind="stable")
         index = self.index_image
         index.fill(len(tri))
-        fixed = np.round(target * (1 << RASTER_SHIFT)).astype(np.int32)
+        # Vertices in the coarse grid's pixels (its pixel i is centred on ROI pixel MAP_STEP * i + offset).
+        coarse = (target - (MAP_STEP - 1) / 2.0) / MAP_STEP
+        fixed = np.round(coarse * (1 << RASTER_SHIFT)).astype(np.int32)
         for k in order:
             if ok[k]:
                 cv2.fillConvexPoly(index, fixed[tri[k]], int(k), lineType=cv2.LINE_8, shift=RASTER_SHIFT)
 
         table = coef.reshape(-1, 6).astype(np.float32).T  # (6, M+1)
         flat = index.ravel()
-        gx, gy = self.grid_x.ravel(), self.grid_y.ravel()
-        map_x = table[0][flat] * gx + table[1][flat] * gy + table[2][flat]
-        map_y = table[3][flat] * gx + table[4][flat] * gy + table[5][flat]
-        map_x = map_x.reshape(index.shape)
-        map_y = map_y.reshape(index.shape)
-
-        # Fade the displacement to zero at the ROI border and on other faces.
-        fade = self.fade
-        base_x = self.grid_x + np.float32(x0)
-        base_y = self.grid_y + np.float32(y0)
-        map_x = base_x + fade * (map_x - base_x)
-        map_y = base_y + fade * (map_y - base_y)
+        gx, gy = self.coarse_x.ravel(), self.coarse_y.ravel()
+        # Displacements (source minus output position), interpolated to every pixel, then faded to
+        # zero at the ROI border and on other faces (at full resolution, so the fade stays exact).
+        shift_x = (table[0][flat] * gx + table[1][flat] * gy + table[2][flat] - (gx + np.float32(x0)))
+        shift_y = (table[3][flat] * gx + table[4][flat] * gy + table[5][flat] - (gy + np.float32(y0)))
+        size = self.grid_x.shape[::-1]
+        map_x = cv2.resize(shift_x.reshape(index.shape), size, interpolation=cv2.INTER_LINEAR)
+        map_y = cv2.resize(shift_y.reshape(index.shape), size, interpolation=cv2.INTER_LINEAR)
+        map_x *= self.fade
+        map_x += self.base_x
+        map_y *= self.fade
+        map_y += self.base_y
         return map_x, map_y
 
     def render(self, frame: TrackFrame) -> np.ndarray:
@@ -288,6 +301,10 @@ class Renderer:
 
         for lid in lids:
             eyes.shade_lid(out, lid, self.palette.skin, self.grain, (x0, y0))
+        if self.side_teeth is not None:
+            cover = mouth.side_teeth_cover(self._inner_gap(np.asarray(frame.landmarks, np.float64)), self.photo_gap)
+            mouth.cover_side_teeth(out, map_x, map_y, (x0, y0), self.side_teeth, cover, self.palette.lip,
+                                   posed[48:60], self.grain)
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
@@ -313,13 +330,14 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible in zip(eyes.EYES, self.eye_visible):
+        for eye, visible, tone in zip(eyes.EYES, self.eye_visible, self.lid_tones):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
             upper = moved[[ca, *eye["upper"], cb]]
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
             if lid is not None:
+                lid.tone = tone
                 lids.append(lid)
         return lids
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 import cv2
@@ -116,9 +116,10 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
     ok, encoded = cv2.imencode(".png", sheet[..., ::-1])
     if not ok:
         raise SpeakerError(f"Could not encode the contact sheet for {path}.")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # A partial name like every other output's (mkstemp would leave the sheet readable by its owner only).
+    tmp = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
     try:
-        with os.fdopen(fd, "wb") as handle:
+        with open(tmp, "xb") as handle:
             handle.write(encoded.tobytes())
         os.replace(tmp, path)
     except OSError as error:
