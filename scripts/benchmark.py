@@ -156,6 +156,12 @@ def build_recording(minutes: float, path: Path, media: Path) -> Path:
     return path
 
 
+def _cpu_seconds() -> float:
+    """CPU seconds (user + system, all threads) of this process and its finished children (the encoder)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
     """A recording of ``minutes`` lip-synced without transcript, in this process (a fresh child)."""
     import speaker
@@ -163,6 +169,7 @@ def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
     recording = build_recording(minutes, folder / "recording.flac", media)
     image = portrait_512(folder)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     result = speaker.speak(image, audio=recording, out=folder / "bench.mp4")
     return {
@@ -170,6 +177,7 @@ def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
         "frames": result.frames,
         "stage_seconds": result.stage_seconds,
         "wall_seconds": time.perf_counter() - started,
+        "cpu_seconds_per_audio_second": (_cpu_seconds() - cpu_before) / result.audio_seconds,
         "seconds_per_audio_second": result.seconds_per_audio_second,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_before_run_mb": rss_before,
@@ -190,11 +198,14 @@ def recording_main(args) -> int:
             return 1
         results[minutes] = json.loads(done.stdout.strip().splitlines()[-1])
     stages = ["face", "timing", "motion", "render", "encode"]
-    print(f"{'audio s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages) + f"{'wall':>8}{'s/s':>7}{'peak MB':>9}")
+    print(f"{'audio s':>9}{'frames':>8}" + "".join(f"{s:>8}" for s in stages)
+          + f"{'wall':>8}{'s/s':>7}{'cpu s/s':>8}{'peak MB':>9}")
     for figures in results.values():
         cells = "".join(f"{figures['stage_seconds'].get(s, 0.0):>8.1f}" for s in stages)
         print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['wall_seconds']:>8.1f}"
-              f"{figures['seconds_per_audio_second']:>7.2f}{figures['peak_rss_mb']:>9.0f}")
+              f"{figures['seconds_per_audio_second']:>7.2f}{figures['cpu_seconds_per_audio_second']:>8.2f}"
+              f"{figures['peak_rss_mb']:>9.0f}")
+    print("s/s: wall seconds of the stages per audio second; cpu s/s: CPU seconds of all threads and the encoder")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

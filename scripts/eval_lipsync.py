@@ -14,6 +14,14 @@ clip. Reported: Pearson r at lag 0 per clip and the median, and the lag
 - ``loudness``: the audio's loudness envelope itself (the floor any system
   gets for free).
 
+Two figures per cell: ``r`` over the whole clip, and ``rs`` over the frames
+of speech only (Silero voice activity, faster-whisper's, widened by
+:data:`SPEECH_MARGIN`). Outside speech a real speaker's mouth follows no
+sound: actors hold an emotion's open mouth after the last word, people
+breathe or smile; no audio-driven mouth (nor the loudness) can predict that,
+and on 3-5 s clips those frames dominate the whole-clip r. ``rs`` measures
+the lip sync itself. Per-frame series are kept with ``--series``.
+
 Clip sets (``--sets``) of the shared media: ``clips`` (5 GRID sentences with
 transcripts), ``clips_dev`` (the speech clips: LRS3 TED crops, MEAD actors,
 astorfi, lp_d20 Mandarin, lp_d10 Portuguese; no transcripts), ``grid_s1``
@@ -43,6 +51,9 @@ MAX_LAG = 5
 DEV_SPEECH = ("lrs3_*.mp4", "mead_*.mp4", "astorfi_sample.mp4", "lp_d20.mp4", "lp_d10.mp4")
 #: Frames are measured at most this wide (the opening is a ratio; dlib is slow on 1080p).
 METER_WIDTH = 640
+#: Frames this close (s) to detected speech count as speech: the lips move
+#: about 0.1-0.2 s before the sound starts and settle after it ends.
+SPEECH_MARGIN = 0.2
 
 #: Transcripts of the GRID clips, from their file names (see the media README).
 TRANSCRIPTS = {
@@ -93,13 +104,32 @@ class MouthMeter:
         gap = np.mean([np.linalg.norm(points[upper] - points[lower]) for upper, lower in ((61, 67), (62, 66), (63, 65))])
         return float(gap / np.linalg.norm(points[16] - points[0]))
 
-    def video(self, path: Path) -> np.ndarray:
+    def first_box(self, path: Path):
+        """The face box of the first frame of ``path`` in which the detector finds a face (or None)."""
         import imageio_ffmpeg
 
         reader = imageio_ffmpeg.read_frames(str(path))
         meta = next(reader)
         width, height = meta["size"]
         self.last_box = None
+        for raw in reader:
+            if not np.isnan(self.opening(np.frombuffer(raw, np.uint8).reshape(height, width, 3))):
+                break
+        reader.close()
+        return self.last_box
+
+    def video(self, path: Path) -> np.ndarray:
+        """Opening per frame. Frames before the detector first finds the face are measured in
+        the first box it finds (not filled with the first measured value: a face the detector
+        misses at the start, as on some of our renders of tight crops, still has its mouth
+        measured)."""
+        import imageio_ffmpeg
+
+        start_box = self.first_box(path)
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        width, height = meta["size"]
+        self.last_box = start_box
         values = []
         for raw in reader:
             frame = np.frombuffer(raw, np.uint8).reshape(height, width, 3)
@@ -113,13 +143,20 @@ class MouthMeter:
         return series
 
 
-def extract(clip: Path, workdir: Path) -> tuple[Path, Path]:
+#: Candidate portrait frames: this many of the clip's most closed-mouthed frames are tried.
+PORTRAIT_CANDIDATES = 6
+
+
+def extract(clip: Path, workdir: Path, real: np.ndarray | None = None) -> tuple[Path, Path]:
     """The clip's portrait frame (PNG) and its audio (WAV, mono).
 
-    The portrait is the most frontal of the frames at 0, a quarter, a half
-    and three quarters of the clip (some TED crops open on a face turned
-    away, and the mouth of a turned render is measured poorly); the first
-    frame when it is within 15 degrees.
+    The portrait is a still with the lips closed, as a user's portrait is:
+    of the :data:`PORTRAIT_CANDIDATES` frames with the smallest real opening
+    (``real``, per frame; without it, the frames at 0, a quarter, a half and
+    three quarters), the first within 15 degrees of frontal, else the most
+    frontal (some TED crops open on a face turned away, and the mouth of a
+    turned render is measured poorly). An actor's first frame may already
+    show the emotion's open mouth, which the render keeps outside speech.
     """
     import imageio_ffmpeg
 
@@ -129,23 +166,32 @@ def extract(clip: Path, workdir: Path) -> tuple[Path, Path]:
     ffmpeg = imageio_ffmpeg.get_ffmpeg_exe()
     image, audio = workdir / f"{clip.stem}.png", workdir / f"{clip.stem}.wav"
     subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-vn", "-ac", "1", str(audio)], check=True)
-    duration = clip_duration(clip)
-    best_share, best_yaw = 0.0, float("inf")
-    for share in (0.0, 0.25, 0.5, 0.75):
-        subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{share * duration:.2f}", "-i", str(clip),
-                        "-frames:v", "1", str(image)], check=True)
+    fps = clip_fps(clip)
+    if real is not None and len(real):
+        candidates = [float(index) / fps for index in np.argsort(real, kind="stable")[:PORTRAIT_CANDIDATES]]
+    else:
+        duration = clip_duration(clip)
+        candidates = [share * duration for share in (0.0, 0.25, 0.5, 0.75)]
+    best_time, best_yaw = candidates[0], float("inf")
+    for seconds in candidates:
+        _grab_frame(ffmpeg, clip, seconds, image)
         try:
             portrait = face.find_portrait(*face.load_image(image))
         except SpeakerError:
             continue
         yaw = abs(portrait.pose[0]) if portrait.pose is not None else 0.0
         if yaw < best_yaw:
-            best_share, best_yaw = share, yaw
+            best_time, best_yaw = seconds, yaw
         if yaw <= 15.0:
             break
-    subprocess.run([ffmpeg, "-v", "error", "-y", "-ss", f"{best_share * duration:.2f}", "-i", str(clip),
-                    "-frames:v", "1", str(image)], check=True)
+    _grab_frame(ffmpeg, clip, best_time, image)
     return image, audio
+
+
+def _grab_frame(ffmpeg: str, clip: Path, seconds: float, image: Path) -> None:
+    """Frame at ``seconds`` (decoded exactly: -ss after -i) as a PNG."""
+    subprocess.run([ffmpeg, "-v", "error", "-y", "-i", str(clip), "-ss", f"{seconds:.3f}",
+                    "-frames:v", "1", str(image)], check=True)
 
 
 def clip_duration(clip: Path) -> float:
@@ -155,32 +201,79 @@ def clip_duration(clip: Path) -> float:
 
 
 def loudness_envelope(audio: Path, fps: float, count: int) -> np.ndarray:
-    """RMS loudness per video frame (the free baseline)."""
+    """RMS loudness per video frame (the free baseline), over one frame's span centred on the frame's time.
+
+    (Frame ``i`` shows the face at ``i / fps``; a window starting there would
+    make the loudness half a frame late.)
+    """
     import soundfile
 
     samples, rate = soundfile.read(str(audio), dtype="float32")
     hop = rate / fps
     return np.array([
-        np.sqrt(np.mean(samples[int(i * hop): int((i + 1) * hop)] ** 2) + 1e-12) for i in range(count)
+        np.sqrt(np.mean(samples[max(0, int((i - 0.5) * hop)): int((i + 0.5) * hop)] ** 2) + 1e-12)
+        for i in range(count)
     ])
 
 
-def correlation(ours: np.ndarray, real: np.ndarray, lag: int = 0) -> float:
-    """Pearson r of ``ours`` delayed by ``lag`` frames against ``real``."""
+def speech_frames(audio: Path, fps: float, count: int) -> np.ndarray:
+    """Which of ``count`` video frames lie within :data:`SPEECH_MARGIN` s of speech.
+
+    Speech is found by the Silero voice-activity model of faster-whisper
+    (independent of the timing paths measured), on the audio at 16 kHz.
+
+    Returns
+    -------
+    np.ndarray, shape (count,), bool
+    """
+    import soundfile
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    from speaker.timing import resample
+
+    samples, rate = soundfile.read(str(audio), dtype="float32")
+    samples = resample(samples.reshape(len(samples), -1).mean(axis=1), rate, 16000)
+    spans = get_speech_timestamps(samples, VadOptions(min_silence_duration_ms=100, speech_pad_ms=0))
+    times = np.arange(count) / fps
+    mask = np.zeros(count, bool)
+    for span in spans:
+        mask |= (times >= span["start"] / 16000 - SPEECH_MARGIN) & (times <= span["end"] / 16000 + SPEECH_MARGIN)
+    return mask
+
+
+def correlation(ours: np.ndarray, real: np.ndarray, lag: int = 0, mask: np.ndarray | None = None) -> float:
+    """Pearson r of ``ours`` delayed by ``lag`` frames against ``real``, on the ``mask`` frames of ``real``."""
     count = min(len(ours), len(real))
     ours, real = ours[:count], real[:count]
+    mask = np.ones(count, bool) if mask is None else np.asarray(mask[:count], bool)
     if lag > 0:
-        ours, real = ours[lag:], real[:-lag]
+        ours, real, mask = ours[lag:], real[:-lag], mask[:-lag]
     elif lag < 0:
-        ours, real = ours[:lag], real[-lag:]
+        ours, real, mask = ours[:lag], real[-lag:], mask[-lag:]
+    ours, real = ours[mask], real[mask]
+    if len(ours) < 3:
+        return 0.0
     if np.std(ours) < 1e-9 or np.std(real) < 1e-9:
         return 0.0
     return float(np.corrcoef(ours, real)[0, 1])
 
 
-def best_lag(ours: np.ndarray, real: np.ndarray) -> int:
+def best_lag(ours: np.ndarray, real: np.ndarray, mask: np.ndarray | None = None) -> int:
     lags = range(-MAX_LAG, MAX_LAG + 1)
-    return max(lags, key=lambda lag: correlation(ours, real, lag))
+    return max(lags, key=lambda lag: correlation(ours, real, lag, mask))
+
+
+def figures(ours: np.ndarray, real: np.ndarray, speaking: np.ndarray) -> dict[str, float]:
+    """r and best lag over the whole clip, over its speech frames (``rs``, ``lag_s``), and r at the best lag (``r_lag``).
+
+    ``r_lag`` is the agreement once the clip's unknown audio-video offset is
+    searched within :data:`MAX_LAG` frames, for every path alike (as
+    SyncNet-style sync scores do); it is reported beside, never instead of,
+    ``r`` at lag 0.
+    """
+    lag = best_lag(ours, real)
+    return {"r": correlation(ours, real), "lag": lag, "r_lag": correlation(ours, real, lag),
+            "rs": correlation(ours, real, 0, speaking), "lag_s": best_lag(ours, real, speaking)}
 
 
 def media_folder(given: Path | None) -> Path:
@@ -224,8 +317,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
     parser.add_argument("--sets", nargs="+", default=["clips", "clips_dev"])
     parser.add_argument("--limit", type=int, help="at most this many clips per set")
+    parser.add_argument("--only", nargs="+", help="only the clips whose names contain one of these")
     parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--series", type=Path, help="also keep the per-frame openings (.npz: clip/method)")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
     parser.add_argument("--resume", action="store_true", help="keep the clips already in --out, measure the rest")
     parser.add_argument("--max-side", type=int, default=480,
@@ -239,6 +334,8 @@ def main(argv: list[str] | None = None) -> int:
     from speaker.timing import audio_model_available
 
     clips = clip_list(media_folder(args.media), args.sets, args.limit)
+    if args.only:
+        clips = [entry for entry in clips if any(part in entry[1].stem for part in args.only)]
     if not clips:
         print("No clips found", file=sys.stderr)
         return 1
@@ -249,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
                if name != "audio-model" or audio_model_available()}
     rows: dict[str, dict[str, dict[str, float]]] = {name: {} for name in [*methods, "loudness"]}
     sets_of: dict[str, str] = {}
+    series: dict[str, np.ndarray] = {}
+    if args.series and args.series.is_file():
+        series.update(np.load(args.series))
     if args.resume and args.out and args.out.is_file():
         saved = json.loads(args.out.read_text())
         sets_of.update(saved["sets"])
@@ -262,13 +362,15 @@ def main(argv: list[str] | None = None) -> int:
             if clip.stem in rows["loudness"]:
                 continue
             sets_of[clip.stem] = set_name
-            image, audio = extract(clip, workdir)
             try:
                 real = meter.video(clip)
             except FaceLost as error:
                 print(f"{clip.stem}: {error}", file=sys.stderr)
                 continue
+            image, audio = extract(clip, workdir, real)
             fps = clip_fps(clip)
+            speaking = speech_frames(audio, fps, len(real))
+            series[f"{clip.stem}/real"], series[f"{clip.stem}/speaking"] = real, speaking
             for name, extra in methods.items():
                 out = workdir / f"{clip.stem}_{name}.mp4"
                 transcript = transcript_of_clip if name == "transcript" else None
@@ -287,30 +389,43 @@ def main(argv: list[str] | None = None) -> int:
                 except FaceLost as error:
                     print(f"{clip.stem} {name}: {error}", file=sys.stderr)
                     continue
-                rows[name][clip.stem] = {"r": correlation(ours, real), "lag": best_lag(ours, real),
+                rows[name][clip.stem] = {**figures(ours, real, speaking),
                                          "source": result.timing_source, "warnings": len(caught)}
-                print(f"{clip.stem:<36}{name:<12}r {rows[name][clip.stem]['r']:+.2f}  {result.timing_source}",
+                series[f"{clip.stem}/{name}"] = ours
+                cell = rows[name][clip.stem]
+                print(f"{clip.stem:<36}{name:<12}r {cell['r']:+.2f}  rs {cell['rs']:+.2f}  {result.timing_source}",
                       file=sys.stderr, flush=True)
             envelope = loudness_envelope(audio, fps, len(real))
-            rows["loudness"][clip.stem] = {"r": correlation(envelope, real), "lag": best_lag(envelope, real)}
-            print(f"{clip.stem:<36}{'loudness':<12}r {rows['loudness'][clip.stem]['r']:+.2f}", file=sys.stderr,
+            rows["loudness"][clip.stem] = figures(envelope, real, speaking)
+            series[f"{clip.stem}/loudness"] = envelope
+            cell = rows["loudness"][clip.stem]
+            print(f"{clip.stem:<36}{'loudness':<12}r {cell['r']:+.2f}  rs {cell['rs']:+.2f}", file=sys.stderr,
                   flush=True)
+            if args.series:
+                np.savez_compressed(args.series, **series)
             if args.out:  # after every clip, so a long run that is stopped still leaves its figures
                 args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
 
     for set_name in dict.fromkeys(sets_of.values()):
         names = [stem for stem, owner in sets_of.items() if owner == set_name]
-        print(f"\n{set_name}: {len(names)} clips")
-        print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names) + f"{'median r':>10}{'med lag':>9}")
-        for method, per_clip in rows.items():
-            cells = "".join(
-                f"{per_clip[n]['r']:>8.2f} ({per_clip[n]['lag']:+d})" if n in per_clip else f"{'-':>14}" for n in names
-            )
-            rs = [per_clip[n]["r"] for n in names if n in per_clip]
-            lags = [per_clip[n]["lag"] for n in names if n in per_clip]
-            if rs:
-                print(f"{method:<12}{cells}{np.median(rs):>10.2f}{np.median(lags):>+9.1f}")
-    print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late)")
+        for key, lag_key, title in (("r", "lag", "whole clip"), ("rs", "lag_s", "speech frames"),
+                                    ("r_lag", "lag", "whole clip, at each path's best lag")):
+            print(f"\n{set_name}: {len(names)} clips, {title}")
+            measured = [per_clip for per_clip in rows.values() if any(key in per_clip.get(n, {}) for n in names)]
+            # Medians over the clips every path was measured on, so the paths compare on the same clips.
+            common = [n for n in names if all(key in per_clip.get(n, {}) for per_clip in measured)]
+            print(f"{'method':<12}" + "".join(f"{name[-12:]:>14}" for name in names)
+                  + f"{'median ' + key:>10}{'med lag':>9}{'common':>8}")
+            for method, per_clip in rows.items():
+                done = [n for n in names if key in per_clip.get(n, {})]
+                cells = "".join(f"{per_clip[n][key]:>8.2f} ({per_clip[n][lag_key]:+d})" if n in done else f"{'-':>14}"
+                                for n in names)
+                if done:
+                    same = np.median([per_clip[n][key] for n in common]) if common else float("nan")
+                    print(f"{method:<12}{cells}{np.median([per_clip[n][key] for n in done]):>10.2f}"
+                          f"{np.median([per_clip[n][lag_key] for n in done]):>+9.1f}{same:>8.2f}")
+    print("cells: Pearson r at lag 0 (lag in frames where r peaks; + means ours is late); "
+          "common: median over the clips every path was measured on")
     if args.out:
         args.out.write_text(json.dumps({"sets": sets_of, "rows": rows}, indent=2))
     return 0

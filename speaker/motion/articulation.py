@@ -453,10 +453,23 @@ def _gaussian_smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
     return gaussian_filter1d(values, sigma_frames, axis=0, mode="nearest")
 
 
+def _curve_at(articulation, times: np.ndarray, fps: float) -> np.ndarray:
+    """An :class:`~speaker.types.ArticulationCurve` sampled at the frame ``times``, shape (T, K), float64."""
+    rate = float(articulation.rate)
+    curve = np.asarray(articulation.values, dtype=np.float64)
+    # Low-pass at the curve's own rate before sampling it at the frame
+    # rate, so frame-to-frame noise of the model neither shows nor aliases.
+    curve = _gaussian_smooth(curve, max(CURVE_SMOOTHING, CURVE_FRAME_SMOOTHING / fps) * rate)
+    curve_times = np.arange(len(curve)) / rate
+    return np.stack([np.interp(times, curve_times, curve[:, k]) for k in range(K)], axis=1)
+
+
 def articulation_from_speech(speech: Speech, fps: float) -> np.ndarray:
     """Articulation at every video frame of the speech.
 
-    Uses the phone timeline when there is one, else the audio model's
+    Uses the phone timeline when there is one (and, where the timing stage
+    gave both, the audio model's curve where it exceeds the phones: speech
+    without recognised words), else the audio model's
     :class:`~speaker.types.ArticulationCurve`, else a loudness-driven jaw.
     The jaw is then scaled mildly by loudness (never opened in silence).
 
@@ -485,14 +498,12 @@ def articulation_from_speech(speech: Speech, fps: float) -> np.ndarray:
                 index = int(round(0.5 * (phone.start + phone.end) * fps))
                 if 0 <= index < count:
                     values[index, CLOSURE] = 1.0
+        if speech.articulation is not None and len(speech.articulation.values):
+            # Beside phones, a curve covers only speech without phones (the
+            # timing stage's word-less stretches; zero elsewhere).
+            values = np.maximum(values, _curve_at(speech.articulation, times, fps))
     elif speech.articulation is not None and len(speech.articulation.values):
-        rate = float(speech.articulation.rate)
-        curve = np.asarray(speech.articulation.values, dtype=np.float64)
-        # Low-pass at the curve's own rate before sampling it at the frame
-        # rate, so frame-to-frame noise of the model neither shows nor aliases.
-        curve = _gaussian_smooth(curve, max(CURVE_SMOOTHING, CURVE_FRAME_SMOOTHING / fps) * rate)
-        curve_times = np.arange(len(curve)) / rate
-        values = np.stack([np.interp(times, curve_times, curve[:, k]) for k in range(K)], axis=1)
+        values = _curve_at(speech.articulation, times, fps)
     else:
         values = np.zeros((count, K))
         smooth_level = _gaussian_smooth(np.minimum(level, 1.0), 0.04 * fps)

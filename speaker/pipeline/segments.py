@@ -48,7 +48,8 @@ def render_speech_segments(
     Returns
     -------
     SpeakResult
-        ``timing_source`` lists each distinct source of the segments, in order.
+        ``timing_source`` lists each distinct source of the segments, in order
+        (see :func:`distinct_sources`).
     """
     from .. import motion, render, video
 
@@ -135,7 +136,7 @@ def render_speech_segments(
         frames=state["emitted"],
         fps=fps,
         stage_seconds=clock.seconds,
-        timing_source="; ".join(sources),
+        timing_source="; ".join(distinct_sources(sources)),
         face_count=portrait.face_count,
     )
     result.extra_files += _write_segment_extras(opts, portrait, kept, all_words, fps)
@@ -179,6 +180,24 @@ def _cross_fade(held: Track, track: Track) -> Track:
     )
 
 
+def distinct_sources(sources: list[str]) -> list[str]:
+    """The timing sources of a recording's segments, each once, in order of first use.
+
+    Per-segment counts (``", 1 of 6 stretches spread"``, ``"... in 2 word-less
+    stretches"``) are left out, so an hour's 120 segments give a line or two,
+    not a page; the warnings give the counts and times.
+
+    >>> distinct_sources(["whisper+pocketsphinx-align", "whisper+pocketsphinx-align, 1 of 6 stretches spread",
+    ...                   "whisper+pocketsphinx-align, 1 of 5 stretches spread"])
+    ['whisper+pocketsphinx-align', 'whisper+pocketsphinx-align, some stretches spread']
+    """
+    import re
+
+    labels = [re.sub(r"\b\d+ of \d+ stretches", "some stretches", re.sub(r" in \d+ word-less", " in word-less", source))
+              for source in sources]
+    return list(dict.fromkeys(labels))
+
+
 def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:
     """``speech`` with the last ``lead`` seconds of ``previous`` in front (times shifted by ``lead``)."""
     rate = speech.sample_rate
@@ -192,12 +211,15 @@ def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:
     words = [Word(w.text, w.start - cut, w.end - cut) for w in previous.words if w.start >= cut]
     words += [Word(w.text, w.start + lead, w.end + lead) for w in speech.words]
     articulation = speech.articulation
-    if previous.articulation is not None and speech.articulation is not None:
+    if speech.articulation is not None:
         from ..types import ArticulationCurve
 
         rows = int(round(lead * speech.articulation.rate))
-        tail = previous.articulation.values[len(previous.articulation.values) - rows:] if rows else \
-            previous.articulation.values[:0]
+        if previous.articulation is not None:
+            tail = previous.articulation.values[len(previous.articulation.values) - rows:] if rows else \
+                previous.articulation.values[:0]
+        else:  # a curve only in this segment (word-less speech): none in the lead
+            tail = np.zeros((rows, speech.articulation.values.shape[1]), np.float32)
         articulation = ArticulationCurve(np.concatenate([tail, speech.articulation.values]), speech.articulation.rate)
     return Speech(samples=samples, sample_rate=rate, words=words, phones=phones, articulation=articulation,
                   source=speech.source)

@@ -256,14 +256,18 @@ def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], langu
     language : str
         ISO 639-1 code.
     method : {"auto", "phones", "audio-model"}
-        ``"auto"``: recognised words aligned (English) or spread (others);
+        ``"auto"``: recognised words aligned (English) or spread (others),
+        and the audio model inside speech where no word was recognised;
         ``"phones"``: pocketsphinx phone recognition; ``"audio-model"``: the
         audio-to-articulation network. The words are kept in every case (subtitles).
     offset : float
         Seconds from the start of the recording to the segment (for warnings).
     """
     if method == "auto":
-        return timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset)
+        from .wordless import with_audio_model_where_wordless
+
+        timed = timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset)
+        return with_audio_model_where_wordless(timed, offset)
     if method == "phones":
         if not is_english(language):
             warn(f"Phone recognition knows only English, and the speech is in '{language}'; "

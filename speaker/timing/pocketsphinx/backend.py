@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 
 import numpy as np
 
@@ -47,6 +48,25 @@ def _new_decoder(**options):
     from pocketsphinx import Decoder
 
     return Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **options)
+
+
+_aligner = None
+_aligner_lock = threading.Lock()
+
+
+def _shared_aligner():
+    """One alignment decoder per process, built on first use (loading the models takes about 0.3-0.6 s).
+
+    Its feature extraction (the running cepstral mean) is reset at every
+    call, so an alignment does not depend on the audio aligned before it:
+    the phones are the same as with a new decoder.
+    """
+    global _aligner
+    if _aligner is None:
+        _aligner = _new_decoder(lm=None)
+    else:
+        _aligner.reinit_feat()
+    return _aligner
 
 
 def chunk_bounds(samples: np.ndarray, sample_rate: int, max_seconds: float = CHUNK_SECONDS) -> list[tuple[int, int]]:
@@ -105,15 +125,18 @@ class PocketsphinxBackend(TimingBackend):
         """
         duration = len(samples) / float(sample_rate)
         audio = resample(samples, sample_rate, SAMPLE_RATE)
-        decoder = _new_decoder(lm=None)
-        spoken = [(word, index) for word, index in normalize_transcript(transcript)
-                  if self._ensure_in_dictionary(decoder, word)]
-        if not spoken:
-            raise AlignmentError("no word of the transcript could be aligned")
-        segments = self._align_words(decoder, audio, [word for word, _ in spoken])
-        if segments is None:
-            raise AlignmentError("the audio does not fit the transcript")
-        phones = self._align_phones(decoder, audio, segments)
+        # One decoder serves every alignment (a recording has one per stretch of
+        # words); it holds one search at a time, hence the lock.
+        with _aligner_lock:
+            decoder = _shared_aligner()
+            spoken = [(word, index) for word, index in normalize_transcript(transcript)
+                      if self._ensure_in_dictionary(decoder, word)]
+            if not spoken:
+                raise AlignmentError("no word of the transcript could be aligned")
+            segments = self._align_words(decoder, audio, [word for word, _ in spoken])
+            if segments is None:
+                raise AlignmentError("the audio does not fit the transcript")
+            phones = self._align_phones(decoder, audio, segments)
         written = written_words(transcript)
         words = self._written_word_times(segments, spoken, written)
         return Speech(
