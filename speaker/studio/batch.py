@@ -54,6 +54,8 @@ PATH_OPTIONS = ("export_track", "export_mouth_cues", "preview")
 KNOWN_COLUMNS = tuple(dict.fromkeys(SOURCE_COLUMNS + tuple(SpeakOptions.model_fields)))
 #: How often a Dask task checks whether it was cancelled, seconds.
 CANCEL_POLL_SECONDS = 0.25
+#: How often the batch looks for finished rows on a Dask cluster, seconds.
+DASK_POLL_SECONDS = 0.2
 #: Row options the batch does not take from the manifest.
 _NOT_COLUMNS = ("debug_overlay",)
 
@@ -472,9 +474,16 @@ class _DaskCluster:
         )
 
     def as_completed(self, futures: Iterable) -> Iterator:
-        from distributed import as_completed
-
-        return as_completed(list(futures))
+        # Not distributed.as_completed: it can miss a task that finished on another worker after the
+        # first one was killed, and then waits for ever (dask/dask#8882). The futures' own state does not.
+        pending = list(futures)
+        while pending:
+            finished = [future for future in pending if future.done()]
+            if not finished:
+                time.sleep(DASK_POLL_SECONDS)
+            for future in finished:
+                pending.remove(future)
+                yield future
 
     def crashed(self, error: BaseException) -> bool:
         return False  # Dask has already retried and rescheduled the row
