@@ -44,12 +44,12 @@ from __future__ import annotations
 
 import json
 import math
-import secrets
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import SpeakerError
+from ..files import replaced_atomically
 from ..types import ARTICULATION_NAMES, HEAD_POSE_NAMES, Track, Word
 
 FORMAT_NAME = "speaker-track"
@@ -104,13 +104,10 @@ def save_track(track: Track, path: str | Path) -> None:
                   for w in track.words],
     }
     path = Path(path)
-    # A unique temporary name: two runs saving into one folder never write the same file.
-    temporary = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
     try:
-        temporary.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
-        temporary.replace(path)
+        with replaced_atomically(path) as partial:
+            partial.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise SpeakerError(f"Cannot write the track to {path}: {error.strerror or error}.") from None
 
 

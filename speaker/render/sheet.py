@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from pathlib import Path
 
 import cv2
 import numpy as np
 
 from ..errors import SpeakerError
+from ..files import replaced_atomically
 from ..types import ARTICULATION_NAMES, Portrait, Track
 from .renderer import Renderer
 
@@ -116,16 +116,9 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
     ok, encoded = cv2.imencode(".png", sheet[..., ::-1])
     if not ok:
         raise SpeakerError(f"Could not encode the contact sheet for {path}.")
-    # A partial name like every other output's (mkstemp would leave the sheet readable by its owner only).
-    tmp = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
     try:
-        with open(tmp, "xb") as handle:
-            handle.write(encoded.tobytes())
-        os.replace(tmp, path)
+        with replaced_atomically(path) as partial:
+            partial.write_bytes(encoded.tobytes())
     except OSError as error:
-        Path(tmp).unlink(missing_ok=True)
         raise SpeakerError(f"Could not write the contact sheet {path}: {error.strerror}.") from error
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -42,6 +42,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..errors import SpeakerError, warn
+from ..files import replaced_atomically
 from ..settings import SpeakOptions
 
 #: The columns of the report, in order.
@@ -519,16 +520,13 @@ def read_report(path: Path) -> dict[str, Outcome]:
 
 def write_report(path: Path, outcomes: Iterable[Outcome]) -> None:
     """Write the report atomically (a unique temporary name, then a rename)."""
-    temporary = path.with_name(f".{path.name}.partial-{secrets.token_hex(4)}")
     try:
-        with open(temporary, "w", newline="", encoding="utf-8") as handle:
+        with replaced_atomically(path) as partial, open(partial, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for o in sorted(outcomes, key=lambda o: o.row):
                 writer.writerow([o.row, o.output, o.status, f"{o.seconds:.2f}", o.reason, o.fingerprint])
-        os.replace(temporary, path)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise SpeakerError(f"Cannot write the report {path}: {error.strerror or error}.") from None
 
 

@@ -9,7 +9,6 @@ ffmpeg has finished: an interrupted or failed run leaves no partial file.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpeakerError
+from ..files import partial_path
 from ..timebase import n_frames as frames_for_duration
 
 #: x264 speed/size trade-off; "veryfast" keeps encoding well below rendering time on 2 cores.
@@ -118,7 +118,7 @@ def write_video(
         n_frames = frames_for_duration(len(samples) / float(sample_rate), fps)
     check_writable(path)
 
-    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
+    partial = partial_path(path)
     with tempfile.TemporaryDirectory(prefix="speaker-encode-") as work:
         work_dir = Path(work)
         command = [
@@ -253,11 +253,10 @@ def write_video_segments(
 
     path = Path(path).expanduser()
     check_writable(path)
-    token = secrets.token_hex(4)
-    partial = path.parent / f".{path.name}.partial-{token}"
+    partial = partial_path(path)
     # The video-only file is as large as the result: it is kept beside it (the same disk, not a small
     # /tmp) under a hidden partial name, so that an interrupted run is seen and cleaned up like any other.
-    video_path = path.parent / f".{path.name}.partial-{token}-video"
+    video_path = partial.with_name(f"{partial.name}-video")
     with tempfile.TemporaryDirectory(prefix="speaker-encode-") as work:
         work_dir = Path(work)
         audio_path = work_dir / "speech.wav"

@@ -7,12 +7,11 @@ screen, a new cue after the end of a sentence or a pause.
 
 from __future__ import annotations
 
-import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..files import replaced_atomically
 from ..types import Word
 
 #: Characters per subtitle line (the usual broadcast limit).
@@ -65,8 +64,9 @@ def write_subtitles(words: list[Word], path_stem: str | Path) -> list[Path]:
     cues = group_cues(words)
     stem = str(Path(path_stem).expanduser())
     srt_path, vtt_path = Path(stem + ".srt"), Path(stem + ".vtt")
-    _write_atomic(srt_path, format_srt(cues))
-    _write_atomic(vtt_path, format_vtt(cues))
+    for path, text in ((srt_path, format_srt(cues)), (vtt_path, format_vtt(cues))):
+        with replaced_atomically(path) as partial:
+            partial.write_text(text, encoding="utf-8")
     return [srt_path, vtt_path]
 
 
@@ -182,12 +182,3 @@ def _wrap(text: str) -> list[str]:
             lines[-1] = f"{lines[-1]} {word}".strip()
     return lines
 
-
-def _write_atomic(path: Path, text: str) -> None:
-    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
-    try:
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise

@@ -12,11 +12,11 @@ import functools
 import hashlib
 import json
 import os
-import secrets
 from importlib import resources
 from pathlib import Path
 
 from ...errors import SpeakerError
+from ...files import replaced_atomically
 
 #: Audio samples per second of the model's output.
 SAMPLE_RATE = 24000
@@ -90,13 +90,11 @@ def model_path() -> Path:
         graph.graph.output.append(
             onnx.helper.make_tensor_value_info(DURATION_OUTPUT, onnx.TensorProto.INT64, None)
         )
-    partial = path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(graph.SerializeToString())
-        os.replace(partial, path)
+        with replaced_atomically(path) as partial:
+            partial.write_bytes(graph.SerializeToString())
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise SpeakerError(
             f"Cannot write the Kokoro model to the cache {path.parent} ({error.strerror}); "
             "set SPEAKER_CACHE to a writable folder."

@@ -1,0 +1,37 @@
+"""Output files written atomically: under a hidden partial name beside them, then renamed into place.
+
+Every stage that writes a file the user asked for (video, subtitles, track,
+contact sheet, batch report) writes it this way, so an interrupted or failed
+run never leaves a half-written file under the real name, and two runs saving
+into one folder never write the same temporary file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+
+def partial_path(path: str | os.PathLike) -> Path:
+    """A unique hidden name beside ``path``: ``.<name>.partial-<8 hex digits>``."""
+    path = Path(path)
+    return path.parent / f".{path.name}.partial-{secrets.token_hex(4)}"
+
+
+@contextlib.contextmanager
+def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a partial path to write; it replaces ``path`` when the block ends, and is removed if it fails.
+
+    >>> with replaced_atomically("notes.txt") as partial:   # doctest: +SKIP
+    ...     partial.write_text("hello")
+    """
+    partial = partial_path(path)
+    try:
+        yield partial
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
