@@ -99,15 +99,14 @@ class Renderer:
             np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
         )
         self.fade = self._fade_mask(portrait)
-        self.fade_needed = self.fade < 1.0
         # The warp is piecewise affine and continuous, so its displacement is computed on a grid of
         # every MAP_STEP-th pixel (at their centres) and interpolated: a quarter of the work per frame.
-        self.coarse_size = (-(-w // MAP_STEP), -(-h // MAP_STEP))
-        centres_x = (np.arange(self.coarse_size[0], dtype=np.float32) + 0.5) * MAP_STEP - 0.5
-        centres_y = (np.arange(self.coarse_size[1], dtype=np.float32) + 0.5) * MAP_STEP - 0.5
+        coarse_w, coarse_h = -(-w // MAP_STEP), -(-h // MAP_STEP)
+        centres_x = (np.arange(coarse_w, dtype=np.float32) + 0.5) * MAP_STEP - 0.5
+        centres_y = (np.arange(coarse_h, dtype=np.float32) + 0.5) * MAP_STEP - 0.5
         self.coarse_x, self.coarse_y = np.meshgrid(centres_x, centres_y)
         self.base_x, self.base_y = self.grid_x + np.float32(x0), self.grid_y + np.float32(y0)
-        self.index_image = np.empty((self.coarse_size[1], self.coarse_size[0]), np.int32)
+        self.index_image = np.empty((coarse_h, coarse_w), np.int32)
 
         groups = self.mesh.group
         self.rigid = np.flatnonzero(np.isin(groups, (0, 1, 2)))
