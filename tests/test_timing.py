@@ -102,9 +102,11 @@ def test_timeline_for_audio_chooses_by_transcript(spoken):
     samples = spoken.samples[: spoken.sample_rate * 2]
     with_words = timeline_for_audio(samples, spoken.sample_rate, "Peter picked a peck", method="auto")
     assert with_words.source == "pocketsphinx-align" and [w.text for w in with_words.words] == ["Peter", "picked", "a", "peck"]
-    without = timeline_for_audio(samples, spoken.sample_rate, None, method="phones")
+    # Without a transcript, the whole sentence: Whisper hears a sentence cut after two
+    # seconds less surely ("Keater pick" with piper's current noise).
+    without = timeline_for_audio(spoken.samples, spoken.sample_rate, None, method="phones")
     assert without.source == "pocketsphinx-phones" and without.words  # recognised words kept for subtitles
-    english = timeline_for_audio(samples, spoken.sample_rate, None, method="auto", language="en")
+    english = timeline_for_audio(spoken.samples, spoken.sample_rate, None, method="auto", language="en")
     assert english.source == "whisper+pocketsphinx-align" and english.phones
     assert [w.text.strip(".,").lower() for w in english.words][:2] == ["peter", "picked"]
 

@@ -242,21 +242,16 @@ class PocketsphinxBackend(TimingBackend):
             if not piece:
                 continue
             first, last = piece[0][1], piece[-1][2]
-            try:
-                if word_pass_done and sum(1 for other in pieces if other) == 1:
-                    first, last = 0, -(-len(audio) // hop)
-                else:
-                    decoder.set_align_text(" ".join(word for word, _, _ in piece))
-                    decoder.start_utt()
-                    decoder.process_raw(_pcm16(audio[first * hop:last * hop]), full_utt=True)
-                    decoder.end_utt()
-                decoder.set_alignment()
-                decoder.start_utt()
-                decoder.process_raw(_pcm16(audio[first * hop:last * hop]), full_utt=True)
-                decoder.end_utt()
-                alignment = decoder.get_alignment()
-            except RuntimeError:
-                alignment = None
+            alignment = None
+            if word_pass_done and sum(1 for other in pieces if other) == 1:
+                # Straight on from the word pass over the whole audio; where that
+                # finds no phone path (its silences at the edges), the piece alone below.
+                alignment = PocketsphinxBackend._phone_pass(decoder, audio, None)
+                if alignment is not None:
+                    first = 0
+            if alignment is None:
+                alignment = PocketsphinxBackend._phone_pass(
+                    decoder, audio[first * hop:last * hop], " ".join(word for word, _, _ in piece))
             if alignment is None:
                 # Keep the word timing; spread the word's phones evenly.
                 warn(f"Phone alignment failed for {len(piece)} aligned words "
@@ -280,6 +275,27 @@ class PocketsphinxBackend(TimingBackend):
                         (start + phone.duration) * FRAME_SECONDS,
                     ))
         return phones
+
+    @staticmethod
+    def _phone_pass(decoder, audio: np.ndarray, words: str | None):
+        """Pocketsphinx's phone alignment of ``audio``, or None when it finds no path.
+
+        ``words``: run the word pass of these words on ``audio`` first; None:
+        the decoder's last search was already the word pass over ``audio``.
+        """
+        try:
+            if words is not None:
+                decoder.set_align_text(words)
+                decoder.start_utt()
+                decoder.process_raw(_pcm16(audio), full_utt=True)
+                decoder.end_utt()
+            decoder.set_alignment()
+            decoder.start_utt()
+            decoder.process_raw(_pcm16(audio), full_utt=True)
+            decoder.end_utt()
+            return decoder.get_alignment()
+        except RuntimeError:
+            return None
 
     @staticmethod
     def _written_word_times(
