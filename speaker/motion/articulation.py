@@ -111,9 +111,10 @@ SHORT_SILENCE_DOMINANCE = 0.08
 #: start moving towards a vowel 100-200 ms before it is heard, anticipatory
 #: coarticulation reaching further than carry-over) and after it. 0.10 rather
 #: than 0.07: real mouths lead our track on talks and acted speech
-#: (scripts/eval_lipsync.py, clips_dev recognised words: median r of the
-#: track's opening 0.30 vs 0.25; GRID with transcript 0.73 vs 0.74), while a
-#: uniform time lead of the whole track costs GRID far more (20 ms: 0.71, 40 ms: 0.65).
+#: (scripts/eval_lipsync.py, clips_dev, recognised words: median r 0.22 vs
+#: 0.18; GRID with transcript 0.72 vs 0.73, recognised 0.67 vs 0.72), while a
+#: uniform lead of the whole track costs GRID more (scripts/lipsync_tracks.py:
+#: 20 ms: GRID 0.70, 40 ms: 0.65).
 ANTICIPATION_TAU = 0.10
 CARRYOVER_TAU = 0.05
 #: Shape exponent of the dominance decay (>1 keeps the blend smooth at the
