@@ -15,6 +15,11 @@ Usage::
 
     python scripts/benchmark.py [--durations 10 60] [--voice heart] [--json bench.json]
     python scripts/benchmark.py --recording-minutes 1 60 [--media /work/shared/media]
+    python scripts/benchmark.py --cli --durations 20 [--repeat 3] [--voice heart]
+
+With ``--cli``, the ``speaker`` command as a user runs it, from a cold start
+(interpreter, imports, models): wall and CPU seconds (the process and its
+encoder) per second of audio, each run ``--repeat`` times.
 
 ``--voice`` picks the preset that reads the (English) script; ``wall s/s`` is
 the speak() call's wall-clock time and ``cpu s/s`` its CPU time (both cores),
@@ -187,6 +192,43 @@ def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
     }
 
 
+def cli_main(args) -> int:
+    """Time the ``speaker`` command from a cold start for each duration."""
+    import shutil
+
+    command = shutil.which("speaker")
+    if command is None:
+        print("The speaker command is not on PATH; install the project with pip install -e .", file=sys.stderr)
+        return 1
+    print(f"voice {args.voice}, speaker command from a cold start, {args.repeat} run(s) each")
+    print(f"{'speech s':>9}{'wall s':>8}{'wall s/s':>9}{'cpu s/s':>8}   (every run: wall s/s)")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        image = portrait_512(folder)
+        for seconds in args.durations:
+            runs = []
+            for _ in range(args.repeat):
+                out = folder / "cli.mp4"
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
+                began = time.perf_counter()
+                done = subprocess.run([command, "--image", str(image), "--text", script_for(seconds), "-o", str(out),
+                                       "--voice", args.voice, "--quiet"], capture_output=True, text=True)
+                wall = time.perf_counter() - began
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                if done.returncode != 0:
+                    print(done.stderr.strip(), file=sys.stderr)
+                    return 1
+                from speaker.video import probe
+
+                audio = probe(out)["audio_duration"]
+                cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+                runs.append((wall, cpu, audio))
+            wall, cpu, audio = sorted(runs)[len(runs) // 2]
+            every = " ".join(f"{run[0] / run[2]:.2f}" for run in runs)
+            print(f"{audio:>9.1f}{wall:>8.2f}{wall / audio:>9.2f}{cpu / audio:>8.2f}   ({every})")
+    return 0
+
+
 def recording_main(args) -> int:
     media = media_folder(args.media)
     results = {}
@@ -219,6 +261,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recording-minutes", type=float, nargs="+",
                         help="benchmark recordings of these lengths (minutes) without transcript instead")
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
+    parser.add_argument("--cli", action="store_true", help="time the speaker command from a cold start instead")
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each duration with --cli (default 3)")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--child-recording", type=float, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -230,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.recording_minutes:
         return recording_main(args)
 
+    if args.cli:
+        return cli_main(args)
     if args.child is not None:
         with tempfile.TemporaryDirectory() as tmp:
             print(json.dumps(run_case(args.child, Path(tmp), args.voice)))
@@ -239,7 +285,10 @@ def main(argv: list[str] | None = None) -> int:
     results = {}
     for seconds in args.durations:
         done = subprocess.run([sys.executable, __file__, "--child", str(seconds), "--voice", args.voice],
-                              capture_output=True, text=True, check=True)
+                              capture_output=True, text=True)
+        if done.returncode != 0:
+            print(done.stderr.strip().splitlines()[-1], file=sys.stderr)
+            return 1
         results[seconds] = json.loads(done.stdout.strip().splitlines()[-1])
 
     stages = ["face", "speech", "motion", "render", "encode"]

@@ -1,4 +1,6 @@
-"""Output files written atomically: under a hidden partial name beside them, then renamed into place.
+"""Files the stages write: outputs written atomically, and the cache of assembled models.
+
+Outputs are written under a hidden partial name beside them, then renamed into place.
 
 Every stage that writes a file the user asked for (video, subtitles, track,
 contact sheet, batch report) writes it this way, so an interrupted or failed
@@ -35,3 +37,14 @@ def replaced_atomically(path: str | os.PathLike) -> Iterator[Path]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def cache_dir() -> Path:
+    """Where models assembled from package data are kept.
+
+    ``$SPEAKER_CACHE``, else ``$XDG_CACHE_HOME/speaker``, else ``~/.cache/speaker``.
+    """
+    if os.environ.get("SPEAKER_CACHE"):
+        return Path(os.environ["SPEAKER_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).expanduser() / "speaker"

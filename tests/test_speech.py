@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from speaker.errors import SpeakerError
 from speaker.settings import VoicePreset
 from speaker.speech import concatenate, load_voice, split_sentences, synthesize
 from speaker.speech.core import load_engine
+from speaker.speech.piper.voice import default_model_path
 from speaker.phonetics import alignments_to_units
 from speaker.types import PHONES, Phone, Speech, Word
 
@@ -106,7 +109,11 @@ def test_missing_model_is_a_speaker_error(tmp_path):
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(b"not an onnx model at all")
     (tmp_path / "corrupt.onnx.json").write_text("{}")
-    with pytest.raises(SpeakerError, match="Cannot load"):
+    with pytest.raises(SpeakerError, match="Cannot load the Piper voice config"):
+        load_voice(VoicePreset(model=str(corrupt)))
+    # A good config beside a file that is not a model.
+    (tmp_path / "corrupt.onnx.json").write_text(Path(f"{default_model_path()}.json").read_text())
+    with pytest.raises(SpeakerError, match="Cannot load the Piper voice .*corrupt.onnx"):
         load_voice(VoicePreset(model=str(corrupt)))
 
 
@@ -207,3 +214,23 @@ def test_stream_refuses_empty_text_at_once_and_stops_when_abandoned():
     stream.close()
     stream._thread.join(timeout=30)
     assert not stream._thread.is_alive()
+
+
+def test_piper_timing_graph_is_made_once_into_the_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPEAKER_CACHE", str(tmp_path / "cache"))
+    first = synthesize("Bob made maps.", STEADY, seed=3)
+    cached = list((tmp_path / "cache" / "piper").glob("*.alignments.onnx"))
+    assert len(cached) == 1
+    made = cached[0].stat().st_mtime_ns
+    again = synthesize("Bob made maps.", STEADY, seed=3)
+    assert cached[0].stat().st_mtime_ns == made
+    np.testing.assert_array_equal(first.samples, again.samples)
+    assert [p.symbol for p in first.phones] == [p.symbol for p in again.phones]
+
+
+def test_unwritable_cache_is_one_sentence(tmp_path, monkeypatch):
+    blocker = tmp_path / "a file"
+    blocker.write_text("")
+    monkeypatch.setenv("SPEAKER_CACHE", str(blocker / "cache"))
+    with pytest.raises(SpeakerError, match="set SPEAKER_CACHE"):
+        load_voice(STEADY)

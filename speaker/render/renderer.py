@@ -252,17 +252,27 @@ class Renderer:
         # Vertices in the coarse grid's pixels (its pixel i is centred on ROI pixel MAP_STEP * i + offset).
         coarse = (target - (MAP_STEP - 1) / 2.0) / MAP_STEP
         fixed = np.round(coarse * (1 << RASTER_SHIFT)).astype(np.int32)
-        for k in order:
-            if ok[k]:
-                cv2.fillConvexPoly(index, fixed[tri[k]], int(k), lineType=cv2.LINE_8, shift=RASTER_SHIFT)
+        drawn = order[ok[order]]
+        # One call per triangle is the loop's whole cost: its corners are gathered beforehand.
+        for k, corners in zip(drawn.tolist(), fixed[tri[drawn]]):
+            cv2.fillConvexPoly(index, corners, k, cv2.LINE_8, RASTER_SHIFT)
 
+        # Each triangle's map as a displacement (source minus output position): x' - x = (a - 1) x + b y + c - x0.
+        coef[:, 0, 0] -= 1.0
+        coef[:, 1, 1] -= 1.0
+        coef[:, 0, 2] -= x0
+        coef[:, 1, 2] -= y0
         table = coef.reshape(-1, 6).astype(np.float32).T  # (6, M+1)
-        flat = index.ravel()
+        rows = table.take(index.ravel(), axis=1)  # (6, coarse pixels)
         gx, gy = self.coarse_x.ravel(), self.coarse_y.ravel()
-        # Displacements (source minus output position), interpolated to every pixel, then faded to
-        # zero at the ROI border and on other faces (at full resolution, so the fade stays exact).
-        shift_x = (table[0][flat] * gx + table[1][flat] * gy + table[2][flat] - (gx + np.float32(x0)))
-        shift_y = (table[3][flat] * gx + table[4][flat] * gy + table[5][flat] - (gy + np.float32(y0)))
+        # Displacements interpolated to every pixel, then faded to zero at the ROI
+        # border and on other faces (at full resolution, so the fade stays exact).
+        shift_x = rows[0] * gx
+        shift_x += rows[1] * gy
+        shift_x += rows[2]
+        shift_y = rows[3] * gx
+        shift_y += rows[4] * gy
+        shift_y += rows[5]
         size = self.grid_x.shape[::-1]
         map_x = cv2.resize(shift_x.reshape(index.shape), size, interpolation=cv2.INTER_LINEAR)
         map_y = cv2.resize(shift_y.reshape(index.shape), size, interpolation=cv2.INTER_LINEAR)

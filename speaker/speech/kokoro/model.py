@@ -11,12 +11,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 from ...errors import SpeakerError
-from ...files import replaced_atomically
+from ...files import cache_dir, replaced_atomically
 
 #: Audio samples per second of the model's output.
 SAMPLE_RATE = 24000
@@ -39,11 +38,6 @@ INTRA_OP_THREADS = 2
 def voices_dir() -> Path:
     """Folder of the shipped style vectors (``<name>.bin``), vocabulary and licence."""
     return Path(str(resources.files("speaker.voices"))) / "kokoro"
-
-
-def cache_dir() -> Path:
-    """``$SPEAKER_CACHE`` if set, else ``~/.cache/speaker``."""
-    return Path(os.environ.get("SPEAKER_CACHE") or Path.home() / ".cache" / "speaker").expanduser()
 
 
 @functools.lru_cache(maxsize=1)

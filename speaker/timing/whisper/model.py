@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...errors import SpeakerError
+from ...files import cache_dir
 
 #: SHA-256 of the joined ``model.bin`` (Systran/faster-whisper-base, int8-capable float16).
 MODEL_SHA256 = "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"
@@ -30,14 +31,6 @@ FOLDER_NAME = f"whisper-base-{MODEL_SHA256[:12]}"
 COMPLETE_MARKER = "complete.sha256"
 #: Bytes read at a time while joining and hashing.
 COPY_BLOCK = 1 << 22
-
-
-def cache_root() -> Path:
-    """``$SPEAKER_CACHE``, else ``$XDG_CACHE_HOME/speaker``, else ``~/.cache/speaker``."""
-    if os.environ.get("SPEAKER_CACHE"):
-        return Path(os.environ["SPEAKER_CACHE"]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base).expanduser() / "speaker"
 
 
 def _part_files() -> tuple[list[Path], Path]:
@@ -73,7 +66,7 @@ def model_dir() -> Path:
         The data packages are missing, the joined model does not match its
         checksum, or the cache folder cannot be written.
     """
-    target = cache_root() / FOLDER_NAME
+    target = cache_dir() / FOLDER_NAME
     if (target / COMPLETE_MARKER).is_file():
         return target
     parts, side_folder = _part_files()
