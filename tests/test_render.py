@@ -734,3 +734,16 @@ def test_tooth_gaps_are_notches_at_the_biting_edge_and_vanish_on_tiny_teeth():
     small = 14.0  # 28 px of inner mouth: central incisors under 5 px wide
     assert 2 * small >= TEETH_DETAIL_FROM
     assert gap_contrast(small, 0.9) < 0.6 * gap_contrast(big, 0.9)  # about the same without the rule
+
+
+def test_teeth_behind_a_slit_stay_in_the_lips_shadow(grace, grace_renderer):
+    """Little light gets into a barely open mouth: its teeth are dimmer than on an open
+    vowel (fully lit, a sliver read as a white speck between nearly closed lips)."""
+
+    def bright(amount: float) -> float:
+        frame_data = open_mouth(grace, amount)
+        frame = grace_renderer.render(frame_data).astype(np.float64)
+        inside = polygon_mask(frame.shape, frame_data.landmarks.astype(np.float64)[60:68])
+        return float(np.percentile(luma(frame)[inside], 95))
+
+    assert bright(0.2) < 0.75 * bright(1.0)  # 0.88 with the teeth always fully lit

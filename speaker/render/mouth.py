@@ -98,6 +98,9 @@ TOOTH_TONE_SPREAD = (0.0, -0.03, -0.02, -0.1)
 #: the upper lip, cut by the lower lip) once the inner lips are this share
 #: of the photo's gap closer together, fully at twice it.
 REAL_TEETH_COVER_FROM = 0.05
+#: Synthetic teeth are fully lit once the opening is this share of the outer
+#: mouth width; below it they shade towards the cavity's tone at its edge.
+TEETH_LIT_FROM_OPENING = 0.15
 #: Lower teeth show from this jaw_open on, fully at +LOWER_TEETH_RAMP.
 LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
@@ -280,6 +283,11 @@ def _mouth_axes(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, fl
     return (pts[0] + pts[4]) / 2, along, down, width / 2
 
 
+def _smooth_step(t: float) -> float:
+    t = min(max(t, 0.0), 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def _teeth_taper(u: np.ndarray) -> np.ndarray:
     """Visible teeth height from the middle (u=0, 1) to the corners (|u|=1, 0)."""
     return np.clip(1.0 - np.abs(u) ** 3, 0.0, 1.0) ** 0.6
@@ -418,6 +426,10 @@ def paint_interior(
         h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
         if h > 0.5:
             paint, band = _upper_teeth(u, v - v_up, h, half, palette, corner_dim)
+            # Little light reaches teeth behind a slit: they stay in the lips' shadow
+            # (a fully lit sliver read as a white speck between nearly closed lips).
+            lit = float(_smooth_step(opening / max(TEETH_LIT_FROM_OPENING * outer_width, 1e-6)))
+            paint = palette.cavity_edge + lit * (paint - palette.cavity_edge)
             layer(paint, band)
 
     alpha = (mask * float(strength))[..., None]
