@@ -13,7 +13,7 @@ import pytest
 from speaker.errors import SpeakerError
 from speaker.timebase import n_frames
 from speaker.types import Word
-from speaker.video import check_writable, probe, write_subtitles, write_video
+from speaker.video import check_writable, probe, write_subtitles, write_video, write_video_segments
 from speaker.video.subtitles import MAX_CUE_SECONDS, MAX_LINE_CHARS, format_timestamp
 
 WIDTH, HEIGHT, FPS, RATE = 96, 64, 25.0, 22050
@@ -251,3 +251,41 @@ def test_no_words_gives_empty_but_valid_files(tmp_path):
     srt_path, vtt_path = write_subtitles([], tmp_path / "v1.2")
     assert srt_path.name == "v1.2.srt" and srt_path.read_text() == ""
     assert vtt_path.read_text().startswith("WEBVTT")
+
+
+def _decoded_audio(path: Path) -> np.ndarray:
+    import subprocess
+
+    raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(path), "-f", "f32le", "-ac", "1", "-"],
+                         capture_output=True, check=True).stdout
+    return np.frombuffer(raw, np.float32)
+
+
+def test_segments_keep_their_audio_in_order_and_in_time(tmp_path):
+    # Three segments, each a tone of its own pitch: the AAC encoded beside the frames
+    # must come out as long as the input and with the pitches where they were.
+    pitches, seconds = (300.0, 600.0, 1200.0), 1.0
+    times = np.arange(int(seconds * RATE)) / RATE
+    segments = [((0.3 * np.sin(2 * np.pi * pitch * times)).astype(np.float32), synthetic_frames(int(seconds * FPS)))
+                for pitch in pitches]
+    out = tmp_path / "segments.mp4"
+    write_video_segments(out, iter(segments), (WIDTH, HEIGHT), FPS, RATE)
+    info = probe(out)
+    assert info["audio_codec"] == "aac" and info["frame_count"] == 3 * int(seconds * FPS)
+    assert abs(info["audio_samples"] - 3 * len(times)) <= 1
+    audio = _decoded_audio(out)
+    for index, pitch in enumerate(pitches):
+        middle = audio[int((index + 0.25) * RATE):int((index + 0.75) * RATE)]
+        spectrum = np.abs(np.fft.rfft(middle))
+        assert abs(np.argmax(spectrum) * RATE / len(middle) - pitch) < 5
+    assert leftovers(tmp_path) == []
+
+
+def test_segments_failing_midway_leave_nothing(tmp_path):
+    def segments():
+        yield tone(1.0), synthetic_frames(25)
+        raise RuntimeError("the renderer broke")
+
+    with pytest.raises(RuntimeError, match="renderer broke"):
+        write_video_segments(tmp_path / "broken.mp4", segments(), (WIDTH, HEIGHT), FPS, RATE)
+    assert os.listdir(tmp_path) == []

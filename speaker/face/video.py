@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from ..errors import SpeakerError, warn
+from ..timebase import gaussian_smooth
 from ..types import PerformerFaces
 from . import _iou
 from .core import get_landmarker
@@ -168,9 +169,7 @@ def _fill_lost(values: np.ndarray, found: np.ndarray) -> np.ndarray:
 def _smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
     if sigma_frames <= 0.05 or len(values) < 3:
         return values
-    from scipy.ndimage import gaussian_filter1d
-
-    return gaussian_filter1d(values, sigma_frames, axis=0, mode="nearest")
+    return gaussian_smooth(values, sigma_frames, axis=0)
 
 
 def _lost_stretches(found: np.ndarray) -> list[tuple[int, int]]:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..timebase import frame_times, n_frames
+from ..timebase import frame_times, gaussian_smooth, n_frames
 from ..types import ARTICULATION_NAMES, PHONES, Phone, Speech
 
 K = len(ARTICULATION_NAMES)
@@ -448,9 +448,7 @@ def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
 def _gaussian_smooth(values: np.ndarray, sigma_frames: float) -> np.ndarray:
     if sigma_frames < 0.3 or len(values) < 3:
         return values
-    from scipy.ndimage import gaussian_filter1d
-
-    return gaussian_filter1d(values, sigma_frames, axis=0, mode="nearest")
+    return gaussian_smooth(values, sigma_frames, axis=0)
 
 
 def _curve_at(articulation, times: np.ndarray, fps: float) -> np.ndarray:

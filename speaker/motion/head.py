@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpeakerError
+from ..timebase import gaussian_smooth
 from ..types import HEAD_POSE_NAMES, Speech
 from .articulation import windowed_rms
 
@@ -222,10 +223,8 @@ def head_motion(speech: Speech, times: np.ndarray, face_width: float, style: str
     for start, end in pauses:
         activity[(times >= start) & (times < end)] = PAUSE_SWAY
     if count > 2:
-        from scipy.ndimage import gaussian_filter1d
-
         step = times[1] - times[0]
-        activity = gaussian_filter1d(activity, ACTIVITY_SMOOTHING / max(step, 1e-6), mode="nearest")
+        activity = gaussian_smooth(activity, ACTIVITY_SMOOTHING / max(step, 1e-6))
 
     rng = np.random.default_rng(np.random.SeedSequence([seed % 2**63, 0x4EAD]))
     sway_amplitudes = np.array(settings["sway"]) * scale
@@ -266,11 +265,8 @@ def head_motion(speech: Speech, times: np.ndarray, face_width: float, style: str
     # Nods and settling only push down; take away their slow average so the
     # head keeps the photo's pitch on the whole instead of sinking while it talks.
     if count > 2:
-        from scipy.ndimage import gaussian_filter1d
-
         added = pose[:, PITCH] - pitch_before_nods
-        pose[:, PITCH] -= gaussian_filter1d(added, PITCH_DRIFT_WINDOW / max(times[1] - times[0], 1e-6),
-                                            mode="nearest")
+        pose[:, PITCH] -= gaussian_smooth(added, PITCH_DRIFT_WINDOW / max(times[1] - times[0], 1e-6))
     # The video opens on the photo's own pose and drifts into the motion.
     if count:
         onset = np.exp(-(times - times[0]) / SWAY_ONSET)

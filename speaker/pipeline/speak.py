@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -76,20 +75,17 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     _check_outputs(opts)
     clock = _StageClock(progress)
 
-    if opts.audio is not None:
-        return _speak_recording(opts, _find_face(opts, clock), clock)
-    face_models = _load_face_models_behind(opts)
-    if len(speech_stage.split_sentences(opts.text)) > 1:
+    if opts.audio is None and len(speech_stage.split_sentences(opts.text)) > 1:
         # The voice loads first, so that its thread synthesizes the first sentence while the face is found.
         stream = _open_speech_stream(opts, clock)
         try:
-            face_models.join()
             return _speak_text_stream(opts, _find_face(opts, clock), clock, stream)
         finally:
             stream.close()
-    speech = _make_speech(opts, clock)
-    face_models.join()
     portrait = _find_face(opts, clock)
+    if opts.audio is not None:
+        return _speak_recording(opts, portrait, clock)
+    speech = _make_speech(opts, clock)
 
     from .. import motion
 
@@ -150,26 +146,6 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     result.timing_source = "track"
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
-
-
-def _load_face_models_behind(opts: SpeakOptions) -> threading.Thread:
-    """Start loading the face backend's models in a thread, to be joined before the face is found.
-
-    dlib reads its 100 MB landmark model without holding the GIL, so the
-    voice loads meanwhile. A failure here is left to :func:`_find_face`,
-    which loads again and raises it as the user's error.
-    """
-    from .. import face
-
-    def load() -> None:
-        try:
-            face.get_landmarker(opts.face_backend)
-        except Exception:  # raised again, with its message, by _find_face
-            pass
-
-    thread = threading.Thread(target=load, name="speaker-face-models", daemon=True)
-    thread.start()
-    return thread
 
 
 def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:

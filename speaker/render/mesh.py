@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 
 from ..face_model import GENERIC_DEPTH
@@ -191,8 +192,6 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
     -------
     FaceMesh
     """
-    from scipy.spatial import Delaunay
-
     lm = np.asarray(portrait.landmarks, np.float64)
     frame = face_frame(lm)
     fw = frame.width
@@ -270,8 +269,7 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
     depth = np.concatenate(kept_z)
     group = np.concatenate(groups)
 
-    triangles = Delaunay(_reference_shape(points, frame)).simplices.astype(np.int64)
-    triangles = _drop_slivers(triangles, points)
+    triangles = _drop_slivers(delaunay(_reference_shape(points, frame)), points)
 
     pivot_xy = frame.to_image(np.array([PIVOT_LOCAL[:2]]))[0]
     pivot = np.array([pivot_xy[0], pivot_xy[1], PIVOT_LOCAL[2] * fw])
@@ -325,6 +323,46 @@ def _reference_shape(points: np.ndarray, frame: FaceFrame) -> np.ndarray:
         ref[upper] = mid - h * frame.down
         ref[lower] = mid + h * frame.down
     return ref
+
+
+#: Margin, in extents of the points, of the rectangle OpenCV triangulates in.
+HULL_MARGIN = 10.0
+
+
+def delaunay(points: np.ndarray) -> np.ndarray:
+    """Delaunay triangles of distinct points, by OpenCV (scipy's import would cost a cold start half a second).
+
+    Parameters
+    ----------
+    points : np.ndarray, shape (N, 2)
+        Pixels.
+
+    Returns
+    -------
+    np.ndarray, shape (M, 3), int64
+        Vertex indices, each row ascending, rows sorted (a deterministic order).
+    """
+    # OpenCV's outer helper vertices sit a few rectangle sizes out, near enough to steal
+    # thin triangles along the hull; a rectangle ten extents wider keeps them all.
+    margin = HULL_MARGIN * (float(np.ptp(points, axis=0).max()) + 1.0)
+    low = np.floor(points.min(axis=0) - margin)
+    size = np.ceil(points.max(axis=0) + margin - low)
+    subdivision = cv2.Subdiv2D((int(low[0]), int(low[1]), int(size[0]), int(size[1])))
+    stored = np.asarray(points, np.float32)
+    index_of = {}
+    for index, (x, y) in enumerate(stored):
+        subdivision.insert((float(x), float(y)))
+        index_of.setdefault((float(x), float(y)), index)
+    triangles = []
+    # Triangles come back as corner coordinates; those touching the
+    # subdivision's three outer helper vertices are not ours.
+    for corners in subdivision.getTriangleList().reshape(-1, 3, 2):
+        found = [index_of.get((float(x), float(y))) for x, y in corners]
+        if None not in found:
+            triangles.append(sorted(found))
+    if not triangles:
+        return np.zeros((0, 3), np.int64)
+    return np.unique(np.array(triangles, np.int64), axis=0)
 
 
 def _drop_slivers(triangles: np.ndarray, points: np.ndarray) -> np.ndarray:

@@ -78,6 +78,10 @@ def synthesize(text: str, preset: VoicePreset, seed: int = 0) -> Speech:
     return concatenate(sentences, pause=preset.sentence_pause)
 
 
+#: Longest wait, in seconds, for the synthesis thread to finish its sentence when a stream is closed.
+STOP_WAIT_SECONDS = 30.0
+
+
 class SpeechStream:
     """The sentences of a script as :class:`Speech` segments, made one ahead in a thread.
 
@@ -147,8 +151,15 @@ class SpeechStream:
             raise SpeakerError("The text is empty; give some words to say.")
 
     def close(self) -> None:
-        """Stop the thread (the caller gave up early, or all is read)."""
+        """Stop the thread (the caller gave up early, or all is read) and wait for it.
+
+        The thread stops between sentences; waiting for the one it is speaking
+        matters because a process that exits while onnxruntime runs in a thread
+        is aborted ("terminate called without an active exception").
+        """
         self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=STOP_WAIT_SECONDS)
 
 
 def synthesize_stream(text: str, preset: VoicePreset, seed: int = 0) -> SpeechStream:
