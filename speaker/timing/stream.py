@@ -27,8 +27,14 @@ from .audio import FFMPEG_TIMEOUT, MIN_DURATION, SILENT_PEAK, SILENT_RMS, SOUNDF
 from .core import Transcription, load_backend, load_recognizer
 from .recognized import is_english, no_speech_error, timeline_from_words
 
-#: Audio given to the recogniser at a time (s): Whisper hears 30 s windows.
-RECOGNITION_WINDOW = 28.0
+#: Audio given to the recogniser at a time (s). Whisper hears 30 s windows;
+#: faster-whisper's voice-activity filter drops the pauses first and packs the
+#: speech of the whole piece into those windows, so a long piece fills them
+#: where 28 s pieces left each a third empty (a 5-minute recording of the
+#: shared clips: 14 instead of 18 encoder passes, recognition 0.20 instead of
+#: 0.23 CPU s per audio second). The piece (16 kHz float32, 7.7 MB, and its
+#: features) is the same for any length of recording.
+RECOGNITION_WINDOW = 120.0
 #: Windows are cut at the quietest 20 ms within this many seconds before their end.
 CUT_SEARCH = 4.0
 #: Target length of an animated segment (s); cut in the longest pause between
@@ -174,7 +180,7 @@ def quiet_cut(samples: np.ndarray, sample_rate: int, search_seconds: float = CUT
 
 def recognize_audio(audio: AudioFile, language: str | None = None, recognizer: str = RECOGNIZER,
                     on_window=None) -> Transcription:
-    """Words of the whole recording, recognised window by window (about 28 s each, cut at quiet moments).
+    """Words of the whole recording, recognised piece by piece (about 2 minutes each, cut at quiet moments).
 
     Parameters
     ----------

@@ -136,7 +136,7 @@ class PocketsphinxBackend(TimingBackend):
             segments = self._align_words(decoder, audio, [word for word, _ in spoken])
             if segments is None:
                 raise AlignmentError("the audio does not fit the transcript")
-            phones = self._align_phones(decoder, audio, segments)
+            phones = self._align_phones(decoder, audio, segments, word_pass_done=True)
         written = written_words(transcript)
         words = self._written_word_times(segments, spoken, written)
         return Speech(
@@ -217,8 +217,16 @@ class PocketsphinxBackend(TimingBackend):
         return segments
 
     @staticmethod
-    def _align_phones(decoder, audio: np.ndarray, segments: list[tuple[str, int, int]]) -> list[Phone]:
-        """Phone-level pass, piece by piece between silences of the word pass."""
+    def _align_phones(decoder, audio: np.ndarray, segments: list[tuple[str, int, int]],
+                      word_pass_done: bool = False) -> list[Phone]:
+        """Phone-level pass, piece by piece between silences of the word pass.
+
+        ``word_pass_done``: the decoder's last search was the word pass of
+        :meth:`_align_words` over the whole ``audio``; when the words form one
+        piece (any stretch of recognised words, most transcripts) the phone
+        pass follows it directly instead of repeating it on the piece (one
+        decoding of the audio in three saved).
+        """
         pieces: list[list[tuple[str, int, int]]] = [[]]
         piece_frames = int(ALIGN_PIECE_SECONDS / FRAME_SECONDS)
         for segment in segments:
@@ -235,10 +243,13 @@ class PocketsphinxBackend(TimingBackend):
                 continue
             first, last = piece[0][1], piece[-1][2]
             try:
-                decoder.set_align_text(" ".join(word for word, _, _ in piece))
-                decoder.start_utt()
-                decoder.process_raw(_pcm16(audio[first * hop:last * hop]), full_utt=True)
-                decoder.end_utt()
+                if word_pass_done and sum(1 for other in pieces if other) == 1:
+                    first, last = 0, -(-len(audio) // hop)
+                else:
+                    decoder.set_align_text(" ".join(word for word, _, _ in piece))
+                    decoder.start_utt()
+                    decoder.process_raw(_pcm16(audio[first * hop:last * hop]), full_utt=True)
+                    decoder.end_utt()
                 decoder.set_alignment()
                 decoder.start_utt()
                 decoder.process_raw(_pcm16(audio[first * hop:last * hop]), full_utt=True)

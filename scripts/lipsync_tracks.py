@@ -1,0 +1,226 @@
+"""Lip sync of the motion track alone, in seconds: for trying mouth models against real speakers.
+
+``scripts/eval_lipsync.py`` renders every clip and measures the render with
+dlib (about 20 minutes for clips + clips_dev). The mouth opening of the
+track's own landmarks (inner-lip gap over jaw width, as the meter measures
+it) follows the measured render closely (Pearson r 0.91-0.98 per clip), so
+a change of the mouth model can be compared first on the tracks and then
+confirmed with the renders. This script reuses what one eval run kept
+(``--keep`` folder: each clip's portrait frame and WAV; ``--series``: the
+real openings and speech frames), times each clip once (cached), and for
+each variant animates the track and reports r at lag 0 per clip and the
+medians beside the loudness floor.
+
+Variants: ``--set NAME=VALUE`` sets a constant of
+``speaker.motion.articulation`` (e.g. ``ANTICIPATION_TAU=0.1``), ``--lead-ms``
+moves the whole track earlier. Each ``--variant`` is one variant (a
+comma-separated list of NAME=VALUE and lead=MS); the base model is always
+measured first.
+
+Usage::
+
+    python scripts/eval_lipsync.py --sets clips clips_dev --methods transcript recognised \\
+        --keep /tmp/lip --series /tmp/lip/series.npz --out /tmp/lip/figures.json
+    python scripts/lipsync_tracks.py --keep /tmp/lip --series /tmp/lip/series.npz \\
+        --variant ANTICIPATION_TAU=0.1 --variant lead=20 [--plot curves.png --only mead_M026]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import eval_lipsync  # noqa: E402  (the same clips, transcripts, figures and medians)
+
+#: Inner-lip landmark pairs and jaw corners of the 68-point layout (as the meter measures them).
+LIP_PAIRS = ((61, 67), (62, 66), (63, 65))
+JAW_LEFT, JAW_RIGHT = 0, 16
+
+
+def track_opening(track) -> np.ndarray:
+    """Inner-lip gap over jaw width per frame, shape (T,), from the track's landmarks."""
+    points = np.asarray(track.landmarks, np.float64)
+    gap = np.mean([np.linalg.norm(points[:, upper] - points[:, lower], axis=1) for upper, lower in LIP_PAIRS], axis=0)
+    return gap / np.linalg.norm(points[:, JAW_RIGHT] - points[:, JAW_LEFT], axis=1)
+
+
+class Clips:
+    """The clips one eval run kept, with their timing and portrait computed once (cached in ``keep``)."""
+
+    def __init__(self, keep: Path, series: Path, media: Path) -> None:
+        self.keep, self.media = keep, media
+        self.series = dict(np.load(series))
+        self.stems = sorted({key.split("/")[0] for key in self.series if key.endswith("/real")})
+
+    def fps(self, stem: str) -> float:
+        clip = next(path for path in self.media.glob(f"*/{stem}.*") if path.suffix in (".mp4", ".mpg"))
+        return eval_lipsync.clip_fps(clip)
+
+    def set_of(self, stem: str) -> str:
+        return "clips" if stem in eval_lipsync.TRANSCRIPTS else "clips_dev"
+
+    def _cached(self, name: str, make):
+        path = self.keep / f"{name}.tracks.pkl"
+        if path.is_file():
+            return pickle.loads(path.read_bytes())
+        value = make()
+        path.write_bytes(pickle.dumps(value))
+        return value
+
+    def speech(self, stem: str, method: str):
+        from speaker import timing
+
+        def make():
+            samples, rate = timing.load_audio(self.keep / f"{stem}.wav")
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                if method == "transcript":
+                    return timing.transcript_timeline(samples, rate, eval_lipsync.TRANSCRIPTS[stem])
+                return timing.timeline_for_audio(samples, rate, None)
+
+        return self._cached(f"{stem}_{method}", make)
+
+    def portrait(self, stem: str):
+        from speaker import face
+
+        return self._cached(f"{stem}_portrait", lambda: face.find_portrait(*face.load_image(self.keep / f"{stem}.png")))
+
+
+def parse_variant(text: str) -> tuple[dict[str, float], float]:
+    """``"A=1,lead=20"`` -> ({"A": 1.0}, 0.02)."""
+    constants, lead = {}, 0.0
+    for part in filter(None, text.split(",")):
+        name, value = part.split("=")
+        if name == "lead":
+            lead = float(value) / 1000.0
+        else:
+            constants[name] = float(value)
+    return constants, lead
+
+
+class constants_set:
+    """Context: constants of ``speaker.motion.articulation`` set to other values, restored after."""
+
+    def __init__(self, constants: dict[str, float]) -> None:
+        self.constants, self.saved = constants, {}
+
+    def __enter__(self):
+        from speaker.motion import articulation
+
+        self.saved = {name: getattr(articulation, name) for name in self.constants}
+        for name, value in self.constants.items():
+            setattr(articulation, name, type(self.saved[name])(value))
+
+    def __exit__(self, *exc) -> None:
+        from speaker.motion import articulation
+
+        for name, value in self.saved.items():
+            setattr(articulation, name, value)
+
+
+def openings(clips: Clips, stems: list[str], methods: list[str], constants: dict[str, float],
+             lead: float) -> dict[str, dict[str, np.ndarray]]:
+    """``result[method][stem]``: the track's lip opening per frame, shape (T,), moved ``lead`` s earlier."""
+    from speaker import motion
+
+    result: dict[str, dict[str, np.ndarray]] = {method: {} for method in methods}
+    with constants_set(constants):
+        for stem in stems:
+            fps = clips.fps(stem)
+            for method in methods:
+                if method == "transcript" and stem not in eval_lipsync.TRANSCRIPTS:
+                    continue
+                opening = track_opening(motion.animate(clips.speech(stem, method), clips.portrait(stem), fps=fps))
+                if lead:
+                    frames = np.arange(len(opening))
+                    opening = np.interp(frames + lead * fps, frames, opening)
+                result[method][stem] = opening
+    return result
+
+
+def measure(clips: Clips, methods: list[str], constants: dict[str, float], lead: float) -> dict[str, dict]:
+    """``rows[method][stem]`` = figures of the track's opening (and of the loudness) against the real mouth."""
+    rows: dict[str, dict] = {}
+    for method, per_clip in openings(clips, clips.stems, methods, constants, lead).items():
+        rows[method] = {stem: eval_lipsync.figures(opening, clips.series[f"{stem}/real"], clips.series[f"{stem}/speaking"])
+                        for stem, opening in per_clip.items()}
+    rows["loudness"] = {stem: eval_lipsync.figures(clips.series[f"{stem}/loudness"], clips.series[f"{stem}/real"],
+                                                   clips.series[f"{stem}/speaking"]) for stem in clips.stems}
+    return rows
+
+
+def print_summary(label: str, clips: Clips, rows: dict[str, dict]) -> None:
+    print(f"\n{label}")
+    for set_name in ("clips", "clips_dev"):
+        for method, per_clip in rows.items():
+            values = [figures["r"] for stem, figures in per_clip.items() if clips.set_of(stem) == set_name]
+            if values:
+                cells = " ".join(f"{per_clip[stem]['r']:+.2f}" for stem in clips.stems
+                                 if stem in per_clip and clips.set_of(stem) == set_name)
+                print(f"  {set_name:<10}{method:<12}median r {np.median(values):+.3f}  mean {np.mean(values):+.3f}"
+                      f"  (n {len(values)}): {cells}")
+
+
+def plot(path: Path, clips: Clips, stems: list[str], curves: dict[str, dict[str, np.ndarray]]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(len(stems), 1, figsize=(14, 3.0 * len(stems)), squeeze=False)
+    for axis, stem in zip(axes[:, 0], stems):
+        real = clips.series[f"{stem}/real"]
+        seconds = np.arange(len(real)) / clips.fps(stem)
+        standard = lambda values: (values - values.mean()) / (values.std() + 1e-9)  # noqa: E731
+        axis.plot(seconds, standard(real), "k", lw=2, label="real")
+        axis.plot(seconds, standard(clips.series[f"{stem}/loudness"]), "g", alpha=0.6, label="loudness")
+        for label, per_clip in curves.items():
+            if stem in per_clip:
+                axis.plot(seconds, standard(per_clip[stem][: len(real)]), label=label)
+        axis.set_title(stem)
+        axis.legend(fontsize=7, loc="upper right")
+    figure.tight_layout()
+    figure.savefig(path, dpi=70)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--keep", type=Path, required=True, help="the --keep folder of an eval_lipsync run")
+    parser.add_argument("--series", type=Path, required=True, help="the --series file of the same run")
+    parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
+    parser.add_argument("--methods", nargs="+", default=["transcript", "recognised"])
+    parser.add_argument("--variant", action="append", default=[], help="NAME=VALUE[,lead=MS...]")
+    parser.add_argument("--plot", type=Path, help="also plot the openings of the --only clips (PNG)")
+    parser.add_argument("--only", nargs="+", default=[], help="clips to plot (parts of their names)")
+    parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    args = parser.parse_args(argv)
+
+    clips = Clips(args.keep, args.series, eval_lipsync.media_folder(args.media))
+    results = {}
+    for text in ["", *args.variant]:
+        constants, lead = parse_variant(text)
+        results[text or "base"] = rows = measure(clips, args.methods, constants, lead)
+        print_summary(text or "base model", clips, rows)
+    print("\ncells: Pearson r at lag 0 of the track's lip opening (not rendered) against the real mouth")
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2))
+    if args.plot:
+        stems = [stem for stem in clips.stems if any(part in stem for part in args.only)] or clips.stems[:4]
+        curves = {}
+        for text in ["", *args.variant]:
+            constants, lead = parse_variant(text)
+            for method, per_clip in openings(clips, stems, args.methods, constants, lead).items():
+                curves[f"{method} {text or 'base'}"] = per_clip
+        plot(args.plot, clips, stems, curves)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
