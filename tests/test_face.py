@@ -376,3 +376,26 @@ def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_as_a_profile(grace,
     assert lip_seam_darkness(no_lips, lm) > 0.6
     with pytest.raises(SpeakerError, match="turned too far from the camera"):
         find_portrait(no_lips, False)
+
+
+def test_landmarks_the_landmarker_cannot_find_again_mirrored_are_flagged(grace, grace_portrait):
+    """A face the landmarker sees is found again point for point in the mirrored box
+    (Grace Hopper: well under the limit); landmarks that are not where the face is
+    (her mouth points moved 0.4 eye distances down, onto the chin, as dlib laid Auden's
+    mouth on his fingers) disagree with the mirrored fit beyond it."""
+    from speaker.face.checks import MAX_MIRROR_DISAGREEMENT, landmarks_are_reliable, mirror_disagreement
+
+    landmarker = get_landmarker("dlib")
+    lm = grace_portrait.landmarks.astype(np.float64)
+    own = mirror_disagreement(landmarker, grace, grace_portrait.box, lm)
+    assert own < 0.5 * MAX_MIRROR_DISAGREEMENT
+    assert landmarks_are_reliable(landmarker, grace, grace_portrait.box, lm)
+    misplaced = lm.copy()
+    misplaced[48:68, 1] += 0.4 * np.linalg.norm(lm[45] - lm[36])
+    assert mirror_disagreement(landmarker, grace, grace_portrait.box, misplaced) > MAX_MIRROR_DISAGREEMENT
+    assert not landmarks_are_reliable(landmarker, grace, grace_portrait.box, misplaced)
+    # The same measure through detection, for backends without a fit of their own.
+    class DetectOnly:
+        detect = staticmethod(landmarker.detect)
+
+    assert mirror_disagreement(DetectOnly(), grace, grace_portrait.box, lm) < MAX_MIRROR_DISAGREEMENT

@@ -564,12 +564,17 @@ def test_beard_below_the_jaw_drops_with_the_chin(grace):
 
 
 def test_painted_teeth_are_teeth_not_a_bar(grace, grace_renderer):
-    """Across the upper teeth the luma dips at the gaps between them, and a darker gum line sits above."""
+    """Across the upper teeth, near their biting edge, the luma dips at the gaps between
+    them (neighbouring teeth touch higher up: the lines there are faint), and a darker gum
+    line sits above."""
+    from speaker.render.mouth import UPPER_TEETH_OF_OPENING, UPPER_TEETH_OF_WIDTH
+
     frame_data = open_mouth(grace)
     frame = grace_renderer.render(frame_data).astype(np.float64)
     lm = frame_data.landmarks.astype(np.float64)
     x0, x1 = int(0.5 * (lm[60, 0] + lm[61, 0])), int(0.5 * (lm[63, 0] + lm[64, 0]))
-    row_y = int(round(lm[62, 1] + 3))
+    teeth_height = min(UPPER_TEETH_OF_OPENING * (lm[66, 1] - lm[62, 1]), UPPER_TEETH_OF_WIDTH * (lm[54, 0] - lm[48, 0]))
+    row_y = int(round(lm[62, 1] + 0.65 * teeth_height))
     row = luma(frame[row_y, x0:x1])
     # A gap is a local minimum at least a quarter darker than the teeth either side.
     peaks = np.array([row[max(i - 4, 0) : i + 5].max() for i in range(len(row))])
@@ -701,3 +706,44 @@ def test_a_closing_smile_covers_the_teeth_beyond_the_inner_lips(astronaut):
     # than half of those beyond the corners (squashed: 34 against 13).
     after = teeth(renderer.render(shut), polygon_mask(astronaut.image.shape, shut.landmarks[48:60]))
     assert after < 0.5 * before, (before, after)
+
+
+def test_tooth_gaps_are_notches_at_the_biting_edge_and_vanish_on_tiny_teeth():
+    """Neighbouring teeth touch under the lip (the line between them faint) and part at
+    the biting edge; teeth only a few pixels wide get no gap lines at all (a dark line
+    every three pixels read as a comb on small mouths)."""
+    from speaker.render.mouth import TEETH_DETAIL_FROM, MouthPalette, _upper_teeth
+
+    grey = np.full(3, 128.0)
+    palette = MouthPalette(grey, grey, np.full(3, 230.0), grey, grey, grey)
+
+    def gap_contrast(half: float, depth_share: float) -> float:
+        """Darkening at the gap between the central incisors, at a share of the teeth height."""
+        height = 0.5 * half
+        u = np.linspace(-1.0, 1.0, int(8 * half) + 1)[None, :]
+        below = np.full_like(u, depth_share * height)
+        colour, _ = _upper_teeth(u, below, height, half, palette, np.ones((1, u.shape[1], 1)))
+        level = colour[0, :, 0]
+        middle = level.shape[0] // 2
+        return 1.0 - level[middle] / level[middle + int(round(0.17 * 4 * half))]  # mid-incisor
+
+    big = 40.0
+    assert 2 * big >= TEETH_DETAIL_FROM
+    assert gap_contrast(big, 0.9) > 0.2
+    assert gap_contrast(big, 0.2) < 0.6 * gap_contrast(big, 0.9)
+    small = 14.0  # 28 px of inner mouth: central incisors under 5 px wide
+    assert 2 * small >= TEETH_DETAIL_FROM
+    assert gap_contrast(small, 0.9) < 0.6 * gap_contrast(big, 0.9)  # about the same without the rule
+
+
+def test_teeth_behind_a_slit_stay_in_the_lips_shadow(grace, grace_renderer):
+    """Little light gets into a barely open mouth: its teeth are dimmer than on an open
+    vowel (fully lit, a sliver read as a white speck between nearly closed lips)."""
+
+    def bright(amount: float) -> float:
+        frame_data = open_mouth(grace, amount)
+        frame = grace_renderer.render(frame_data).astype(np.float64)
+        inside = polygon_mask(frame.shape, frame_data.landmarks.astype(np.float64)[60:68])
+        return float(np.percentile(luma(frame)[inside], 95))
+
+    assert bright(0.2) < 0.75 * bright(1.0)  # 0.88 with the teeth always fully lit

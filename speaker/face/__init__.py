@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..types import Portrait
-from .checks import mouth_is_on_the_photo
+from .checks import landmarks_are_reliable, mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .image import load_image, looks_grayscale
 from .pose import FacePose, complete_turned_face, fit_pose
@@ -134,6 +134,11 @@ def find_portrait(
         # A true profile: the landmarker made up the hidden half of the face
         # and laid the mouth on a cheek (its fit looks frontal enough).
         raise SpeakerError(_turned_too_far_message(90.0))
+    if not landmarks_are_reliable(landmarker, image, box, landmarks):
+        raise SpeakerError(
+            "The face's eyes and mouth could not be found reliably (hidden by a hand or an object, or the "
+            "head bowed too far); use a photo where the eyes, nose and mouth are clearly visible."
+        )
     landmarks = complete_turned_face(landmarks, pose)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(

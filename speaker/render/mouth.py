@@ -77,6 +77,12 @@ TOOTH_GAP_DARKNESS = 0.35
 TOOTH_GAP_HALF = 0.012
 TOOTH_GAP_MIN = 0.45
 TEETH_DETAIL_FROM = 24.0
+#: A gap is drawn beside a tooth at least TOOTH_GAP_FROM_PX wide, fully from
+#: TOOTH_GAP_FROM_PX + TOOTH_GAP_RAMP_PX; its darkness under the upper lip is
+#: TOOTH_GAP_UNDER_LIP of that at the biting edge.
+TOOTH_GAP_FROM_PX = 3.0
+TOOTH_GAP_RAMP_PX = 5.0
+TOOTH_GAP_UNDER_LIP = 0.3
 #: Each tooth's biting edge is rounded at its sides by this share of the
 #: teeth height, and its face is shaded convex (darker at its sides).
 TOOTH_EDGE_ROUNDING = 0.18
@@ -92,6 +98,9 @@ TOOTH_TONE_SPREAD = (0.0, -0.03, -0.02, -0.1)
 #: the upper lip, cut by the lower lip) once the inner lips are this share
 #: of the photo's gap closer together, fully at twice it.
 REAL_TEETH_COVER_FROM = 0.05
+#: Synthetic teeth are fully lit once the opening is this share of the outer
+#: mouth width; below it they shade towards the cavity's tone at its edge.
+TEETH_LIT_FROM_OPENING = 0.15
 #: Lower teeth show from this jaw_open on, fully at +LOWER_TEETH_RAMP.
 LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
@@ -274,6 +283,11 @@ def _mouth_axes(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, fl
     return (pts[0] + pts[4]) / 2, along, down, width / 2
 
 
+def _smooth_step(t: float) -> float:
+    t = min(max(t, 0.0), 1.0)
+    return t * t * (3.0 - 2.0 * t)
+
+
 def _teeth_taper(u: np.ndarray) -> np.ndarray:
     """Visible teeth height from the middle (u=0, 1) to the corners (|u|=1, 0)."""
     return np.clip(1.0 - np.abs(u) ** 3, 0.0, 1.0) ** 0.6
@@ -398,9 +412,11 @@ def paint_interior(
         band = np.clip(v - (v_lo - h) + 0.5, 0, 1) * np.clip(h, 0, 1)
         layer(palette.teeth * LOWER_TEETH_SHADE * corner_dim, lower_weight * band)
 
+    photo_pixels = None
     if real_teeth is not None:
         real, weight = _real_teeth_layer(real_teeth, u, v - v_up, half)
         layer(real, weight)
+        photo_pixels = weight
         if strength <= 0.0:
             # Closing: only the photo's teeth, over its own squashed opening.
             mask = mask * weight
@@ -410,13 +426,20 @@ def paint_interior(
         h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
         if h > 0.5:
             paint, band = _upper_teeth(u, v - v_up, h, half, palette, corner_dim)
+            # Little light reaches teeth behind a slit: they stay in the lips' shadow
+            # (a fully lit sliver read as a white speck between nearly closed lips).
+            lit = float(_smooth_step(opening / max(TEETH_LIT_FROM_OPENING * outer_width, 1e-6)))
+            paint = palette.cavity_edge + lit * (paint - palette.cavity_edge)
             layer(paint, band)
 
     alpha = (mask * float(strength))[..., None]
     region = frame[y0:y1, x0:x1].astype(np.float32)
     paint = np.clip(colour, 0, 255).astype(np.float32)
     if grain is not None:
-        paint = paint + grain[y0 - limit[1] : y1 - limit[1], x0 - limit[0] : x1 - limit[0], None]
+        noise = grain[y0 - limit[1] : y1 - limit[1], x0 - limit[0] : x1 - limit[0]]
+        if photo_pixels is not None:
+            noise = noise * (1.0 - photo_pixels)  # the photo's own teeth carry its grain already
+        paint = paint + noise[..., None]
     region += (paint - region) * alpha
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
@@ -468,7 +491,14 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
         edge = edge * (1.0 - TOOTH_EDGE_ROUNDING * side ** 2)
         gap_half = max(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
         to_gap = np.minimum(across - start, end - across)
-        gap = np.exp(-0.5 * (to_gap / gap_half) ** 2) * (across < edges[-1])
+        # Neighbouring teeth touch over most of their height: the line between
+        # them is faint under the lip and opens into a notch at the biting
+        # edge. A tooth only a few pixels wide shows no gaps at all (one dark
+        # line every three pixels read as a comb).
+        tooth_pixels = (end - start) * half
+        resolved = np.clip((tooth_pixels - TOOTH_GAP_FROM_PX) / TOOTH_GAP_RAMP_PX, 0.0, 1.0)
+        along_tooth = TOOTH_GAP_UNDER_LIP + (1.0 - TOOTH_GAP_UNDER_LIP) * below ** 2
+        gap = np.exp(-0.5 * (to_gap / gap_half) ** 2) * (across < edges[-1]) * resolved * along_tooth
         tone = 1.0 + np.asarray(TOOTH_TONE_SPREAD, np.float32)[tooth]
         shade = shade * tone * (1.0 - TOOTH_SIDE_SHADE * side ** 2) * (1.0 - TOOTH_GAP_DARKNESS * gap)
         gum_edge = GUM_HEIGHT * height * (1.0 - 0.5 * np.sin(np.pi * within))

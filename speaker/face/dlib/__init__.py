@@ -144,6 +144,14 @@ class DlibLandmarker:
             detections.append((box, float(score), landmarks))
         return detections
 
+    def fit(self, image: np.ndarray, box: np.ndarray) -> np.ndarray:
+        """The 68 landmarks (68, 2) float32, pixels, of the face in ``box`` (x0, y0, x1, y1), without detecting."""
+        import dlib
+
+        x0, y0, x1, y1 = (int(round(float(v))) for v in box)
+        shape = self._predictor(np.ascontiguousarray(image, dtype=np.uint8), dlib.rectangle(x0, y0, x1 - 1, y1 - 1))
+        return np.array([(point.x, point.y) for point in shape.parts()], dtype=np.float32)
+
     def _detect_cnn(self, image: np.ndarray) -> tuple[list, list[float]]:
         """Faces the HOG detector missed (turned, bowed, half hidden), as dlib rectangles and confidences."""
         import cv2

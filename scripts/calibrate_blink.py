@@ -1,0 +1,239 @@
+"""How far dlib's eye aspect ratio falls on REAL blinks (calibration for the rendered lids).
+
+Decodes the talking clips of the media folder (``clips_dev/`` and ``clips/``),
+fits dlib's 68 points on every frame, and finds blinks as minima of the eye
+aspect ratio (EAR, both eyes averaged) well below the clip's open level (its
+80th percentile). For each blink it prints the EAR at the minimum over the
+open level, and with ``--sheets DIR`` writes a zoomed strip of the eyes (open
+frame, blink frame) with dlib's eye points drawn, to look at.
+
+    python scripts/calibrate_blink.py --media /work/shared/media --sheets /tmp/blinks
+
+With ``--transplant CLIP:FRAME`` it also pastes that clip's real shut eyes
+(the frame of a blink; the clip's open frame gives the corners) into every
+portrait of ``portraits/`` and prints dlib's EAR there over the portrait's
+own: how far dlib's measure falls on these faces for an eye that IS shut,
+the yardstick for the rendered lids.
+
+Media is for calibration only; nothing here is used by the package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_render import FaceProbe, eye_aspect_ratio, landmarks_of  # noqa: E402
+
+#: A blink: a local minimum of the EAR below this share of the clip's open level.
+BLINK_BELOW = 0.75
+#: The clip's open level: this percentile of its per-frame EAR.
+OPEN_PERCENTILE = 80
+#: Frames are worked on scaled so that their longer side is at most this.
+MAX_SIDE = 720
+
+
+def default_media() -> Path:
+    here = Path(__file__).resolve().parent.parent / ".." / "shared" / "media"
+    return here if here.exists() else Path("/work/shared/media")
+
+
+def clip_ears(path: Path, probe: FaceProbe) -> tuple[np.ndarray, list]:
+    """Per-frame EAR (NaN where no face) and the frames' eye landmarks (68, 2) or None."""
+    import cv2
+
+    capture = cv2.VideoCapture(str(path))
+    ears, points, frames = [], [], []
+    box = None
+    while True:
+        ok, bgr = capture.read()
+        if not ok:
+            break
+        scale = min(1.0, MAX_SIDE / max(bgr.shape[:2]))
+        if scale < 1.0:
+            bgr = cv2.resize(bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        rgb = np.ascontiguousarray(bgr[..., ::-1])
+        if box is None:
+            rects = probe.detector(rgb, 1)
+            if not len(rects):
+                ears.append(np.nan), points.append(None), frames.append(None)
+                continue
+            r = max(rects, key=lambda r: r.area())
+            box = np.array([r.left(), r.top(), r.right(), r.bottom()], float)
+        shape, detected = probe.find(rgb, box)
+        if not detected:
+            ears.append(np.nan), points.append(None), frames.append(None)
+            continue
+        lm = landmarks_of(shape)
+        box = np.array([*lm.min(axis=0), *lm.max(axis=0)])
+        ears.append(eye_aspect_ratio(lm)), points.append(lm), frames.append(rgb)
+    return np.array(ears), points, frames
+
+
+def find_blinks(ears: np.ndarray) -> tuple[float, list[int]]:
+    """The open level and the frames of blink minima."""
+    finite = np.isfinite(ears)
+    if finite.sum() < 10:
+        return float("nan"), []
+    open_level = float(np.percentile(ears[finite], OPEN_PERCENTILE))
+    blinks = []
+    for i in range(1, len(ears) - 1):
+        if not finite[i]:
+            continue
+        window = ears[max(0, i - 3): i + 4]
+        if ears[i] <= np.nanmin(window) and ears[i] < BLINK_BELOW * open_level:
+            if not blinks or i - blinks[-1] > 4:
+                blinks.append(i)
+    return open_level, blinks
+
+
+def eye_strip(frame_open, lm_open, frame_shut, lm_shut, path: Path) -> None:
+    """Both eyes, zoomed 6 times, open above shut, dlib's points drawn."""
+    import cv2
+    from PIL import Image
+
+    rows = []
+    for frame, lm in ((frame_open, lm_open), (frame_shut, lm_shut)):
+        centre = lm[36:48].mean(axis=0)
+        width = float(np.linalg.norm(lm[45] - lm[36]))
+        x0, y0 = int(max(centre[0] - 0.8 * width, 0)), int(max(centre[1] - 0.3 * width, 0))
+        x1, y1 = int(centre[0] + 0.8 * width), int(centre[1] + 0.3 * width)
+        zoom = 720.0 / max(x1 - x0, 1)
+        crop = cv2.resize(frame[y0:y1, x0:x1], None, fx=zoom, fy=zoom, interpolation=cv2.INTER_CUBIC)
+        for index in range(36, 48):
+            p = (lm[index] - [x0, y0]) * zoom
+            cv2.circle(crop, (int(p[0]), int(p[1])), 3, (255, 0, 0) if index in (37, 38, 40, 41, 43, 44, 46, 47)
+                       else (0, 255, 0), -1)
+        rows.append(crop)
+    height = min(r.shape[0] for r in rows)
+    Image.fromarray(np.concatenate([r[:height] for r in rows], axis=0)).save(path)
+
+
+def transplant_eyes(image: np.ndarray, landmarks: np.ndarray, donor: np.ndarray,
+                    donor_landmarks: np.ndarray) -> np.ndarray:
+    """A portrait with both eyes replaced by a donor frame's eyes.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        The portrait's landmarks, pixels.
+    donor : np.ndarray, shape (h, w, 3), uint8
+        The frame whose eyes are pasted (e.g. a real blink).
+    donor_landmarks : np.ndarray, shape (68, 2)
+        Where the donor's eye corners are (an open frame of the same clip:
+        dlib's corners on a shut eye are less sure).
+
+    Returns
+    -------
+    np.ndarray, shape (H, W, 3), uint8
+        Each donor eye moved by the similarity that maps its corners onto the
+        portrait's, its tone scaled to the portrait's skin around the eye,
+        blended in through a soft ellipse 1.5 eye widths across.
+    """
+    import cv2
+
+    result = image.astype(np.float32)
+    for first in (36, 42):
+        source = np.float32([donor_landmarks[first], donor_landmarks[first + 3]])
+        target = np.float32([landmarks[first], landmarks[first + 3]])
+        similarity, _ = cv2.estimateAffinePartial2D(source, target)
+        moved = cv2.warpAffine(donor, similarity, (image.shape[1], image.shape[0])).astype(np.float32)
+        width = float(np.linalg.norm(target[1] - target[0]))
+        centre = target.mean(axis=0)
+        mask = np.zeros(image.shape[:2], np.float32)
+        cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (int(0.75 * width), int(0.4 * width)), 0, 0, 360, 1.0, -1)
+        mask = cv2.GaussianBlur(mask, (0, 0), 0.1 * width)[..., None]
+        ring = (mask[..., 0] > 0.05) & (mask[..., 0] < 0.5)
+        gain = (image[ring].mean(axis=0) + 1.0) / (moved[ring].mean(axis=0) + 1.0)
+        result += mask * (np.clip(moved * gain, 0, 255) - result)
+    return np.clip(result + 0.5, 0, 255).astype(np.uint8)
+
+
+def transplant_figures(media: Path, donor_spec: str, probe: FaceProbe, sheets: Path | None) -> None:
+    """Print dlib's EAR on each portrait with a real shut eye pasted in, over its own."""
+    from PIL import Image
+
+    from speaker import face
+    from speaker.errors import SpeakerError
+
+    stem, frame_index = donor_spec.rsplit(":", 1)
+    clip = next(c for c in sorted(media.glob(f"clips*/{stem}.*")) if c.suffix in (".mp4", ".mpg"))
+    ears, points, frames = clip_ears(clip, probe)
+    open_level, _ = find_blinks(ears)
+    open_frame = int(np.nanargmin(np.abs(ears - open_level)))
+    donor, corners = frames[int(frame_index)], points[open_frame]
+    ratios = []
+    for path in sorted((media / "portraits").iterdir()):
+        try:
+            image, grayscale = face.load_image(path)
+            portrait = face.find_portrait(image, grayscale)
+        except SpeakerError:
+            continue
+        landmarks = np.asarray(portrait.landmarks, np.float64)
+        shape, found = probe.find(portrait.image, portrait.box)
+        pasted = transplant_eyes(portrait.image, landmarks, donor, corners)
+        if portrait.grayscale:
+            pasted[..., 0] = pasted[..., 2] = pasted[..., 1]
+        shut_shape, shut_found = probe.find(pasted, portrait.box)
+        if not (found and shut_found):
+            continue
+        ratio = eye_aspect_ratio(landmarks_of(shut_shape)) / eye_aspect_ratio(landmarks_of(shape))
+        ratios.append(ratio)
+        print(f"  {path.stem:40s} real shut eye pasted: EAR {ratio:.2f} of the portrait's", flush=True)
+        if sheets:
+            centre, width = landmarks[36:48].mean(axis=0), float(np.ptp(landmarks[:, 0]))
+            x0, y0 = int(max(centre[0] - 0.55 * width, 0)), int(max(centre[1] - 0.22 * width, 0))
+            Image.fromarray(np.ascontiguousarray(pasted[y0:int(centre[1] + 0.22 * width),
+                                                        x0:int(centre[0] + 0.55 * width)])).save(
+                sheets / f"transplant_{path.stem}.png")
+    values = np.array(ratios)
+    print(f"\nreal shut eye of {donor_spec} pasted into {len(values)} portraits: EAR median {np.median(values):.2f}"
+          f" of open, below 0.5 on {(values < 0.5).sum()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--media", type=Path, default=default_media())
+    parser.add_argument("--sheets", type=Path, default=None, help="folder for zoomed eye strips")
+    parser.add_argument("--only", nargs="*", default=None, help="clip name stems to measure")
+    parser.add_argument("--transplant", metavar="CLIP:FRAME", default=None,
+                        help="paste this real blink frame's eyes into every portrait and measure")
+    args = parser.parse_args(argv)
+    probe = FaceProbe()
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+    if args.transplant:
+        transplant_figures(args.media, args.transplant, probe, args.sheets)
+        return 0
+    clips = sorted((args.media / "clips_dev").glob("*.mp4")) + sorted((args.media / "clips").glob("*.mpg"))
+    if args.only:
+        clips = [c for c in clips if any(o in c.stem for o in args.only)]
+    if args.sheets:
+        args.sheets.mkdir(parents=True, exist_ok=True)
+    all_ratios = []
+    for clip in clips:
+        ears, points, frames = clip_ears(clip, probe)
+        open_level, blinks = find_blinks(ears)
+        ratios = [float(ears[i] / open_level) for i in blinks]
+        all_ratios += ratios
+        print(f"{clip.stem:40s} frames {len(ears):4d} open EAR {open_level:.3f} blinks "
+              + " ".join(f"#{i}:{r:.2f}" for i, r in zip(blinks, ratios)), flush=True)
+        if args.sheets and blinks:
+            open_frame = int(np.nanargmin(np.abs(ears - open_level)))
+            for i in blinks:
+                eye_strip(frames[open_frame], points[open_frame], frames[i], points[i],
+                          args.sheets / f"{clip.stem}_{i:04d}.png")
+    if all_ratios:
+        values = np.array(all_ratios)
+        print(f"\n{len(values)} blinks: shut/open EAR median {np.median(values):.2f}, "
+              f"min {values.min():.2f}, max {values.max():.2f}, below 0.5: {(values < 0.5).sum()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
