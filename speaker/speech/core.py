@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from ..errors import SpeakerError
-from ..settings import VoicePreset
 from ..phonetics import Unit
 from ..types import Phone, Speech, Word
 

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import SpeakerError, warn
 from ..types import Speech
 from .audio import load_audio, resample
-from .core import AlignmentError, Transcription, load_backend, load_recognizer
+from .core import AlignmentError, Transcription, load_backend
 from .recognized import is_english, timeline_from_words
 from .stream import (AudioFile, open_audio, recognize_audio, refuse_without_speech, segment_bounds,
                      time_segment, timed_segments)
