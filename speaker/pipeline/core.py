@@ -270,31 +270,13 @@ def _render_and_encode(
 ) -> SpeakResult:
     from .. import render, video
 
-    render_seconds = [0.0]
-
-    def timed_frames() -> Iterator[np.ndarray]:
-        frames = render.render_frames(portrait, track, debug_overlay=debug_overlay)
-        while True:
-            started = time.perf_counter()
-            frame = next(frames, None)
-            render_seconds[0] += time.perf_counter() - started
-            if frame is None:
-                return
-            yield frame
-
-    started = clock.start("render", f"{len(track)} frames")
-    video.write_video(
-        out,
-        timed_frames(),
-        size=portrait.size,
-        fps=track.fps,
-        samples=speech.samples,
-        sample_rate=speech.sample_rate,
-        n_frames=len(track),
+    _encode_timed(
+        clock,
+        f"{len(track)} frames",
+        render.render_frames(portrait, track, debug_overlay=debug_overlay),
+        lambda frames: video.write_video(out, frames, size=portrait.size, fps=track.fps, samples=speech.samples,
+                                         sample_rate=speech.sample_rate, n_frames=len(track)),
     )
-    total = time.perf_counter() - started
-    clock.seconds["render"] = render_seconds[0]
-    clock.seconds["encode"] = total - render_seconds[0]
     return SpeakResult(
         path=Path(out),
         audio_seconds=speech.duration,
@@ -302,6 +284,32 @@ def _render_and_encode(
         fps=track.fps,
         stage_seconds=clock.seconds,
     )
+
+
+def _encode_timed(
+    clock: _StageClock, detail: str, frames: Iterator[np.ndarray], write: Callable[[Iterator[np.ndarray]], object]
+) -> None:
+    """Run ``write(frames)`` (an encoder pulling the frames), timing drawing apart from encoding.
+
+    The time spent making the frames is the ``render`` stage, the rest of
+    the call ``encode``.
+    """
+    render_seconds = 0.0
+
+    def timed() -> Iterator[np.ndarray]:
+        nonlocal render_seconds
+        while True:
+            began = time.perf_counter()
+            frame = next(frames, None)
+            render_seconds += time.perf_counter() - began
+            if frame is None:
+                return
+            yield frame
+
+    started = clock.start("render", detail)
+    write(timed())
+    clock.seconds["render"] = render_seconds
+    clock.seconds["encode"] = time.perf_counter() - started - render_seconds
 
 
 def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: Speech) -> list[Path]:

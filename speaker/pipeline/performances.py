@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +10,8 @@ from ..errors import SpeakerError
 from ..settings import load_voice_preset
 from ..types import Speech
 from .core import (
-    ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
-    _run_staged, _write_extras,
+    ProgressCallback, SpeakResult, _StageClock, _check_outputs, _encode_timed, _find_face, _options,
+    _render_and_encode, _run_staged, _write_extras,
 )
 
 
@@ -326,23 +324,13 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     clock.stop("motion", started)
 
     scene = Scene(portraits=[portraits[number] for number in script.faces], tracks=tracks)
-    render_seconds = [0.0]
-
-    def timed_frames() -> Iterator[np.ndarray]:
-        frames = render.render_scene(scene, debug_overlay=opts.debug_overlay)
-        while True:
-            begun = time.perf_counter()
-            frame = next(frames, None)
-            render_seconds[0] += time.perf_counter() - begun
-            if frame is None:
-                return
-            yield frame
-
-    started = clock.start("render", f"{len(scene)} frames, {len(script.faces)} faces")
-    video.write_video(opts.out, timed_frames(), size=first.size, fps=scene.fps, samples=mix.samples,
-                      sample_rate=mix.sample_rate, n_frames=len(scene))
-    clock.seconds["render"] = render_seconds[0]
-    clock.seconds["encode"] = time.perf_counter() - started - render_seconds[0]
+    _encode_timed(
+        clock,
+        f"{len(scene)} frames, {len(script.faces)} faces",
+        render.render_scene(scene, debug_overlay=opts.debug_overlay),
+        lambda frames: video.write_video(opts.out, frames, size=first.size, fps=scene.fps, samples=mix.samples,
+                                         sample_rate=mix.sample_rate, n_frames=len(scene)),
+    )
     result = SpeakResult(path=Path(opts.out), audio_seconds=mix.duration, frames=len(scene), fps=scene.fps,
                          stage_seconds=clock.seconds, timing_source="piper", face_count=first.face_count)
     if opts.subtitles:
