@@ -196,6 +196,8 @@ def cli_main(args) -> int:
     """Time the ``speaker`` command from a cold start for each duration."""
     import shutil
 
+    from speaker.video import probe
+
     command = shutil.which("speaker")
     if command is None:
         print("The speaker command is not on PATH; install the project with pip install -e .", file=sys.stderr)
@@ -218,8 +220,6 @@ def cli_main(args) -> int:
                 if done.returncode != 0:
                     print(done.stderr.strip(), file=sys.stderr)
                     return 1
-                from speaker.video import probe
-
                 audio = probe(out)["audio_duration"]
                 cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
                 runs.append((wall, cpu, audio))

@@ -346,10 +346,13 @@ class _AudioEncoder:
         """Stop the encoder after a failure elsewhere (the thread ends as its pipe breaks)."""
         _stop(self._process)
         self._failed.set()
-        try:
-            self._pending.put_nowait(None)
-        except queue.Full:
-            pass
+        # Drop what is still queued, so that the end marker fits and the thread sees it.
+        while True:
+            try:
+                self._pending.get_nowait()
+            except queue.Empty:
+                break
+        self._pending.put_nowait(None)
         self._thread.join(timeout=5.0)
 
 
