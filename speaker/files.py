@@ -16,6 +16,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+from .errors import SpeakerError
+
 
 def partial_path(path: str | os.PathLike) -> Path:
     """A unique hidden name beside ``path``: ``.<name>.partial-<8 hex digits>``."""
@@ -48,3 +50,21 @@ def cache_dir() -> Path:
         return Path(os.environ["SPEAKER_CACHE"]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base).expanduser() / "speaker"
+
+
+def write_to_cache(path: Path, data: bytes, what: str) -> None:
+    """Write ``data`` atomically at ``path`` in the cache (its folders made).
+
+    Raises
+    ------
+    SpeakerError
+        The cache cannot be written; the sentence names ``what`` (e.g. "the Kokoro model").
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with replaced_atomically(path) as partial:
+            partial.write_bytes(data)
+    except OSError as error:
+        raise SpeakerError(
+            f"Cannot write {what} to the cache {path.parent} ({error.strerror}); set SPEAKER_CACHE to a writable folder."
+        ) from None

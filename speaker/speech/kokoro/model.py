@@ -15,7 +15,7 @@ from importlib import resources
 from pathlib import Path
 
 from ...errors import SpeakerError
-from ...files import cache_dir, replaced_atomically
+from ...files import cache_dir, write_to_cache
 
 #: Audio samples per second of the model's output.
 SAMPLE_RATE = 24000
@@ -84,15 +84,7 @@ def model_path() -> Path:
         graph.graph.output.append(
             onnx.helper.make_tensor_value_info(DURATION_OUTPUT, onnx.TensorProto.INT64, None)
         )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with replaced_atomically(path) as partial:
-            partial.write_bytes(graph.SerializeToString())
-    except OSError as error:
-        raise SpeakerError(
-            f"Cannot write the Kokoro model to the cache {path.parent} ({error.strerror}); "
-            "set SPEAKER_CACHE to a writable folder."
-        ) from None
+    write_to_cache(path, graph.SerializeToString(), "the Kokoro model")
     return path
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import SpeakerError
-from ...files import cache_dir, replaced_atomically
+from ...files import cache_dir, write_to_cache
 from ...settings import VoicePreset
 from ...types import Speech
 from ..core import Voice, concatenate, time_words, units_to_timeline
@@ -74,15 +74,7 @@ def _alignment_model(model_path: Path) -> Path:
             kept = [attribute for attribute in node.attribute if attribute.name != "seed"]
             del node.attribute[:]
             node.attribute.extend(kept)
-    try:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        with replaced_atomically(cached) as partial:
-            partial.write_bytes(graph.SerializeToString())
-    except OSError as error:
-        raise SpeakerError(
-            f"Cannot write the Piper voice's timing graph to the cache {cached.parent} ({error.strerror}); "
-            "set SPEAKER_CACHE to a writable folder."
-        ) from None
+    write_to_cache(cached, graph.SerializeToString(), "the Piper voice's timing graph")
     return cached
 
 
