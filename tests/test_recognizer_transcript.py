@@ -62,3 +62,26 @@ def test_a_transcript_that_is_not_what_was_said_is_left_for_the_recognised_words
     heard = [Word("the", 0.1, 0.3), Word("lighthouse", 0.3, 0.9)]
     with pytest.warns(SpeakerWarning, match="timed from the recognised words"):
         assert transcript_segments(audio, "Completely different words are written here today.", heard) is None
+
+
+@pytest.mark.slow
+def test_a_long_recording_with_a_transcript_is_spoken_in_segments(spoken, grace_hopper_path, tmp_path, monkeypatch):
+    import soundfile
+
+    import speaker
+    from speaker import timing
+    from speaker.timing import stream
+
+    wav = tmp_path / "keeper.wav"
+    soundfile.write(str(wav), spoken.samples, spoken.sample_rate)
+    # A 10 s recording taken as long: the same path as an hour with its transcript.
+    monkeypatch.setattr(timing, "WHOLE_ALIGNMENT_SECONDS", 4.0)
+    monkeypatch.setattr(stream, "SEGMENT_SECONDS", 3.0)
+    segments = []
+    result = speaker.speak(grace_hopper_path, audio=wav, transcript=TEXT, out=tmp_path / "keeper.mp4", max_side=240,
+                           progress=lambda stage, detail: segments.append(detail) if stage == "motion" else None)
+    assert len(segments) >= 3
+    assert result.timing_source == "pocketsphinx-align" and not result.warnings
+    subtitles = (tmp_path / "keeper.srt").read_text()
+    assert plain(" ".join(line for line in subtitles.splitlines() if line and not line[0].isdigit())).split() \
+        == plain(TEXT).split()

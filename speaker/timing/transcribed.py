@@ -26,7 +26,8 @@ from collections.abc import Iterator
 from ..errors import warn
 from ..types import Speech, Word
 from .core import AlignmentError, load_backend
-from .stream import SEGMENT_SEARCH, SEGMENT_SECONDS, AudioFile, LipsyncMethod, time_segment
+from . import stream
+from .stream import AudioFile, LipsyncMethod, time_segment
 
 #: Recordings longer than this (s) with a transcript are aligned piece by
 #: piece; shorter ones in one pass (no recogniser needed, and one pass is
@@ -80,8 +81,8 @@ def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
     (default :data:`~speaker.timing.stream.SEGMENT_SECONDS`) after the previous
     cut, else at the first such pause after it. No cut where none exists.
     """
-    seconds = SEGMENT_SECONDS if seconds is None else seconds
-    search = min(SEGMENT_SEARCH, seconds / 2)
+    seconds = stream.SEGMENT_SECONDS if seconds is None else seconds
+    search = min(stream.SEGMENT_SEARCH, seconds / 2)
     matched = anchors(tokens, heard)
     positions = {id(word): index for index, word in enumerate(heard)}
     # (cut time, pause length, first token after) between tokens i, i+1 heard as consecutive words.
