@@ -26,6 +26,20 @@ import numpy as np
 from ..errors import SpeakerError
 
 MODEL_FILE = "face_landmark.onnx"
+#: MediaPipe's eye network: the lids' contour in a crop around one eye.
+EYE_MODEL_FILE = "iris_landmark.onnx"
+#: Side of its square eye crop, pixels, and the crop's side in eye widths (MediaPipe's own is 2.3).
+EYE_INPUT_SIDE = 64
+EYE_CROP_OF_WIDTH = 2.3
+#: Eyes narrower than this (pixels) keep the face mesh's points: too few pixels to refine.
+MIN_EYE_WIDTH = 8.0
+#: In the eye network's 16-point lid contour (corner, lower lid left to
+#: right, corner, upper lid left to right, in the crop's left-to-right
+#: order), the points standing for dlib's: left corner, upper left, upper
+#: right, right corner, lower right, lower left.
+EYE_CONTOUR_TO_IBUG = (0, 11, 13, 8, 5, 3)
+#: dlib's points of each eye in that order (left corner first, in the image).
+IBUG_EYES = ((36, 37, 38, 39, 40, 41), (42, 43, 44, 45, 46, 47))
 #: Side of the square crop the network sees, pixels.
 INPUT_SIDE = 192
 #: The crop is the face's box grown by this much about its centre (MediaPipe's own tracker uses 1.5).
@@ -73,17 +87,17 @@ def model_path() -> Path:
 
 
 def is_available() -> bool:
-    """Whether the network file is installed (nothing is loaded)."""
-    return model_path().is_file()
+    """Whether the network files are installed (nothing is loaded)."""
+    return model_path().is_file() and Path(str(resources.files("speaker.models") / EYE_MODEL_FILE)).is_file()
 
 
-@functools.lru_cache(maxsize=1)
-def _session():
+@functools.lru_cache(maxsize=2)
+def _session(name: str = MODEL_FILE):
     import onnxruntime
 
-    path = model_path()
+    path = Path(str(resources.files("speaker.models") / name))
     if not path.is_file():
-        raise SpeakerError(f"The face mesh model {MODEL_FILE} is missing from speaker/models; reinstall speaker.")
+        raise SpeakerError(f"The face mesh model {name} is missing from speaker/models; reinstall speaker.")
     options = onnxruntime.SessionOptions()
     # One image at a time, a few times per photo: one thread, no spinning cores.
     options.intra_op_num_threads = 1
@@ -146,7 +160,110 @@ def fit_landmarks(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float
     median = np.median(agreed, axis=0)
     eye_span = max(float(np.linalg.norm(median[45] - median[36])), 1.0)
     spread = float(np.linalg.norm(agreed - median, axis=2).mean()) / eye_span
+    for eye in IBUG_EYES:
+        refined = refine_eye(image, median[eye[0]], median[eye[3]], median[list(eye)])
+        median[list(eye)] = snap_eye(image, refined)
     return median.astype(np.float32), best, spread
+
+
+#: :func:`snap_eye` tries shifts of the eye up to this far (eye widths) in
+#: steps of :data:`SNAP_STEP`, and takes one only if it darkens the opening
+#: against the skin by at least :data:`SNAP_GAIN` (a share of the ratio).
+SNAP_REACH = 0.4
+SNAP_STEP = 0.1
+SNAP_GAIN = 0.1
+
+
+def snap_eye(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The eye's six points moved, whole, onto the eye's dark opening nearby.
+
+    On a near-profile both networks can leave the eye a few pixels off the
+    lids (on the cheek below the sclera); the opening (lashes, iris, the
+    lid's shadow) is darker than the skin around it, so of the shifts within
+    :data:`SNAP_REACH` eye widths the one that makes it darkest is taken,
+    when it is clearly darker than where the eye was.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    points : np.ndarray, shape (6, 2)
+        Left corner, upper left, upper right, right corner, lower right, lower left, pixels.
+
+    Returns
+    -------
+    np.ndarray, shape (6, 2), float64
+    """
+    from .checks import eye_opening_darkness
+
+    points = np.asarray(points, np.float64)
+    width = float(np.linalg.norm(points[3] - points[0]))
+    start = eye_opening_darkness(image, points)
+    if width < MIN_EYE_WIDTH or not np.isfinite(start):
+        return points
+    along = (points[3] - points[0]) / width
+    down = np.array([-along[1], along[0]])
+    steps = np.arange(-SNAP_REACH, SNAP_REACH + 1e-9, SNAP_STEP) * width
+    best, best_points = start, points
+    for step_along in steps:
+        for step_down in steps:
+            moved = points + step_along * along + step_down * down
+            darkness = eye_opening_darkness(image, moved)
+            if np.isfinite(darkness) and darkness < best:
+                best, best_points = darkness, moved
+    return best_points if best <= start * (1.0 - SNAP_GAIN) else points
+
+
+def refine_eye(image: np.ndarray, left: np.ndarray, right: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """One eye's six iBUG points from MediaPipe's eye network, in a crop about its corners.
+
+    The face mesh sees the whole face at 192 pixels, where a near-profile's
+    eye is a few pixels wide and lands off the lids; the eye network sees
+    the eye alone at 64 pixels. It is run on the crop and on its mirror
+    image and the two contours averaged.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    left, right : np.ndarray, shape (2,)
+        The eye's corners as the face mesh has them (image left first), pixels.
+    points : np.ndarray, shape (6, 2)
+        The mesh's six points of the eye (returned unchanged when the eye is
+        narrower than :data:`MIN_EYE_WIDTH`).
+
+    Returns
+    -------
+    np.ndarray, shape (6, 2), float64
+        Left corner, upper left, upper right, right corner, lower right,
+        lower left, pixels.
+    """
+    import cv2
+
+    left, right = np.asarray(left, np.float64), np.asarray(right, np.float64)
+    width = float(np.linalg.norm(right - left))
+    if width < MIN_EYE_WIDTH:
+        return np.asarray(points, np.float64)
+    centre = (left + right) / 2.0
+    angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+    warp = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle,
+                                   EYE_INPUT_SIDE / (EYE_CROP_OF_WIDTH * width))
+    warp[:, 2] += EYE_INPUT_SIDE / 2.0 - centre
+    crop = cv2.warpAffine(np.ascontiguousarray(image), warp, (EYE_INPUT_SIDE, EYE_INPUT_SIDE),
+                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    session = _session(EYE_MODEL_FILE)
+    contours = []
+    for flip in (False, True):
+        picture = np.ascontiguousarray(crop[:, ::-1]) if flip else crop
+        tensor = (picture.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+        outline = np.asarray(session.run(None, {session.get_inputs()[0].name: tensor})[0], np.float64)
+        outline = outline.reshape(-1, 3)[:16, :2].copy()
+        if flip:
+            # Mirrored back, the contour runs right to left: corners swap, each lid reverses.
+            outline[:, 0] = EYE_INPUT_SIDE - outline[:, 0]
+            outline = outline[[8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9]]
+        contours.append(outline)
+    contour = np.mean(contours, axis=0)[list(EYE_CONTOUR_TO_IBUG)]
+    back = cv2.invertAffineTransform(warp)
+    return contour @ back[:, :2].T + back[:, 2]
 
 
 def _refined(image: np.ndarray, centre: np.ndarray, side: float, angle: float) -> tuple[np.ndarray, float]:
