@@ -103,3 +103,20 @@ def test_what_the_mesh_cannot_see_keeps_the_landmarkers_refusal(grace):
     assert presence < 0.5
     with pytest.raises(SpeakerError, match="landmarker's own reason"):
         _fit_with_mesh(grace, flag, refusal)
+
+
+def test_eye_network_and_snap_put_the_lids_on_the_eye(grace, grace_portrait):
+    """The eye network's lids lie on dlib's (Grace Hopper's open eyes); an eye moved
+    off onto the cheek below is moved back onto the dark opening, and one on the eye stays."""
+    from speaker.face.facemesh import IBUG_EYES, refine_eye, snap_eye
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    for eye in IBUG_EYES:
+        points = lm[list(eye)]
+        width = float(np.linalg.norm(points[3] - points[0]))
+        refined = refine_eye(grace, points[0], points[3], points)
+        assert np.linalg.norm(refined - points, axis=1).mean() < 0.15 * width
+        assert np.linalg.norm(snap_eye(grace, points) - points, axis=1).max() < 0.15 * width
+        down = np.array([0.0, 0.35 * width])
+        snapped = snap_eye(grace, points + down)
+        assert np.linalg.norm((snapped - points).mean(axis=0)) < 0.15 * width
