@@ -10,8 +10,13 @@ It needs the face's box (dlib's detectors give it) and runs on 192 x 192
 crops turned upright, about 30 ms each (about 2 s for the 72 passes of
 :func:`fit_landmarks`, so only where dlib's fit failed).
 
-The network is ``models/face_landmark.onnx`` (see ``models/face_landmark.md``
-for where it comes from), run by onnxruntime; it is loaded once per process.
+Each eye is then refitted by MediaPipe's eye network on a 64 x 64 crop of
+it (:func:`refine_eye`) and moved onto the eye's dark opening nearby
+(:func:`snap_eye`): at 192 pixels a near-profile's eye is a few pixels wide.
+
+The networks are ``models/face_landmark.onnx`` and ``models/iris_landmark.onnx``
+(see ``models/face_landmark.md`` for where they come from), run by
+onnxruntime; each is loaded once per process.
 """
 
 from __future__ import annotations
