@@ -129,11 +129,11 @@ def test_small_photo_with_small_face_is_upscaled_and_refitted(grace, grace_portr
 
 def test_upscaling_respects_max_side():
     image = np.zeros((200, 400, 3), np.uint8)
-    upscaled, scale = prepare_image(image, max_side=600)
+    upscaled, scale = prepare_image(image, max_side=600, face_width=60)
     assert upscaled.shape == (300, 600, 3) and scale == pytest.approx(1.5)
-    # Every small photo is upscaled, whatever its face's size; large photos are left alone.
-    assert prepare_image(image, max_side=1280)[0].shape == (512, 1024, 3)
-    assert prepare_image(np.zeros((600, 800, 3), np.uint8), max_side=1280)[1] == 1.0
+    # Large faces or large photos are left alone.
+    assert prepare_image(image, max_side=1280, face_width=200)[1] == 1.0
+    assert prepare_image(np.zeros((600, 800, 3), np.uint8), max_side=1280, face_width=60)[1] == 1.0
 
 
 def test_tiny_face_is_refused(grace):

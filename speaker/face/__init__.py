@@ -42,8 +42,10 @@ __all__ = [
 
 #: A face box narrower than this (in the photo as loaded) has too little detail to animate.
 MIN_FACE_WIDTH = 48
-#: Short side (pixels) that :func:`prepare_image` upscales smaller photos to:
-#: the landmarks get pixels to work with, the video a size worth watching.
+#: Faces narrower than this in a photo whose short side is below
+#: :data:`UPSCALE_SHORT_SIDE` are worked on in an upscaled copy of the photo.
+SMALL_FACE_WIDTH = 128
+#: Short side (pixels) that :func:`prepare_image` upscales small photos to.
 UPSCALE_SHORT_SIDE = 512
 #: Detections scoring below this share of the best one are taken as false
 #: alarms (HOG fires weakly on badges and patterns; real second faces score
@@ -107,7 +109,8 @@ def find_portrait(
             "No face was found in the photo; use a clearer photo with the face looking at the camera."
         )
 
-    upscaled, scale = prepare_image(image, max_side)
+    widest = max(float(box[2] - box[0]) for box, _, _ in detections)
+    upscaled, scale = prepare_image(image, max_side, face_width=widest)
     if scale != 1.0:
         detections = _refit(detections, landmarker.detect(upscaled), scale)
         image = upscaled
@@ -150,20 +153,25 @@ def find_portrait(
     )
 
 
-def prepare_image(image: np.ndarray, max_side: int = 1280) -> tuple[np.ndarray, float]:
-    """Upscale a small photo so the landmarks have pixels to work with and the video a watchable size.
+def prepare_image(
+    image: np.ndarray, max_side: int = 1280, face_width: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Upscale a small photo with a small face so the landmarks have pixels to work with.
 
-    Called by :func:`find_portrait` (the pipeline need not call it), so the
-    video of every small photo has this size. The photo is upscaled
-    (bicubic) when its short side is below :data:`UPSCALE_SHORT_SIDE`: to a
-    short side of :data:`UPSCALE_SHORT_SIDE`, unless that would make the
-    long side exceed ``max_side``, which wins.
+    Called by :func:`find_portrait` (the pipeline need not call it). The photo
+    is upscaled (bicubic) when its short side is below
+    :data:`UPSCALE_SHORT_SIDE` and the face (``face_width``; unknown counts as
+    small) is narrower than :data:`SMALL_FACE_WIDTH`: to a short side of
+    :data:`UPSCALE_SHORT_SIDE`, unless that would make the long side exceed
+    ``max_side``, which wins.
 
     Parameters
     ----------
     image : np.ndarray, shape (H, W, 3), uint8
     max_side : int
         Largest allowed long side in pixels.
+    face_width : float, optional
+        Width in pixels of the largest face found.
 
     Returns
     -------
@@ -174,7 +182,8 @@ def prepare_image(image: np.ndarray, max_side: int = 1280) -> tuple[np.ndarray, 
     """
     height, width = image.shape[:2]
     short_side, long_side = min(height, width), max(height, width)
-    if short_side >= UPSCALE_SHORT_SIDE:
+    face_is_small = face_width is None or face_width < SMALL_FACE_WIDTH
+    if short_side >= UPSCALE_SHORT_SIDE or not face_is_small:
         return image, 1.0
     factor = min(UPSCALE_SHORT_SIDE / short_side, max_side / long_side)
     new_width = int(round(width * factor)) // 2 * 2
