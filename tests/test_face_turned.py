@@ -41,7 +41,7 @@ def test_mesh_sees_the_mirror_image_mirrored(grace, grace_portrait):
 
 @pytest.fixture(scope="module")
 def near_profile(grace_portrait):
-    """Grace Hopper's head turned 60 degrees by our own renderer, and where her landmarks went."""
+    """Grace Hopper's head turned 60 degrees by our own renderer, where her landmarks went, and its portrait."""
     from speaker.render import Renderer
     from speaker.render.mesh import build_mesh, pose_points
     from speaker.types import TrackFrame
@@ -51,17 +51,16 @@ def near_profile(grace_portrait):
                                                        0.0, np.zeros(2, np.float32)))
     mesh = build_mesh(grace_portrait)
     truth, _ = pose_points(grace_portrait.landmarks.astype(np.float64), mesh.depth[:68], pose, mesh)
-    return frame, truth
+    return frame, truth, find_portrait(frame, False)
 
 
 def test_near_profile_dlib_cannot_fit_is_found_by_the_mesh(near_profile):
     """dlib's fit of the turned head fails its checks; the mesh's is accepted, turned the
     right way, with eyes, nose and mouth where the renderer put them."""
-    frame, truth = near_profile
+    frame, truth, portrait = near_profile
     landmarker = get_landmarker("dlib")
     box, _, guessed = landmarker.detect(frame)[0]
     assert _refusal(landmarker, frame, box, guessed, fit_pose(guessed, frame.shape[1::-1])) is not None
-    portrait = find_portrait(frame, False)
     assert portrait.pose[0] > 30  # turned to the image right, as rendered
     assert portrait.depth is not None and np.all(np.isfinite(portrait.depth))
     near_half = list(range(17, 22)) + list(range(27, 31)) + list(range(36, 42)) + [48, 49, 50, 51, 57, 58, 59, 60, 61,
@@ -76,8 +75,7 @@ def test_near_profile_opens_its_mouth_where_its_mouth_is(near_profile):
     from speaker.render import Renderer
     from speaker.types import TrackFrame
 
-    frame, _ = near_profile
-    portrait = find_portrait(frame, False)
+    frame, _, portrait = near_profile
     renderer = Renderer(portrait)
     pose = np.array([0, 0, 0, 0, 0, 1.0], np.float32)
     still = np.zeros(6, np.float32)
