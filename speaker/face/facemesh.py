@@ -118,7 +118,8 @@ def fit_landmarks(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float
     refined :data:`REFINE_PASSES` times; the landmarks are the median, point
     by point, of the fits the network is sure of (presence at least
     :data:`AGREED_PRESENCE`), which on a near-profile is steadier than any one
-    of them (single fits scatter by 0.06-0.13 eye spans about it).
+    of them (single fits scatter by 0.06-0.13 eye spans about it), else the
+    surest fit. Each eye is then refined (:func:`refine_eye`, :func:`snap_eye`).
 
     Parameters
     ----------
@@ -160,15 +161,15 @@ def fit_landmarks(image: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, float
     best = max(presence for presence, _ in fits)
     agreed = np.array([points for presence, points in fits if presence >= AGREED_PRESENCE])
     if len(agreed) == 0:
-        top = max(fits, key=lambda fit: fit[0])[1]
-        return top.astype(np.float32), best, float("nan")
-    median = np.median(agreed, axis=0)
-    eye_span = max(float(np.linalg.norm(median[45] - median[36])), 1.0)
-    spread = float(np.linalg.norm(agreed - median, axis=2).mean()) / eye_span
+        landmarks, spread = max(fits, key=lambda fit: fit[0])[1].copy(), float("nan")
+    else:
+        landmarks = np.median(agreed, axis=0)
+        eye_span = max(float(np.linalg.norm(landmarks[45] - landmarks[36])), 1.0)
+        spread = float(np.linalg.norm(agreed - landmarks, axis=2).mean()) / eye_span
     for eye in IBUG_EYES:
-        refined = refine_eye(image, median[eye[0]], median[eye[3]], median[list(eye)])
-        median[list(eye)] = snap_eye(image, refined)
-    return median.astype(np.float32), best, spread
+        refined = refine_eye(image, landmarks[eye[0]], landmarks[eye[3]], landmarks[list(eye)])
+        landmarks[list(eye)] = snap_eye(image, refined)
+    return landmarks.astype(np.float32), best, spread
 
 
 #: :func:`snap_eye` tries shifts of the eye up to this far (eye widths) in
