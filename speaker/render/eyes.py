@@ -408,6 +408,10 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     lumas = region @ np.asarray(LUMA, np.float32)
     level = cv2.GaussianBlur(lumas, (0, 0), lid.blur)
     detail = np.clip(lumas / np.maximum(level, 1.0), *LID_DETAIL_RANGE)
+    # Stretched down, the eye's lashes and corners of white become streaks
+    # across the lid: its detail is averaged along the eye (the lid's folds
+    # run along it and stay; the grain below gives the skin back its texture).
+    detail = cv2.GaussianBlur(detail, (0, 1), lid.blur)
     region += lid.cover[..., None] * (tone * detail[..., None] - region)
     light = lid.cover * np.maximum(tone_luma - level, 0.0)
     skin_luma = tone_luma / LID_TONE_OF_UNDER_EYE
