@@ -56,7 +56,7 @@ def test_a_shut_lid_in_a_shadowed_socket_is_one_lit_surface_up_towards_the_brow(
     """A real shut eye is one lit surface from its lid edge up towards the brow: the fold and
     the socket's shadow flatten out. Kept, the shadow above a lit eyeball ringed the lid in a
     dark almond whose upper edge another landmarker read as the upper lid: dlib's eye aspect
-    ratio stayed at 0.49-0.52 of open here (0.31-0.36 with the lit surface)."""
+    ratio stayed at 0.49-0.52 of open here (0.36-0.42 with the lit surface)."""
     renderer = Renderer(deep_set)
     opened = renderer.render(neutral(deep_set))
     shut = renderer.render(blink(deep_set, 1.0))
