@@ -10,8 +10,10 @@ lid bulges into the light; the stretched skin alone is often the socket's
 shadow, which read as a grey patch in the outline of an open eye), in the
 photo's own colours (grey stays grey). At full closure the edge reaches the
 lower lid along one smooth arc from corner to corner; a dark lash line is
-drawn along it, as thick as a shut eye's bunched lashes. The lower lid rises
-with the landmarks the motion stage gives it.
+drawn along it, as thick as a shut eye's bunched lashes. As the lid shuts it
+becomes one lit surface from its edge up towards the brow: the fold and the
+socket's shadow of the open eye flatten out. The lower lid rises with the
+landmarks the motion stage gives it.
 
 Gaze: the iris moves inside the eye opening by a warp of the photo that is
 confined to the opening between the lid lines (:class:`GazeWarp`). Along
@@ -114,8 +116,10 @@ class LidWarp:
     lash : np.ndarray, shape (y1 - y0, x1 - x0), float32
         Darkening 0..1 of the lash line at the lid edge.
     cover : np.ndarray, shape (y1 - y0, x1 - x0), float32
-        0..1: how much each pixel takes the lid's tone over the eyeball
-        (0 at the crease, 1 from about halfway down to the lid edge).
+        0..1: how much each pixel takes the lid's tone: over the eyeball
+        (0 at the crease, 1 from about halfway down to the lid edge) and,
+        as the lid shuts, over the lid's surface up towards the brow
+        (:data:`LID_SURFACE_REACH`).
     blur : float
         Pixels of the blur the lid's relative detail is measured against.
     tone : np.ndarray, shape (3,), float32, or None
