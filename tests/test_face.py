@@ -357,12 +357,14 @@ def test_turned_face_is_accepted_and_keeps_its_identity(turned_grace, grace_port
     assert float(np.linalg.norm(reference - frontal)) < 0.6
 
 
-def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_as_a_profile(grace, grace_portrait):
+def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_and_the_face_mesh_takes_over(grace, grace_portrait):
     """On a true profile dlib makes up the hidden half and lays the mouth on a cheek: no
-    lips there. Grace Hopper's lips painted over with the skin around them (the landmarker
-    still guesses a mouth there) is refused with the profile sentence; her photo is not."""
+    lips there. Grace Hopper's lips painted over with the skin around them (dlib still
+    guesses a mouth there) fail that check, as a profile; the face mesh then fits the
+    face as one shape and puts her mouth where it was."""
     import cv2
 
+    from speaker.face import mouth_is_on_the_photo
     from speaker.face.checks import lip_seam_darkness
 
     lm = grace_portrait.landmarks.astype(np.float64)
@@ -374,8 +376,12 @@ def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_as_a_profile(grace,
     no_lips = cv2.GaussianBlur(no_lips, (0, 0), 1.0) * (mouth[..., None] > 0) + no_lips * (mouth[..., None] == 0)
     no_lips = np.ascontiguousarray(no_lips.astype(np.uint8))
     assert lip_seam_darkness(no_lips, lm) > 0.6
-    with pytest.raises(SpeakerError, match="turned too far from the camera"):
-        find_portrait(no_lips, False)
+    guessed = get_landmarker("dlib").detect(no_lips)[0][2]
+    assert not mouth_is_on_the_photo(no_lips, guessed)
+    portrait = find_portrait(no_lips, False)
+    eye_span = float(np.linalg.norm(lm[45] - lm[36]))
+    assert np.linalg.norm(portrait.landmarks[48:68].mean(axis=0) - lm[48:68].mean(axis=0)) < 0.15 * eye_span
+    assert abs(portrait.pose[0]) < 20
 
 
 def test_landmarks_the_landmarker_cannot_find_again_mirrored_are_flagged(grace, grace_portrait):

@@ -7,7 +7,9 @@
 
 :func:`find_portrait` may upscale a small photo whose face is small (see
 :func:`prepare_image`); use ``portrait.image``, not the loaded image, from
-then on.
+then on. Where the backend's landmarks fail the checks (a near-profile
+dlib lays a frontal face over, a mouth behind fingers), the face mesh of
+:mod:`speaker.face.facemesh` fits the face instead.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "get_landmarker",
     "load_image",
     "looks_grayscale",
+    "mouth_is_on_the_photo",
     "prepare_image",
 ]
 
@@ -129,16 +132,12 @@ def find_portrait(
             f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
         )
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
-    check_frontal(landmarks, pose)
-    if not mouth_is_on_the_photo(image, landmarks):
-        # A true profile: the landmarker made up the hidden half of the face
-        # and laid the mouth on a cheek (its fit looks frontal enough).
-        raise SpeakerError(_turned_too_far_message(90.0))
-    if not landmarks_are_reliable(landmarker, image, box, landmarks):
-        raise SpeakerError(
-            "The face's eyes and mouth could not be found reliably (hidden by a hand or an object, or the "
-            "head bowed too far); use a photo where the eyes, nose and mouth are clearly visible."
-        )
+    refusal = _refusal(landmarker, image, box, landmarks, pose)
+    if refusal is not None:
+        # The landmarker's points are not where the face is (a near-profile
+        # it laid a frontal face over, a mouth behind fingers): the face mesh
+        # fits the whole head as one shape and may see it.
+        landmarks, pose = _fit_with_mesh(image, box, refusal)
     landmarks = complete_turned_face(landmarks, pose)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
@@ -244,6 +243,51 @@ def check_frontal(landmarks: np.ndarray, pose: FacePose | None = None) -> None:
         yaw = 90.0
     if abs(yaw) > MAX_YAW_DEGREES:
         raise SpeakerError(_turned_too_far_message(yaw))
+
+
+def _refusal(landmarker, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray,
+             pose: FacePose) -> SpeakerError | None:
+    """Why the landmarks cannot be animated (the error to raise), or None when they can."""
+    try:
+        check_frontal(landmarks, pose)
+    except SpeakerError as error:
+        return error
+    if not mouth_is_on_the_photo(image, landmarks):
+        # A true profile: the landmarker made up the hidden half of the face
+        # and laid the mouth on a cheek (its fit looks frontal enough).
+        return SpeakerError(_turned_too_far_message(90.0))
+    if not landmarks_are_reliable(landmarker, image, box, landmarks):
+        return SpeakerError(
+            "The face's eyes and mouth could not be found reliably (hidden by a hand or an object, or the "
+            "head bowed too far); use a photo where the eyes, nose and mouth are clearly visible."
+        )
+    return None
+
+
+def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) -> tuple[np.ndarray, FacePose]:
+    """The face mesh's landmarks and their fit, when the mesh sees a face the landmarker could not fit.
+
+    The mesh's face must be one the network is sure of
+    (:data:`speaker.face.facemesh.MIN_PRESENCE`), turned at most
+    :data:`MAX_YAW_DEGREES` with a small fit error (:func:`check_frontal`).
+    Else ``refusal``, the landmarker's own reason, is raised. (The lip-line
+    test that catches the landmarker's made-up mouths does not apply: the
+    mesh's inner lips lie on the lips, not on the line between them, and
+    measure 0.57-0.92 on real closed mouths, beards darkening the skin ring.)
+    """
+    from . import facemesh
+
+    if not facemesh.is_available():
+        raise refusal
+    landmarks, presence, _ = facemesh.fit_landmarks(image, box)
+    if not presence >= facemesh.MIN_PRESENCE:
+        raise refusal
+    pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
+    try:
+        check_frontal(landmarks, pose)
+    except SpeakerError:
+        raise refusal from None
+    return landmarks, pose
 
 
 def _turned_too_far_message(yaw: float) -> str:

@@ -28,6 +28,7 @@ from .mesh import (
     NECK_FOLLOW,
     FaceMesh,
     build_mesh,
+    hidden_far_eye,
     pose_points,
 )
 
@@ -123,6 +124,9 @@ class Renderer:
         self.photo_gap = self._inner_gap(landmarks)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
+        far_eye = hidden_far_eye(portrait.pose)
+        if far_eye is not None:
+            self.eye_visible[far_eye] = False
         self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.

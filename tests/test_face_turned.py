@@ -1,0 +1,120 @@
+"""Near-profiles and faces dlib cannot fit: the face mesh of speaker.face.facemesh, on faces the test makes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_face import grace, grace_portrait  # noqa: F401  (the same photo's fixtures)
+
+from speaker.errors import SpeakerError
+from speaker.face import _fit_with_mesh, _refusal, find_portrait, fit_pose, get_landmarker
+from speaker.face.checks import MIRROR_INDEX
+from speaker.face.facemesh import fit_landmarks
+
+#: How far our renderer turns Grace Hopper's head for a near-profile dlib can no longer fit.
+NEAR_PROFILE_YAW = 60.0
+
+
+def _eye_span(landmarks: np.ndarray) -> float:
+    return float(np.linalg.norm(landmarks[45] - landmarks[36]))
+
+
+def test_mesh_landmarks_match_dlibs_on_a_frontal_face(grace, grace_portrait):
+    """On a face dlib fits well, the mesh's 68 points lie where dlib's do, point for point."""
+    landmarks, presence, spread = fit_landmarks(grace, grace_portrait.box)
+    assert landmarks.shape == (68, 2) and landmarks.dtype == np.float32
+    assert presence > 0.9
+    assert spread < 0.1
+    error = np.linalg.norm(landmarks - grace_portrait.landmarks, axis=1) / _eye_span(grace_portrait.landmarks)
+    assert np.median(error[17:]) < 0.08, np.round(error, 3)
+    assert error[17:].max() < 0.3
+
+
+def test_mesh_sees_the_mirror_image_mirrored(grace, grace_portrait):
+    width = grace.shape[1]
+    x0, y0, x1, y1 = grace_portrait.box
+    landmarks, _, _ = fit_landmarks(grace, grace_portrait.box)
+    mirrored, _, _ = fit_landmarks(np.ascontiguousarray(grace[:, ::-1]), np.array([width - x1, y0, width - x0, y1]))
+    back = np.column_stack([width - mirrored[:, 0], mirrored[:, 1]])[MIRROR_INDEX]
+    assert np.linalg.norm(back - landmarks, axis=1).mean() < 0.03 * _eye_span(landmarks)
+
+
+@pytest.fixture(scope="module")
+def near_profile(grace_portrait):
+    """Grace Hopper's head turned 60 degrees by our own renderer, where her landmarks went, and its portrait."""
+    from speaker.render import Renderer
+    from speaker.render.mesh import build_mesh, pose_points
+    from speaker.types import TrackFrame
+
+    pose = np.array([NEAR_PROFILE_YAW, 0, 0, 0, 0, 1.0], np.float32)
+    frame = Renderer(grace_portrait).render(TrackFrame(grace_portrait.landmarks, pose, np.zeros(6, np.float32),
+                                                       0.0, np.zeros(2, np.float32)))
+    mesh = build_mesh(grace_portrait)
+    truth, _ = pose_points(grace_portrait.landmarks.astype(np.float64), mesh.depth[:68], pose, mesh)
+    return frame, truth, find_portrait(frame, False)
+
+
+def test_near_profile_dlib_cannot_fit_is_found_by_the_mesh(near_profile):
+    """dlib's fit of the turned head fails its checks; the mesh's is accepted, turned the
+    right way, with eyes, nose and mouth where the renderer put them."""
+    frame, truth, portrait = near_profile
+    landmarker = get_landmarker("dlib")
+    box, _, guessed = landmarker.detect(frame)[0]
+    assert _refusal(landmarker, frame, box, guessed, fit_pose(guessed, frame.shape[1::-1])) is not None
+    assert portrait.pose[0] > 30  # turned to the image right, as rendered
+    assert portrait.depth is not None and np.all(np.isfinite(portrait.depth))
+    near_half = list(range(17, 22)) + list(range(27, 31)) + list(range(36, 42)) + [48, 49, 50, 51, 57, 58, 59, 60, 61,
+                                                                                   62, 66, 67]
+    error = np.linalg.norm(portrait.landmarks[near_half] - truth[near_half], axis=1) / _eye_span(truth)
+    assert np.median(error) < 0.15, np.round(error, 2)
+
+
+def test_near_profile_opens_its_mouth_where_its_mouth_is(near_profile):
+    """Animated, the mesh-fitted near-profile opens a dark mouth between its lips, and nothing moves far from the face."""
+    from speaker.motion import mouth_landmarks
+    from speaker.render import Renderer
+    from speaker.types import TrackFrame
+
+    frame, _, portrait = near_profile
+    renderer = Renderer(portrait)
+    pose = np.array([0, 0, 0, 0, 0, 1.0], np.float32)
+    still = np.zeros(6, np.float32)
+    open_jaw = np.array([0.9, 0, 0, 0, 0, 0], np.float32)
+    rest = renderer.render(TrackFrame(portrait.landmarks, pose, still, 0.0, np.zeros(2, np.float32)))
+    landmarks = mouth_landmarks(portrait.landmarks, open_jaw, 0.0, own_mouth=0.0)
+    opened = renderer.render(TrackFrame(landmarks, pose, open_jaw, 0.0, np.zeros(2, np.float32)))
+    lm = portrait.landmarks
+    centre = np.round(lm[[62, 66]].mean(axis=0)).astype(int)
+    half = max(2, int(0.08 * _eye_span(lm)))
+    patch = (slice(centre[1] - half, centre[1] + half + 1), slice(centre[0] - half, centre[0] + half + 1))
+    assert opened[patch].mean() < rest[patch].mean() - 20
+    far = np.zeros(frame.shape[:2], bool)
+    far[:, : int(lm[:, 0].min() - 1.5 * _eye_span(lm))] = True
+    assert np.abs(opened[far].astype(int) - rest[far].astype(int)).max() <= 2
+
+
+def test_what_the_mesh_cannot_see_keeps_the_landmarkers_refusal(grace):
+    """A box on the flag, not a face: the mesh is not sure of any face there and the landmarker's reason stands."""
+    refusal = SpeakerError("The landmarker's own reason.")
+    flag = np.array([20.0, 20.0, 180.0, 180.0])
+    _, presence, _ = fit_landmarks(grace, flag)
+    assert presence < 0.5
+    with pytest.raises(SpeakerError, match="landmarker's own reason"):
+        _fit_with_mesh(grace, flag, refusal)
+
+
+def test_eye_network_and_snap_put_the_lids_on_the_eye(grace, grace_portrait):
+    """The eye network's lids lie on dlib's (Grace Hopper's open eyes); an eye moved
+    off onto the cheek below is moved back onto the dark opening, and one on the eye stays."""
+    from speaker.face.facemesh import IBUG_EYES, refine_eye, snap_eye
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    for eye in IBUG_EYES:
+        points = lm[list(eye)]
+        width = float(np.linalg.norm(points[3] - points[0]))
+        refined = refine_eye(grace, points[0], points[3], points)
+        assert np.linalg.norm(refined - points, axis=1).mean() < 0.15 * width
+        assert np.linalg.norm(snap_eye(grace, points) - points, axis=1).max() < 0.15 * width
+        down = np.array([0.0, 0.35 * width])
+        snapped = snap_eye(grace, points + down)
+        assert np.linalg.norm((snapped - points).mean(axis=0)) < 0.15 * width
