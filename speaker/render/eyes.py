@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..imaging import LUMA, eye_opening_darkness, luma
 from .curves import catmull_rom
-from .mouth import LUMA, luma
 
 #: Eye landmark indices: outer corner, upper lid (2), inner corner, lower lid (2),
 #: and the brow above; for the left and the right eye of the image.
@@ -339,26 +339,9 @@ def looks_like_an_eye(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> bo
     """
     lm = np.asarray(landmarks, np.float64)
     outline = lm[[eye["corners"][0], *eye["upper"], eye["corners"][1], *eye["lower"][::-1]]]
-    width = float(np.linalg.norm(lm[eye["corners"][1]] - lm[eye["corners"][0]]))
-    if width < 4:
-        return True  # too small to judge: leave it to the landmarks
-    pad = int(np.ceil(0.6 * width)) + 2
-    x0, y0 = np.floor(outline.min(axis=0)).astype(int) - pad
-    x1, y1 = np.ceil(outline.max(axis=0)).astype(int) + pad
-    x0, y0 = max(x0, 0), max(y0, 0)
-    x1, y1 = min(x1, image.shape[1]), min(y1, image.shape[0])
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return True
-    inside = np.zeros((y1 - y0, x1 - x0), np.uint8)
-    cv2.fillPoly(inside, [np.round(outline - [x0, y0]).astype(np.int32)], 1)
-    grown = cv2.dilate(inside, np.ones((3, 3), np.uint8), iterations=max(1, int(0.35 * width)))
-    ring = (grown > 0) & ~(cv2.dilate(inside, np.ones((3, 3), np.uint8), iterations=max(1, int(0.12 * width))) > 0)
-    level = luma(image[y0:y1, x0:x1])
-    opening = level[inside > 0]
-    if opening.size < 3 or not ring.any():
-        return True
-    dark = np.sort(opening)[: max(1, opening.size // 2)].mean()
-    return bool(dark <= EYE_MAX_OF_SURROUNDING * np.median(level[ring]))
+    darkness = eye_opening_darkness(image, outline)
+    # Too small or off the photo to judge: leave it to the landmarks.
+    return bool(not np.isfinite(darkness) or darkness <= EYE_MAX_OF_SURROUNDING)
 
 
 def apply_lid_to_map(map_x: np.ndarray, map_y: np.ndarray, lid: LidWarp, origin: tuple[int, int]) -> None:
