@@ -10,10 +10,11 @@ frame, blink frame) with dlib's eye points drawn, to look at.
     python scripts/calibrate_blink.py --media /work/shared/media --sheets /tmp/blinks
 
 With ``--transplant CLIP:FRAME`` it also pastes that clip's real shut eyes
-(the frame of a blink; the clip's open frame gives the corners) into every
-portrait of ``portraits/`` and prints dlib's EAR there over the portrait's
-own: how far dlib's measure falls on these faces for an eye that IS shut,
-the yardstick for the rendered lids.
+(the frame of a blink; the clip's open frame gives the corners) into the
+clip's own open frame and into every portrait of ``portraits/``, the eye
+alone and with the lid skin up towards the brow, and prints dlib's EAR there
+over the face's own: how far dlib's measure falls on these faces for an eye
+that IS shut, the yardstick for the rendered lids (e.g. ``lp_d0:66``).
 
 Media is for calibration only; nothing here is used by the package.
 """
@@ -113,8 +114,14 @@ def eye_strip(frame_open, lm_open, frame_shut, lm_shut, path: Path) -> None:
     Image.fromarray(np.concatenate([r[:height] for r in rows], axis=0)).save(path)
 
 
+#: The pasted region around each eye: half axes (eye widths) and how far its
+#: centre sits above the eye's (eye widths). "eye" is the eyeball and lids;
+#: "to brow" takes the lid skin up towards the brow as well.
+PASTE_REGIONS = {"eye": ((0.75, 0.4), 0.0), "to brow": ((0.9, 0.6), 0.15)}
+
+
 def transplant_eyes(image: np.ndarray, landmarks: np.ndarray, donor: np.ndarray,
-                    donor_landmarks: np.ndarray) -> np.ndarray:
+                    donor_landmarks: np.ndarray, region: str = "eye") -> np.ndarray:
     """A portrait with both eyes replaced by a donor frame's eyes.
 
     Parameters
@@ -127,13 +134,15 @@ def transplant_eyes(image: np.ndarray, landmarks: np.ndarray, donor: np.ndarray,
     donor_landmarks : np.ndarray, shape (68, 2)
         Where the donor's eye corners are (an open frame of the same clip:
         dlib's corners on a shut eye are less sure).
+    region : str
+        A key of :data:`PASTE_REGIONS`.
 
     Returns
     -------
     np.ndarray, shape (H, W, 3), uint8
         Each donor eye moved by the similarity that maps its corners onto the
         portrait's, its tone scaled to the portrait's skin around the eye,
-        blended in through a soft ellipse 1.5 eye widths across.
+        blended in through a soft ellipse (:data:`PASTE_REGIONS`).
     """
     import cv2
 
@@ -144,9 +153,11 @@ def transplant_eyes(image: np.ndarray, landmarks: np.ndarray, donor: np.ndarray,
         similarity, _ = cv2.estimateAffinePartial2D(source, target)
         moved = cv2.warpAffine(donor, similarity, (image.shape[1], image.shape[0])).astype(np.float32)
         width = float(np.linalg.norm(target[1] - target[0]))
-        centre = target.mean(axis=0)
+        (half_x, half_y), up = PASTE_REGIONS[region]
+        centre = target.mean(axis=0) - [0.0, up * width]
         mask = np.zeros(image.shape[:2], np.float32)
-        cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (int(0.75 * width), int(0.4 * width)), 0, 0, 360, 1.0, -1)
+        cv2.ellipse(mask, (int(centre[0]), int(centre[1])), (int(half_x * width), int(half_y * width)),
+                    0, 0, 360, 1.0, -1)
         mask = cv2.GaussianBlur(mask, (0, 0), 0.1 * width)[..., None]
         ring = (mask[..., 0] > 0.05) & (mask[..., 0] < 0.5)
         gain = (image[ring].mean(axis=0) + 1.0) / (moved[ring].mean(axis=0) + 1.0)
@@ -155,7 +166,13 @@ def transplant_eyes(image: np.ndarray, landmarks: np.ndarray, donor: np.ndarray,
 
 
 def transplant_figures(media: Path, donor_spec: str, probe: FaceProbe, sheets: Path | None) -> None:
-    """Print dlib's EAR on each portrait with a real shut eye pasted in, over its own."""
+    """Print dlib's EAR with a real shut eye pasted in, over the face's own.
+
+    First into the same clip's open frame (same person, scale and place: the
+    paste itself must not hide the blink), then into every portrait, for each
+    region of :data:`PASTE_REGIONS`, and, as a control, the clip's OPEN eye
+    pasted the same way (what the paste alone does to dlib's measure).
+    """
     from PIL import Image
 
     from speaker import face
@@ -167,7 +184,13 @@ def transplant_figures(media: Path, donor_spec: str, probe: FaceProbe, sheets: P
     open_level, _ = find_blinks(ears)
     open_frame = int(np.nanargmin(np.abs(ears - open_level)))
     donor, corners = frames[int(frame_index)], points[open_frame]
-    ratios = []
+    print(f"{stem}: frame {frame_index} EAR {ears[int(frame_index)] / ears[open_frame]:.2f} of open frame {open_frame}")
+    own_box = np.array([*corners.min(axis=0), *corners.max(axis=0)])
+    for region in PASTE_REGIONS:
+        pasted = transplant_eyes(frames[open_frame], corners, donor, corners, region)
+        shape, _ = probe.find(pasted, own_box)
+        print(f"  pasted ({region}) into its own open frame: EAR {eye_aspect_ratio(landmarks_of(shape)) / ears[open_frame]:.2f}")
+    ratios: dict = {(region, kind): [] for region in PASTE_REGIONS for kind in ("shut", "open")}
     for path in sorted((media / "portraits").iterdir()):
         try:
             image, grayscale = face.load_image(path)
@@ -176,24 +199,31 @@ def transplant_figures(media: Path, donor_spec: str, probe: FaceProbe, sheets: P
             continue
         landmarks = np.asarray(portrait.landmarks, np.float64)
         shape, found = probe.find(portrait.image, portrait.box)
-        pasted = transplant_eyes(portrait.image, landmarks, donor, corners)
-        if portrait.grayscale:
-            pasted[..., 0] = pasted[..., 2] = pasted[..., 1]
-        shut_shape, shut_found = probe.find(pasted, portrait.box)
-        if not (found and shut_found):
+        if not found:
             continue
-        ratio = eye_aspect_ratio(landmarks_of(shut_shape)) / eye_aspect_ratio(landmarks_of(shape))
-        ratios.append(ratio)
-        print(f"  {path.stem:40s} real shut eye pasted: EAR {ratio:.2f} of the portrait's", flush=True)
-        if sheets:
-            centre, width = landmarks[36:48].mean(axis=0), float(np.ptp(landmarks[:, 0]))
-            x0, y0 = int(max(centre[0] - 0.55 * width, 0)), int(max(centre[1] - 0.22 * width, 0))
-            Image.fromarray(np.ascontiguousarray(pasted[y0:int(centre[1] + 0.22 * width),
-                                                        x0:int(centre[0] + 0.55 * width)])).save(
-                sheets / f"transplant_{path.stem}.png")
-    values = np.array(ratios)
-    print(f"\nreal shut eye of {donor_spec} pasted into {len(values)} portraits: EAR median {np.median(values):.2f}"
-          f" of open, below 0.5 on {(values < 0.5).sum()}")
+        own = eye_aspect_ratio(landmarks_of(shape))
+        cells = []
+        for region in PASTE_REGIONS:
+            for kind, source in (("shut", donor), ("open", frames[open_frame])):
+                pasted = transplant_eyes(portrait.image, landmarks, source, corners, region)
+                if portrait.grayscale:
+                    pasted[..., 0] = pasted[..., 2] = pasted[..., 1]
+                pasted_shape, pasted_found = probe.find(pasted, portrait.box)
+                ratio = eye_aspect_ratio(landmarks_of(pasted_shape)) / own if pasted_found else float("nan")
+                ratios[(region, kind)].append(ratio)
+                cells.append(f"{region} {kind} {ratio:.2f}")
+                if sheets and kind == "shut":
+                    centre, width = landmarks[36:48].mean(axis=0), float(np.ptp(landmarks[:, 0]))
+                    x0, y0 = int(max(centre[0] - 0.55 * width, 0)), int(max(centre[1] - 0.22 * width, 0))
+                    Image.fromarray(np.ascontiguousarray(pasted[y0:int(centre[1] + 0.22 * width),
+                                                                x0:int(centre[0] + 0.55 * width)])).save(
+                        sheets / f"transplant_{path.stem}_{region.replace(' ', '_')}.png")
+        print(f"  {path.stem:40s} EAR over the portrait's: " + ", ".join(cells), flush=True)
+    for (region, kind), values in ratios.items():
+        values = np.array(values)
+        values = values[np.isfinite(values)]
+        print(f"{kind} eye of {stem} pasted ({region}) into {len(values)} portraits: EAR median "
+              f"{np.median(values):.2f} of open, below 0.5 on {(values < 0.5).sum()}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,8 +29,8 @@ blink
     columns ``blink`` and ``half``: shut and half over open; the aim is a
     shut eye under half the open value); and re-detected on every frame of
     the video: its median over frames with the eyes open (track eyelid below
-    0.05) and at the blink peaks (eyelid at least 0.9), when the seeded
-    blinks reach a peak at all.
+    0.05) and at the blink peaks (eyelid at least 0.9: the script's 5 s
+    have three seeded blinks, each shut on one frame).
 grey, size, frames
     A greyscale photo must give greyscale frames (max |R-G|, |G-B|); the video
     has the portrait's size and the track's frame count; no black frame
@@ -512,8 +512,8 @@ BLINK_CLOSURES = (0.0, 0.5, 1.0)
 def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     """dlib's eye aspect ratio on frames rendered with the lids open, half and fully shut.
 
-    The video's own blinks depend on where the seeded blink times fall (a 5 s
-    script may have none at full closure); these frames are the neutral face
+    The video's own blinks are few (three in the script's 5 s, each shut on
+    one frame) and moved by the head; these frames are the neutral face
     with the motion stage's lid landmarks (:func:`speaker.motion.landmarks.mouth_landmarks`)
     and ``eyelid`` set, drawn by :class:`speaker.render.Renderer` alone.
 

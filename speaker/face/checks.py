@@ -12,8 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-#: Rec. 601 luma weights (R, G, B).
-LUMA = np.array([0.299, 0.587, 0.114])
+from ..imaging import LUMA
 #: The darker third of the pixels along the inner-lip line must be darker
 #: than this share of the median of the skin around the mouth (a ring
 #: SKIN_RING mouth widths outside the outer lip line). On the 19 evaluation
@@ -152,44 +151,3 @@ def landmarks_are_reliable(landmarker, image: np.ndarray, box: np.ndarray, landm
     disagreement = mirror_disagreement(landmarker, image, box, landmarks)
     return not np.isfinite(disagreement) or disagreement <= MAX_MIRROR_DISAGREEMENT
 
-
-def eye_opening_darkness(image: np.ndarray, outline: np.ndarray) -> float:
-    """How dark an eye's opening is against the skin around it.
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-    outline : np.ndarray, shape (6, 2)
-        The eye's iBUG points (corner, upper lid, corner, lower lid), pixels.
-
-    Returns
-    -------
-    float
-        Mean luma of the darker half of the pixels inside the outline over
-        the median luma of a ring 0.12-0.35 eye widths outside it (lashes,
-        iris and the lid's shadow make a real opening darker than the skin:
-        about 0.3-0.7); NaN when the eye is too small or off the photo.
-    """
-    import cv2
-
-    points = np.asarray(outline, np.float64)
-    width = float(np.linalg.norm(points[3] - points[0]))
-    if width < 4:
-        return float("nan")
-    pad = int(np.ceil(0.6 * width)) + 2
-    h, w = image.shape[:2]
-    x0, y0 = np.maximum(np.floor(points.min(axis=0)).astype(int) - pad, 0)
-    x1, y1 = np.minimum(np.ceil(points.max(axis=0)).astype(int) + pad, [w, h])
-    if x1 - x0 < 4 or y1 - y0 < 4:
-        return float("nan")
-    level = image[y0:y1, x0:x1].astype(np.float64) @ LUMA
-    inside = np.zeros(level.shape, np.uint8)
-    cv2.fillPoly(inside, [np.round(points - [x0, y0]).astype(np.int32)], 1)
-    kernel = np.ones((3, 3), np.uint8)
-    ring = (cv2.dilate(inside, kernel, iterations=max(1, int(0.35 * width))) > 0) & ~(
-        cv2.dilate(inside, kernel, iterations=max(1, int(0.12 * width))) > 0)
-    opening = level[inside > 0]
-    if opening.size < 3 or not ring.any():
-        return float("nan")
-    dark = np.sort(opening)[: max(1, opening.size // 2)].mean()
-    return float(dark / max(float(np.median(level[ring])), 1.0))

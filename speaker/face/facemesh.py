@@ -199,7 +199,7 @@ def snap_eye(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     -------
     np.ndarray, shape (6, 2), float64
     """
-    from .checks import eye_opening_darkness
+    from ..imaging import eye_opening_darkness
 
     points = np.asarray(points, np.float64)
     width = float(np.linalg.norm(points[3] - points[0]))

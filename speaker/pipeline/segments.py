@@ -158,7 +158,10 @@ def _track_slice(track: Track, start: int, stop: int) -> Track:
 
 
 def _cross_fade(held: Track, track: Track) -> Track:
-    """``track`` whose first ``len(held)`` frames fade from ``held`` into its own (raised cosine)."""
+    """``track`` whose first ``len(held)`` frames fade from ``held`` into its own (raised cosine).
+
+    The eyelid is the larger of the two instead, so that blinks in the seam shut fully.
+    """
     count = min(len(held), len(track))
     weight = 0.5 - 0.5 * np.cos(np.pi * (np.arange(count) + 0.5) / count)
 
@@ -168,12 +171,19 @@ def _cross_fade(held: Track, track: Track) -> Track:
         mixed[:count] = (1.0 - weight.reshape(shape)) * old[:count] + weight.reshape(shape) * new[:count]
         return mixed.astype(new.dtype, copy=False)
 
+    def blinks_kept(old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        # A blink is not faded: mixed, a blink in the seam of either track
+        # became a twitch that never shut (peak closure 0.1-0.85).
+        kept = new.copy()
+        kept[:count] = np.maximum(old[:count], new[:count])
+        return kept
+
     return Track(
         fps=track.fps,
         landmarks=fade(held.landmarks, track.landmarks),
         head_pose=fade(held.head_pose, track.head_pose),
         articulation=fade(held.articulation, track.articulation),
-        eyelid=fade(held.eyelid, track.eyelid),
+        eyelid=blinks_kept(held.eyelid, track.eyelid),
         image_size=track.image_size,
         words=list(track.words),
         gaze=fade(held.gaze, track.gaze),

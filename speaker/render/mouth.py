@@ -21,10 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ..imaging import luma
 from .curves import catmull_rom
-
-#: Rec. 601 luma weights (R, G, B).
-LUMA = np.array([0.299, 0.587, 0.114])
 
 #: Cavity luma as a fraction of the darker of lip and skin luma, next to the
 #: lips and deep inside (so the cavity is clearly darker than the lips on any
@@ -114,11 +112,6 @@ LOWER_TEETH_HALF_WIDTH = 0.55
 EDGE_FEATHER = 0.6
 #: Sub-pixel bits for anti-aliased polygons.
 SHIFT_BITS = 4
-
-
-def luma(rgb: np.ndarray) -> np.ndarray:
-    """Luma of RGB colours, shape (..., 3) -> (...)."""
-    return np.asarray(rgb, np.float64) @ LUMA
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,78 @@
+"""Shut lids: what the lid region between the lid edge and the brow looks like."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from speaker.render import Renderer
+from speaker.types import Portrait
+
+from test_render import LUMA, _dlib_face, _eye_aspect_ratios, blink, luma, neutral
+
+EYES = ((36, 37, 38, 39, 40, 41, (17, 18, 19, 20, 21)), (42, 43, 44, 45, 46, 47, (22, 23, 24, 25, 26)))
+
+
+def deep_set_portrait() -> Portrait:
+    """The astronaut twice her size, grey, with the whole socket from lid line to brow in shadow
+    (as on Lincoln or a painted face lit from above)."""
+    import skimage.data
+
+    small = np.ascontiguousarray(skimage.data.astronaut())
+    landmarks, box = _dlib_face(small)
+    image = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC).astype(np.float64)
+    lm = 2.0 * landmarks.astype(np.float64) + 0.5
+    shadow = np.zeros(image.shape[:2], np.float32)
+    for *eye, brow in EYES:
+        socket = np.array([lm[eye[0]], *lm[list(brow)], lm[eye[3]], lm[eye[2]], lm[eye[1]]])
+        cv2.fillPoly(shadow, [np.round(socket).astype(np.int32)], 1.0)
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    shadow = cv2.GaussianBlur(shadow, (0, 0), 0.12 * width)
+    grey = (image @ LUMA)[..., None].repeat(3, axis=2) * (1.0 - 0.55 * shadow[..., None])
+    return Portrait(np.clip(grey, 0, 255).astype(np.uint8), lm.astype(np.float32), 2.0 * box, grayscale=True)
+
+
+@pytest.fixture(scope="module")
+def deep_set() -> Portrait:
+    return deep_set_portrait()
+
+
+def _column_profile(frame: np.ndarray, lm: np.ndarray, eye) -> tuple[np.ndarray, float, float]:
+    """Luma down the middle fifth of an eye
+    to below the eye (from 0.7 of the way up to the brow); with the rows of the photo's lid line and of the lower lid."""
+    *points, brow = eye
+    a, b = lm[points[0]], lm[points[3]]
+    width = float(np.linalg.norm(b - a))
+    columns = slice(int(a[0] + 0.4 * width), int(a[0] + 0.6 * width))
+    upper = lm[[points[1], points[2]], 1].mean()
+    lower = lm[[points[4], points[5]], 1].mean()
+    top = upper - 0.7 * (upper - lm[list(brow), 1].mean())
+    rows = slice(int(top), int(lower + 0.15 * width))
+    return luma(frame[rows, columns]).mean(axis=1), upper - int(top), lower - int(top)
+
+
+def test_a_shut_lid_in_a_shadowed_socket_is_one_lit_surface_up_towards_the_brow(deep_set):
+    """A real shut eye is one lit surface from its lid edge up towards the brow: the fold and
+    the socket's shadow flatten out. Kept, the shadow above a lit eyeball ringed the lid in a
+    dark almond whose upper edge another landmarker read as the upper lid: dlib's eye aspect
+    ratio stayed at 0.49-0.52 of open here (0.36-0.42 with the lit surface)."""
+    renderer = Renderer(deep_set)
+    opened = renderer.render(neutral(deep_set))
+    shut = renderer.render(blink(deep_set, 1.0))
+    assert np.array_equal(shut[..., 0], shut[..., 1]) and np.array_equal(shut[..., 1], shut[..., 2])
+    ratio = _eye_aspect_ratios(shut, deep_set.box) / _eye_aspect_ratios(opened, deep_set.box)
+    assert np.all(ratio < 0.45), ratio
+    # Half closed is half closed, between the two.
+    half = _eye_aspect_ratios(renderer.render(blink(deep_set, 0.5)), deep_set.box)
+    assert np.all(half / _eye_aspect_ratios(opened, deep_set.box) > ratio + 0.1)
+    lm = deep_set.landmarks.astype(np.float64)
+    for eye in EYES:
+        profile, upper_row, lower_row = _column_profile(shut, lm, eye)
+        open_profile, _, _ = _column_profile(opened, lm, eye)
+        edge = int(np.argmin(profile))
+        # The one dark line is the lid edge, down near the lower lid, and above it
+        # the lid is lighter than the socket's shadow was.
+        assert edge > upper_row + 0.6 * (lower_row - upper_row), (edge, upper_row, lower_row)
+        socket = slice(0, max(1, int(upper_row) - 1))
+        assert profile[socket].mean() > open_profile[socket].mean() + 10, (profile[socket], open_profile[socket])
