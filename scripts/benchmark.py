@@ -9,12 +9,15 @@ encoding the same number of frames alone (the floor a renderer cannot beat).
 With ``--recording-minutes``, the same for a user's long recording without
 a transcript (recognition, alignment, streaming in segments): the recording
 is built from the real speech clips of the shared media (``clips_dev`` speech
-clips, LibriSpeech, GRID) repeated with short pauses, at 16 kHz.
+clips, LibriSpeech, GRID) repeated with short pauses, at 16 kHz. With
+``--with-transcript`` as well, the recording is GRID s1's 60 sentences
+repeated, lip-synced with their transcript (``--transcript``).
 
 Usage::
 
     python scripts/benchmark.py [--durations 10 60] [--voice heart] [--json bench.json]
     python scripts/benchmark.py --recording-minutes 1 60 [--media /work/shared/media]
+    python scripts/benchmark.py --recording-minutes 1 10 --with-transcript
     python scripts/benchmark.py --cli --durations 20 [--repeat 3] [--voice heart]
 
 With ``--cli``, the ``speaker`` command as a user runs it, from a cold start
@@ -161,22 +164,52 @@ def build_recording(minutes: float, path: Path, media: Path) -> Path:
     return path
 
 
+def build_transcribed_recording(minutes: float, path: Path, media: Path) -> tuple[Path, str]:
+    """A FLAC of ``minutes`` of GRID s1 sentences one after another, repeated, 0.4 s apart, and its transcript."""
+    import soundfile
+
+    from speaker.timing import load_audio, resample
+
+    sentences = []
+    for clip in sorted((media / "grid_s1").glob("*.mpg")):
+        words = [line.split()[2] for line in clip.with_suffix(".align").read_text().splitlines()
+                 if len(line.split()) == 3 and line.split()[2] not in ("sil", "sp")]
+        samples, rate = load_audio(clip)
+        sentences.append((resample(samples, rate, RECORDING_RATE), " ".join(words)))
+    pause = np.zeros(int(PAUSE_SECONDS * RECORDING_RATE), np.float32)
+    wanted, written, said = int(minutes * 60 * RECORDING_RATE), 0, []
+    with soundfile.SoundFile(str(path), "w", samplerate=RECORDING_RATE, channels=1, format="FLAC") as out:
+        while written < wanted:
+            for samples, text in sentences:
+                if wanted - written < len(samples):
+                    written = wanted
+                    break
+                out.write(np.concatenate([samples, pause]))
+                written += len(samples) + len(pause)
+                said.append(text)
+    return path, ". ".join(said) + "."
+
+
 def _cpu_seconds() -> float:
     """CPU seconds (user + system, all threads) of this process and its finished children (the encoder)."""
     own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def run_recording_case(minutes: float, folder: Path, media: Path) -> dict:
-    """A recording of ``minutes`` lip-synced without transcript, in this process (a fresh child)."""
+def run_recording_case(minutes: float, folder: Path, media: Path, with_transcript: bool = False) -> dict:
+    """A recording of ``minutes`` lip-synced (without transcript, or with one), in this process (a fresh child)."""
     import speaker
 
-    recording = build_recording(minutes, folder / "recording.flac", media)
+    transcript = None
+    if with_transcript:
+        recording, transcript = build_transcribed_recording(minutes, folder / "recording.flac", media)
+    else:
+        recording = build_recording(minutes, folder / "recording.flac", media)
     image = portrait_512(folder)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     cpu_before = _cpu_seconds()
     started = time.perf_counter()
-    result = speaker.speak(image, audio=recording, out=folder / "bench.mp4")
+    result = speaker.speak(image, audio=recording, transcript=transcript, out=folder / "bench.mp4")
     return {
         "audio_seconds": result.audio_seconds,
         "frames": result.frames,
@@ -233,7 +266,8 @@ def recording_main(args) -> int:
     media = media_folder(args.media)
     results = {}
     for minutes in args.recording_minutes:
-        done = subprocess.run([sys.executable, __file__, "--child-recording", str(minutes), "--media", str(media)],
+        command = [sys.executable, __file__, "--child-recording", str(minutes), "--media", str(media)]
+        done = subprocess.run(command + (["--with-transcript"] if args.with_transcript else []),
                               capture_output=True, text=True)
         if done.returncode != 0:
             print(done.stderr[-3000:], file=sys.stderr)
@@ -247,7 +281,9 @@ def recording_main(args) -> int:
         print(f"{figures['audio_seconds']:>9.1f}{figures['frames']:>8}{cells}{figures['wall_seconds']:>8.1f}"
               f"{figures['seconds_per_audio_second']:>7.2f}{figures['cpu_seconds_per_audio_second']:>8.2f}"
               f"{figures['peak_rss_mb']:>9.0f}")
-    print("s/s: wall seconds of the stages per audio second; cpu s/s: CPU seconds of all threads and the encoder")
+    print("s/s: wall seconds of the stages per audio second; cpu s/s: CPU seconds of all threads and the encoder"
+          + ("; with the transcript, timed by " + next(iter(results.values()))["timing_source"]
+             if args.with_transcript and results else ""))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
@@ -261,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--recording-minutes", type=float, nargs="+",
                         help="benchmark recordings of these lengths (minutes) without transcript instead")
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
+    parser.add_argument("--with-transcript", action="store_true",
+                        help="with --recording-minutes: GRID s1 sentences lip-synced with their transcript")
     parser.add_argument("--cli", action="store_true", help="time the speaker command from a cold start instead")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each duration with --cli (default 3)")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
@@ -269,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.child_recording is not None:
         with tempfile.TemporaryDirectory() as tmp:
-            print(json.dumps(run_recording_case(args.child_recording, Path(tmp), args.media)))
+            print(json.dumps(run_recording_case(args.child_recording, Path(tmp), args.media, args.with_transcript)))
         return 0
     if args.recording_minutes:
         return recording_main(args)

@@ -114,7 +114,9 @@ SHORT_SILENCE_DOMINANCE = 0.08
 #: (scripts/eval_lipsync.py, clips_dev, recognised words: median r 0.22 vs
 #: 0.18; GRID with transcript 0.72 vs 0.73, recognised 0.67 vs 0.72), while a
 #: uniform lead of the whole track costs GRID more (scripts/lipsync_tracks.py:
-#: 20 ms: GRID 0.70, 40 ms: 0.65).
+#: 20 ms: GRID 0.70, 40 ms: 0.65). 0.12 / 0.04 (with a 0.7 breath) raised
+#: clips_dev a little (rendered median 0.283 vs 0.278) and cost GRID with
+#: transcript 0.69 vs 0.70.
 ANTICIPATION_TAU = 0.10
 CARRYOVER_TAU = 0.05
 #: Shape exponent of the dominance decay (>1 keeps the blend smooth at the
@@ -145,12 +147,20 @@ REST_MARGIN = 0.12
 #: speech onset): the jaw opens to BREATH_JAW, starting BREATH_LEAD s before
 #: the first phone (but not within REST_MARGIN of the previous one), rising
 #: over BREATH_RISE s and handing over to the first phone in its last
-#: BREATH_FALL s.
+#: BREATH_FALL s; between utterances it fills at most BREATH_PAUSE_SHARE of
+#: the pause (so a 0.6 s pause rests before it breathes). GRID's speakers
+#: part their lips for about half a second before the first word: 0.5 over
+#: 0.55 s rather than 0.45 over 0.45 s (scripts/eval_lipsync.py --sets clips,
+#: median / mean r with transcript 0.698 / 0.683 vs 0.700 / 0.651, recognised
+#: words 0.648 / 0.677 vs 0.630 / 0.641; 0.6 over 0.55 s: 0.691 / 0.690 and
+#: 0.685 / 0.684: a wider breath costs the speakers who keep their lips
+#: together before the first word, grid_brbk7n).
 BREATH_MIN_PAUSE = 0.4
-BREATH_LEAD = 0.45
+BREATH_LEAD = 0.55
+BREATH_PAUSE_SHARE = 0.75
 BREATH_RISE = 0.15
 BREATH_FALL = 0.12
-BREATH_JAW = 0.45
+BREATH_JAW = 0.5
 #: The photo's own lip gap: while the person speaks the articulated opening
 #: replaces it; it comes back (over RELAX_TIME s, RELAX_DELAY s after the
 #: last phone) only in pauses of at least LONG_PAUSE s; before the first
@@ -270,7 +280,12 @@ def articulation_from_phones(phones: list[Phone], times: np.ndarray) -> np.ndarr
                 or phone.end - phone.start < BREATH_MIN_PAUSE):
             continue
         onset = following.start
-        opens = max(onset - BREATH_LEAD, phone.start + REST_MARGIN if index > 0 else phone.start)
+        if index == 0:
+            # The recording may have begun mid-pause: the whole lead.
+            opens = max(onset - BREATH_LEAD, phone.start)
+        else:
+            lead = min(BREATH_LEAD, BREATH_PAUSE_SHARE * (phone.end - phone.start))
+            opens = max(onset - lead, phone.start + REST_MARGIN)
         breath = _plateau(times, opens + BREATH_RISE, onset - BREATH_FALL, BREATH_RISE, BREATH_FALL)
         values[:, JAW] = np.maximum(values[:, JAW], BREATH_JAW * breath)
 
@@ -419,7 +434,7 @@ def windowed_rms(samples: np.ndarray, sample_rate: int, times: np.ndarray, windo
 
 
 def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
-                      window: float = LOUDNESS_WINDOW) -> np.ndarray:
+                      window: float | None = None) -> np.ndarray:
     """RMS level around each time, normalised per utterance.
 
     Parameters
@@ -430,8 +445,8 @@ def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
         Samples per second.
     times : np.ndarray, shape (T,)
         Seconds.
-    window : float
-        Width of the RMS window in seconds.
+    window : float, optional
+        Width of the RMS window in seconds (default :data:`LOUDNESS_WINDOW`).
 
     Returns
     -------
@@ -442,7 +457,7 @@ def loudness_envelope(samples: np.ndarray, sample_rate: int, times: np.ndarray,
     times = np.asarray(times, dtype=np.float64)
     if np.asarray(samples).size == 0:
         return np.zeros(times.size)
-    rms = windowed_rms(samples, sample_rate, times, window)
+    rms = windowed_rms(samples, sample_rate, times, LOUDNESS_WINDOW if window is None else window)
     loud = np.percentile(rms, 95) if rms.size else 0.0
     if loud <= 1e-5:
         return np.zeros(times.size)

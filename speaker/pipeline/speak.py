@@ -212,8 +212,10 @@ def _choose_voice(opts: SpeakOptions) -> VoicePreset:
 def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
     """A user's recording, read, recognised, timed, animated and encoded segment by segment.
 
-    With a transcript the whole recording is aligned at once (a transcript
-    is one text); when that fails, or without one, Whisper hears the words
+    With a transcript a recording of up to ``timing.WHOLE_ALIGNMENT_SECONDS``
+    is aligned at once; a longer one is cut where Whisper heard the
+    transcript's words and aligned piece by piece (memory flat with length).
+    When alignment fails, or without a transcript, Whisper hears the words
     window by window and each segment of about 30 s is timed from them.
     """
     from .. import timing
@@ -222,7 +224,12 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
     audio = timing.open_audio(opts.audio)
     try:
         segments = None
-        if opts.transcript and any(ch.isalnum() for ch in opts.transcript):
+        long_transcript = (opts.transcript and any(ch.isalnum() for ch in opts.transcript)
+                           and audio.duration > timing.WHOLE_ALIGNMENT_SECONDS
+                           and timing.is_english(opts.language or "en"))
+        if long_transcript:
+            segments = _long_transcript_segments(opts, audio, clock)
+        elif opts.transcript and any(ch.isalnum() for ch in opts.transcript):
             clock.start("timing", "aligning the transcript (pocketsphinx)")
             samples = audio.read(0, audio.n_samples)
             timed = timing.transcript_timeline(samples, audio.sample_rate, opts.transcript, opts.lipsync, opts.language)
@@ -238,3 +245,16 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
         return render_speech_segments(portrait, segments, opts, clock)
     finally:
         audio.close()
+
+
+def _long_transcript_segments(opts: SpeakOptions, audio, clock: _StageClock):
+    """Segments of a long recording with a transcript: Whisper anchors it, each piece is aligned alone (flat memory)."""
+    from .. import timing
+
+    clock.start("timing", f"recognising the words of {audio.duration:.0f} s (Whisper base) to cut the transcript")
+    heard = timing.recognize_audio(audio, opts.language or "en")
+    timing.refuse_without_speech(heard, str(opts.audio))
+    clock.start("timing", f"{len(heard.words)} words heard; aligning the transcript piece by piece (pocketsphinx)")
+    segments = timing.transcript_segments(audio, opts.transcript, heard.words, heard.language, opts.lipsync)
+    return segments if segments is not None else timing.timed_segments(audio, heard.words, heard.language,
+                                                                       opts.lipsync)

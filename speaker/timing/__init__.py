@@ -28,11 +28,13 @@ from .core import AlignmentError, Transcription, load_backend
 from .recognized import is_english, timeline_from_words
 from .stream import (AudioFile, open_audio, recognize_audio, refuse_without_speech, segment_bounds,
                      time_segment, timed_segments)
+from .transcribed import WHOLE_ALIGNMENT_SECONDS, transcript_segments
 
 __all__ = [
     "align", "load_audio", "recognize", "resample", "timeline_for_audio", "audio_model_available",
     "AudioFile", "Transcription", "open_audio", "recognize_audio", "recognize_words", "refuse_without_speech",
     "segment_bounds", "time_segment", "timed_segments", "timeline_from_words", "transcript_timeline",
+    "transcript_segments", "WHOLE_ALIGNMENT_SECONDS",
 ]
 
 #: The backend used for alignment and phone recognition.

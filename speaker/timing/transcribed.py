@@ -1,0 +1,175 @@
+"""Long recordings with a transcript, in pieces: the recogniser anchors the transcript, each piece is aligned alone.
+
+Forced alignment of a whole long recording holds all of it (and
+pocketsphinx's search over it) in memory: 10 minutes peak at about 1.3 GB
+against 0.3 GB for one. Here Whisper first hears the recording window by
+window (as without a transcript); the transcript's words are matched to the
+heard words (longest common runs of the same spelling), and the recording
+is cut, about every :data:`~speaker.timing.stream.SEGMENT_SECONDS`, in a
+pause between two consecutive transcript words that both were heard in
+order. Each piece's transcript words are then aligned to that piece's audio
+only; a piece that cannot be aligned is timed from its recognised words,
+with a warning.
+
+>>> with open_audio("talk.wav") as audio:
+...     heard = recognize_audio(audio)
+...     for offset, speech in transcript_segments(audio, transcript, heard.words):
+...         ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+
+from ..errors import warn
+from ..types import Speech, Word
+from .core import AlignmentError, load_backend
+from . import stream
+from .stream import AudioFile, LipsyncMethod, time_segment
+
+#: Recordings longer than this (s) with a transcript are aligned piece by
+#: piece; shorter ones in one pass (no recogniser needed, and one pass is
+#: the most accurate).
+WHOLE_ALIGNMENT_SECONDS = 120.0
+#: Below this share of the transcript's words heard in order, the transcript
+#: is taken not to be what the recording says.
+MIN_ANCHORED_SHARE = 0.3
+#: The aligner of transcript pieces.
+ALIGNER = "pocketsphinx"
+
+
+def _key(text: str) -> str:
+    """A word as compared between transcript and recogniser: lower case, letters and digits only."""
+    return re.sub(r"[\W_]", "", text.lower())
+
+
+def transcript_tokens(transcript: str) -> list[str]:
+    """The whitespace-separated tokens of a transcript that hold a letter or digit."""
+    return [token for token in transcript.split() if _key(token)]
+
+
+def anchors(tokens: list[str], heard: list[Word]) -> dict[int, Word]:
+    """Transcript token index -> the heard word it matches (same spelling, in order).
+
+    Parameters
+    ----------
+    tokens : list of str
+        The transcript's words.
+    heard : list of Word
+        The recogniser's words, seconds.
+
+    Returns
+    -------
+    dict
+        Matches from the longest common runs of equal words (difflib), so a
+        word matches only where the order of both agrees.
+    """
+    matcher = difflib.SequenceMatcher(None, [_key(t) for t in tokens], [_key(w.text) for w in heard],
+                                      autojunk=False)
+    return {a + k: heard[b + k] for a, b, size in matcher.get_matching_blocks() for k in range(size)}
+
+
+def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
+                    seconds: float | None = None) -> list[tuple[float, int]]:
+    """Where to cut a recording and its transcript: ``(seconds, first token after the cut)`` in order.
+
+    Each cut is in the middle of the longest pause between two consecutive
+    transcript tokens that are anchored to consecutive heard words, within
+    :data:`~speaker.timing.stream.SEGMENT_SEARCH` s before ``seconds``
+    (default :data:`~speaker.timing.stream.SEGMENT_SECONDS`) after the previous
+    cut, else at the first such pause after it. No cut where none exists.
+    """
+    seconds = stream.SEGMENT_SECONDS if seconds is None else seconds
+    search = min(stream.SEGMENT_SEARCH, seconds / 2)
+    matched = anchors(tokens, heard)
+    positions = {id(word): index for index, word in enumerate(heard)}
+    # (cut time, pause length, first token after) between tokens i, i+1 heard as consecutive words.
+    candidates = []
+    for index in range(len(tokens) - 1):
+        before, after = matched.get(index), matched.get(index + 1)
+        if before is None or after is None or positions[id(after)] != positions[id(before)] + 1:
+            continue
+        pause = after.start - before.end
+        candidates.append((0.5 * (before.end + after.start), max(pause, 0.0), index + 1))
+    cuts: list[tuple[float, int]] = []
+    start = 0.0
+    while duration - start > seconds:
+        limit = start + seconds
+        near = [c for c in candidates if limit - search <= c[0] <= limit and c[0] > start + 1.0]
+        later = [c for c in candidates if c[0] > limit]
+        if near:
+            chosen = max(near, key=lambda c: c[1])
+        elif later:
+            chosen = later[0]
+        else:
+            break
+        cuts.append((chosen[0], chosen[2]))
+        start = chosen[0]
+    return cuts
+
+
+def transcript_segments(audio: AudioFile, transcript: str, heard: list[Word], language: str = "en",
+                        method: LipsyncMethod = "auto", seconds: float | None = None) -> Iterator[tuple[float, Speech]] | None:
+    """The recording as segments timed from the transcript, piece by piece, or None when it does not match.
+
+    Parameters
+    ----------
+    audio : AudioFile
+    transcript : str
+        What the whole recording says.
+    heard : list of Word
+        The recogniser's words of the whole recording (seconds from its start).
+    language : str
+        Language of the recogniser's words (for pieces timed from them).
+    method : {"auto", "phones", "audio-model"}
+        ``"audio-model"``: the audio model moves the mouth and the aligned
+        transcript gives the words; otherwise the aligned phones.
+    seconds : float, optional
+        Target length of a segment (default :data:`~speaker.timing.stream.SEGMENT_SECONDS`).
+
+    Returns
+    -------
+    iterator of (offset, Speech), or None
+        As :func:`~speaker.timing.stream.timed_segments`: contiguous
+        segments, times from each one's start. None (with a warning) when
+        fewer than :data:`MIN_ANCHORED_SHARE` of the transcript's words were
+        heard in order: the caller times the recording from the recognised
+        words instead.
+    """
+    tokens = transcript_tokens(transcript)
+    if len(anchors(tokens, heard)) < MIN_ANCHORED_SHARE * len(tokens):
+        warn(f"Fewer than {MIN_ANCHORED_SHARE:.0%} of the transcript's words were heard in the recording; "
+             "the mouth is timed from the recognised words instead.")
+        return None
+    cuts = transcript_cuts(tokens, heard, audio.duration, seconds)
+    return _aligned_pieces(audio, tokens, heard, cuts, language, method)
+
+
+def _aligned_pieces(audio: AudioFile, tokens: list[str], heard: list[Word], cuts: list[tuple[float, int]],
+                    language: str, method: LipsyncMethod) -> Iterator[tuple[float, Speech]]:
+    rate = audio.sample_rate
+    sample_cuts = [0] + [int(round(seconds * rate)) for seconds, _ in cuts] + [audio.n_samples]
+    token_cuts = [0] + [token for _, token in cuts] + [len(tokens)]
+    for piece in range(len(sample_cuts) - 1):
+        start, stop = sample_cuts[piece], sample_cuts[piece + 1]
+        begin, end = start / float(rate), stop / float(rate)
+        samples = audio.read(start, stop)
+        text = " ".join(tokens[token_cuts[piece]:token_cuts[piece + 1]])
+        try:
+            if not text:
+                raise AlignmentError("no transcript words fall in it")
+            timed = load_backend(ALIGNER).align_strict(samples, rate, text)
+        except AlignmentError as error:
+            warn(f"The transcript could not be aligned to the audio at {begin:.1f}-{end:.1f} s ({error}); "
+                 "that part is timed from the recognised words.")
+            inside = [Word(w.text, max(0.0, w.start - begin), min(end, w.end) - begin)
+                      for w in heard if begin - 1e-6 <= w.start < end]
+            yield begin, time_segment(samples, rate, inside, language, method, offset=begin)
+            continue
+        if method == "audio-model":
+            from . import recognize
+
+            timed = recognize(samples, rate, "audio-model").with_timings(words=timed.words)
+        yield begin, timed
