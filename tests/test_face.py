@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from speaker.errors import SpeakerError
+from speaker.errors import SpeakerError, SpeakerWarning
 from speaker.face import (
     MAX_YAW_DEGREES,
     UPSCALE_SHORT_SIDE,
@@ -378,7 +378,8 @@ def test_landmarks_that_put_the_mouth_on_a_cheek_are_refused_and_the_face_mesh_t
     assert lip_seam_darkness(no_lips, lm) > 0.6
     guessed = get_landmarker("dlib").detect(no_lips)[0][2]
     assert not mouth_is_on_the_photo(no_lips, guessed)
-    portrait = find_portrait(no_lips, False)
+    with pytest.warns(SpeakerWarning, match="face mesh fitted it instead"):
+        portrait = find_portrait(no_lips, False)
     eye_span = float(np.linalg.norm(lm[45] - lm[36]))
     assert np.linalg.norm(portrait.landmarks[48:68].mean(axis=0) - lm[48:68].mean(axis=0)) < 0.15 * eye_span
     assert abs(portrait.pose[0]) < 20
@@ -405,3 +406,13 @@ def test_landmarks_the_landmarker_cannot_find_again_mirrored_are_flagged(grace, 
         detect = staticmethod(landmarker.detect)
 
     assert mirror_disagreement(DetectOnly(), grace, grace_portrait.box, lm) < MAX_MIRROR_DISAGREEMENT
+
+
+def test_a_face_dlib_fits_gives_no_face_mesh_warning(grace):
+    """The face mesh's one-line warning is only for faces dlib could not fit."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        find_portrait(grace, False)
+    assert not [w for w in caught if issubclass(w.category, SpeakerWarning)]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from test_face import grace, grace_portrait  # noqa: F401  (the same photo's fixtures)
 
-from speaker.errors import SpeakerError
+from speaker.errors import SpeakerError, SpeakerWarning
 from speaker.face import _fit_with_mesh, _refusal, find_portrait, fit_pose, get_landmarker
 from speaker.face.checks import MIRROR_INDEX
 from speaker.face.facemesh import fit_landmarks
@@ -51,7 +51,10 @@ def near_profile(grace_portrait):
                                                        0.0, np.zeros(2, np.float32)))
     mesh = build_mesh(grace_portrait)
     truth, _ = pose_points(grace_portrait.landmarks.astype(np.float64), mesh.depth[:68], pose, mesh)
-    return frame, truth, find_portrait(frame, False)
+    with pytest.warns(SpeakerWarning, match="MediaPipe's face mesh fitted it instead") as told:
+        portrait = find_portrait(frame, False)
+    assert len(told) == 1  # one line for the user, not one per detector pass
+    return frame, truth, portrait
 
 
 def test_near_profile_dlib_cannot_fit_is_found_by_the_mesh(near_profile):

@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from ..errors import SpeakerError
+from ..errors import SpeakerError, warn
 from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
@@ -287,6 +287,10 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
         check_frontal(landmarks, pose)
     except SpeakerError:
         raise refusal from None
+    # Told, because the mesh's fits are less proven than dlib's (no second
+    # landmarker can check their mouth opening).
+    warn("dlib's landmarks did not fit this face (a near-profile, or eyes or mouth partly hidden); "
+         "MediaPipe's face mesh fitted it instead: check the eyes and mouth in the result.")
     return landmarks, pose
 
 
