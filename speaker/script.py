@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 
 from .errors import SpeakerError
+from .text import has_words
 
 _LINE = re.compile(r"^\s*(\d+)\s*:\s*(.*?)\s*$")
 _HEADER = re.compile(r"^\s*(voice|name)\s+(\d+)\s*=\s*(.+?)\s*$", re.IGNORECASE)
@@ -89,7 +90,7 @@ def parse_script(text: str) -> Script:
                 f"Line {number} of the script is neither 'N: words' nor a header like 'voice 0 = calm': {content[:60]!r}."
             )
         face, words = int(spoken.group(1)), spoken.group(2)
-        if not any(character.isalnum() for character in words):
+        if not has_words(words):
             raise SpeakerError(f"Line {number} of the script gives face {face} no words to say.")
         lines.append(ScriptLine(face, words))
     if not lines:

@@ -9,6 +9,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..settings import SpeakOptions, VoicePreset, load_voice_preset, speaks, voice_for_language
+from ..text import has_words
 from ..types import Portrait, Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
@@ -68,7 +69,7 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
         from .. import speech as speech_stage
 
         # The speech stage refuses it too, but only after the face is found: fail first.
-        if not speech_stage.has_words(opts.text):
+        if not has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
         _choose_voice(opts)  # an unknown voice or a language without one: fail first too
 
@@ -224,12 +225,11 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
     audio = timing.open_audio(opts.audio)
     try:
         segments = None
-        long_transcript = (opts.transcript and any(ch.isalnum() for ch in opts.transcript)
-                           and audio.duration > timing.WHOLE_ALIGNMENT_SECONDS
-                           and timing.is_english(opts.language or "en"))
-        if long_transcript:
+        aligned_in_pieces = (audio.duration > timing.WHOLE_ALIGNMENT_SECONDS
+                             and timing.is_english(opts.language or "en"))
+        if has_words(opts.transcript) and aligned_in_pieces:
             segments = _long_transcript_segments(opts, audio, clock)
-        elif opts.transcript and any(ch.isalnum() for ch in opts.transcript):
+        elif has_words(opts.transcript):
             clock.start("timing", "aligning the transcript (pocketsphinx)")
             samples = audio.read(0, audio.n_samples)
             timed = timing.transcript_timeline(samples, audio.sample_rate, opts.transcript, opts.lipsync, opts.language)

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..phonetics import Unit
+from ..text import has_words
 from ..types import Phone, Speech, Word
 
 #: Engine name -> module holding its ``load(preset) -> Voice``.
@@ -24,8 +25,6 @@ ENGINES: dict[str, str] = {
     "kokoro": "speaker.speech.kokoro",
 }
 
-#: Letters or digits: a text without any has nothing to say.
-_SPEAKABLE = re.compile(r"[^\W_]")
 
 #: Abbreviations whose full stop does not end a sentence.
 _ABBREVIATIONS = frozenset(
@@ -90,11 +89,6 @@ def load_engine(name: str) -> Callable[..., Voice]:
         known = ", ".join(sorted(ENGINES))
         raise SpeakerError(f"Unknown speech engine '{name}'; known engines: {known}.")
     return importlib.import_module(module_name).load
-
-
-def has_words(text: str) -> bool:
-    """True when ``text`` holds at least one letter or digit."""
-    return bool(_SPEAKABLE.search(text or ""))
 
 
 def split_sentences(text: str) -> list[str]:
@@ -260,7 +254,7 @@ def time_words(
         spoken phones in proportion to their weights.
     """
     if text_words is None:
-        text_words = [token for token in _TEXT_WORD.findall(sentence) if _SPEAKABLE.search(token)]
+        text_words = [token for token in _TEXT_WORD.findall(sentence) if has_words(token)]
     if not text_words or not spans:
         return []
     rate = float(sample_rate)

@@ -22,6 +22,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import SpeakerError, warn
+from ..text import has_words
 from ..types import Speech
 from .audio import load_audio, resample
 from .core import AlignmentError, Transcription, load_backend
@@ -68,7 +69,7 @@ def align(samples: np.ndarray, sample_rate: int, transcript: str) -> Speech:
     SpeakerError
         The transcript holds no words.
     """
-    if not transcript or not any(ch.isalnum() for ch in transcript):
+    if not has_words(transcript):
         raise SpeakerError("The transcript is empty; give the words said in the audio.")
     return load_backend(DEFAULT_BACKEND).align(_mono(samples), int(sample_rate), transcript)
 
@@ -180,8 +181,7 @@ def timeline_for_audio(
     if method not in ("auto", "phones", "audio-model"):
         raise SpeakerError(f"Unknown lip-sync method '{method}'; use 'auto', 'phones' or 'audio-model'.")
     samples = _mono(samples)
-    has_transcript = bool(transcript and any(ch.isalnum() for ch in transcript))
-    if has_transcript:
+    if has_words(transcript):
         timed = transcript_timeline(samples, sample_rate, transcript, method, language)
         if timed is not None:
             return timed

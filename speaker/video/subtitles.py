@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import replaced_atomically
+from ..text import has_words
 from ..types import Word
 
 #: Characters per subtitle line (the usual broadcast limit).
@@ -133,7 +134,7 @@ def _merge_punctuation(words: list[Word]) -> list[Word]:
         text = " ".join(word.text.split())
         if not text:
             continue
-        if merged and not any(ch.isalnum() for ch in text):
+        if merged and not has_words(text):
             previous = merged[-1]
             merged[-1] = Word(previous.text + text, previous.start, max(previous.end, word.end))
         else:

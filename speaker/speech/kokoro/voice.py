@@ -9,6 +9,7 @@ import numpy as np
 from ...errors import SpeakerError
 from ...phonetics import BOS, EOS, VOWELS, Unit, alignments_to_units
 from ...settings import VoicePreset
+from ...text import has_words
 from ...types import Speech
 from ..core import Voice, concatenate, split_sentences, time_words, units_to_timeline
 from . import model, phonemes
@@ -85,7 +86,7 @@ class KokoroVoiceBackend(Voice):
             words = time_words(
                 sentence, _syllable_spans(units_all), speech.phones, self.sample_rate,
                 lambda token: 3 * max(1, len(_HAN.findall(token))) if _HAN.search(token) else len(token),
-                text_words=[token for token in tokens if any(ch.isalnum() for ch in token)],
+                text_words=[token for token in tokens if has_words(token)],
             )
         else:
             words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight)
