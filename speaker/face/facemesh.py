@@ -86,21 +86,21 @@ MESH_TO_IBUG68 = (
 EYE_CORNERS = (33, 263)
 
 
-def model_path() -> Path:
-    """Where the face mesh network is installed."""
-    return Path(str(resources.files("speaker.models") / MODEL_FILE))
+def model_path(name: str = MODEL_FILE) -> Path:
+    """Where a network file (by default the face mesh's) is installed."""
+    return Path(str(resources.files("speaker.models") / name))
 
 
 def is_available() -> bool:
     """Whether the network files are installed (nothing is loaded)."""
-    return model_path().is_file() and Path(str(resources.files("speaker.models") / EYE_MODEL_FILE)).is_file()
+    return model_path(MODEL_FILE).is_file() and model_path(EYE_MODEL_FILE).is_file()
 
 
 @functools.lru_cache(maxsize=2)
 def _session(name: str = MODEL_FILE):
     import onnxruntime
 
-    path = Path(str(resources.files("speaker.models") / name))
+    path = model_path(name)
     if not path.is_file():
         raise SpeakerError(f"The face mesh model {name} is missing from speaker/models; reinstall speaker.")
     options = onnxruntime.SessionOptions()
@@ -242,25 +242,18 @@ def refine_eye(image: np.ndarray, left: np.ndarray, right: np.ndarray, points: n
         Left corner, upper left, upper right, right corner, lower right,
         lower left, pixels.
     """
-    import cv2
-
     left, right = np.asarray(left, np.float64), np.asarray(right, np.float64)
     width = float(np.linalg.norm(right - left))
     if width < MIN_EYE_WIDTH:
         return np.asarray(points, np.float64)
     centre = (left + right) / 2.0
     angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
-    warp = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle,
-                                   EYE_INPUT_SIDE / (EYE_CROP_OF_WIDTH * width))
-    warp[:, 2] += EYE_INPUT_SIDE / 2.0 - centre
-    crop = cv2.warpAffine(np.ascontiguousarray(image), warp, (EYE_INPUT_SIDE, EYE_INPUT_SIDE),
-                          flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    crop, back = _upright_crop(image, centre, angle, EYE_INPUT_SIDE / (EYE_CROP_OF_WIDTH * width), EYE_INPUT_SIDE)
     session = _session(EYE_MODEL_FILE)
     contours = []
     for flip in (False, True):
         picture = np.ascontiguousarray(crop[:, ::-1]) if flip else crop
-        tensor = (picture.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
-        outline = np.asarray(session.run(None, {session.get_inputs()[0].name: tensor})[0], np.float64)
+        outline = np.asarray(session.run(None, {session.get_inputs()[0].name: _tensor(picture)})[0], np.float64)
         outline = outline.reshape(-1, 3)[:16, :2].copy()
         if flip:
             # Mirrored back, the contour runs right to left: corners swap, each lid reverses.
@@ -268,7 +261,6 @@ def refine_eye(image: np.ndarray, left: np.ndarray, right: np.ndarray, points: n
             outline = outline[[8, 7, 6, 5, 4, 3, 2, 1, 0, 15, 14, 13, 12, 11, 10, 9]]
         contours.append(outline)
     contour = np.mean(contours, axis=0)[list(EYE_CONTOUR_TO_IBUG)]
-    back = cv2.invertAffineTransform(warp)
     return contour @ back[:, :2].T + back[:, 2]
 
 
@@ -285,19 +277,37 @@ def _refined(image: np.ndarray, centre: np.ndarray, side: float, angle: float) -
 
 def _run(image: np.ndarray, centre: np.ndarray, side: float, angle: float) -> tuple[np.ndarray, float]:
     """One pass of the network on the square of ``side`` pixels about ``centre``, turned by ``angle`` degrees."""
-    import cv2
-
     scale = INPUT_SIDE / max(side, 1.0)
-    warp = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
-    warp[:, 2] += INPUT_SIDE / 2.0 - np.asarray(centre, np.float64)
-    crop = cv2.warpAffine(np.ascontiguousarray(image), warp, (INPUT_SIDE, INPUT_SIDE), flags=cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)
-    tensor = (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
+    crop, back = _upright_crop(image, centre, angle, scale, INPUT_SIDE)
     session = _session()
-    points, logit = session.run(None, {session.get_inputs()[0].name: tensor})
+    points, logit = session.run(None, {session.get_inputs()[0].name: _tensor(crop)})
     points = np.asarray(points, np.float64).reshape(468, 3)
-    back = cv2.invertAffineTransform(warp)
     xy = points[:, :2] @ back[:, :2].T + back[:, 2]
     z = points[:, 2] / scale
     presence = 1.0 / (1.0 + math.exp(-float(np.asarray(logit).ravel()[0])))
     return np.column_stack([xy, z]), presence
+
+
+def _upright_crop(image: np.ndarray, centre: np.ndarray, angle: float, scale: float,
+                  side: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``side`` x ``side`` crop about ``centre``, turned by ``angle`` degrees and scaled, and the map back.
+
+    Returns
+    -------
+    crop : np.ndarray, shape (side, side, 3), uint8
+    back : np.ndarray, shape (2, 3)
+        The affine map from crop pixels to photo pixels.
+    """
+    import cv2
+
+    centre = np.asarray(centre, np.float64)
+    warp = cv2.getRotationMatrix2D((float(centre[0]), float(centre[1])), angle, scale)
+    warp[:, 2] += side / 2.0 - centre
+    crop = cv2.warpAffine(np.ascontiguousarray(image), warp, (side, side), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_REPLICATE)
+    return crop, cv2.invertAffineTransform(warp)
+
+
+def _tensor(crop: np.ndarray) -> np.ndarray:
+    """A uint8 RGB crop as the networks' input: (1, 3, side, side) float32 in [0, 1]."""
+    return (crop.astype(np.float32) / 255.0).transpose(2, 0, 1)[None]
