@@ -385,14 +385,15 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
+    weights = np.asarray(LUMA, np.float32)
     cheek_tone = LID_TONE_OF_UNDER_EYE * np.asarray(skin, np.float32)
     tone = np.asarray(lid.tone if lid.tone is not None else cheek_tone, np.float32)
     # A shut lid bulges into the light: never darker than the cheeks' tone
     # (the skin below the eye is often in the socket's shadow).
-    if float(cheek_tone @ np.asarray(LUMA, np.float32)) > float(tone @ np.asarray(LUMA, np.float32)):
+    if float(cheek_tone @ weights) > float(tone @ weights):
         tone = tone + LID_TOWARDS_CHEEK * (cheek_tone - tone)
-    tone_luma = float(tone @ np.asarray(LUMA, np.float32))
-    lumas = region @ np.asarray(LUMA, np.float32)
+    tone_luma = float(tone @ weights)
+    lumas = region @ weights
     level = cv2.GaussianBlur(lumas, (0, 0), lid.blur)
     detail = np.clip(lumas / np.maximum(level, 1.0), *LID_DETAIL_RANGE)
     # Stretched down, the eye's lashes and corners of white become streaks
