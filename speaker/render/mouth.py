@@ -24,12 +24,20 @@ import numpy as np
 from ..imaging import luma
 from .curves import catmull_rom
 
-#: Cavity luma as a fraction of the darker of lip and skin luma, next to the
+#: Cavity luma as a fraction of the reference luma (below), next to the
 #: lips and deep inside (so the cavity is clearly darker than the lips on any
 #: photo, greyscale included), and the share of the lip's chroma it keeps.
 CAVITY_EDGE_OF_LUMA = 0.40
 CAVITY_DEEP_OF_LUMA = 0.19
 CAVITY_SATURATION = 1.0
+#: The reference luma is the geometric mean of lip and skin luma, at most
+#: CAVITY_REFERENCE_MAX_OF_LIP times the lip's: on a face whose lips are
+#: much darker than its skin (lips in a moustache's shadow, Mark Twain's)
+#: the darker of the two made the opening a near-black hole beside pale skin.
+CAVITY_REFERENCE_MAX_OF_LIP = 1.5
+#: Blur (share of the opening's height) of the cavity's distance-from-the-lips
+#: cue: the inside darkens gradually from the lips inwards, not at once.
+CAVITY_DEPTH_BLUR = 0.5
 #: Weights of the two depth cues of the cavity: distance from the lips
 #: (blurred mask) and height in the opening (the lower back is darkest).
 DEPTH_FROM_EDGES = 0.6
@@ -48,6 +56,14 @@ TEETH_SATURATION = 0.8
 #: would make them glare).
 TEETH_BRIGHTNESS = 0.84
 TEETH_MAX_OF_SKIN = 1.3
+#: The visible teeth end at this share of the inner half width: the dark
+#: corners beside them (the buccal corridor) show no teeth; from BUCCAL_FROM
+#: outwards the teeth fade by up to BUCCAL_SHADOW towards the cavity's edge
+#: tone, the arch turning away from the light (a row lit to the corners
+#: read as a white rim along the lip).
+TEETH_REACH = 0.9
+BUCCAL_FROM = 0.4
+BUCCAL_SHADOW = 0.75
 #: Upper lip's shadow on the teeth (darkening at the top of the band) and
 #: dimming towards the mouth corners (at the inner-lip corners).
 TEETH_LIP_SHADOW = 0.4
@@ -104,7 +120,7 @@ LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
 LOWER_TEETH_OF_WIDTH = 0.025
 LOWER_TEETH_OF_OPENING = 0.18
-LOWER_TEETH_SHADE = 0.7
+LOWER_TEETH_SHADE = 0.55
 #: Half width of the lower teeth (inner mouth half widths).
 LOWER_TEETH_HALF_WIDTH = 0.55
 #: Feathering of the cavity's edge against the lips, pixels (Gaussian sigma);
@@ -237,7 +253,8 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
     if teeth is None:
         bright = float(np.percentile(luma(face_pixels), 95))
         teeth = _tint(skin, min(TEETH_BRIGHTNESS * bright, TEETH_MAX_OF_SKIN * float(luma(skin))), TEETH_SATURATION)
-    reference = min(float(luma(lip)), float(luma(skin)))
+    lip_luma, skin_luma = float(luma(lip)), float(luma(skin))
+    reference = min(float(np.sqrt(lip_luma * skin_luma)), CAVITY_REFERENCE_MAX_OF_LIP * lip_luma)
     return MouthPalette(
         lip=lip,
         skin=skin,
@@ -282,8 +299,14 @@ def _smooth_step(t: float) -> float:
 
 
 def _teeth_taper(u: np.ndarray) -> np.ndarray:
-    """Visible teeth height from the middle (u=0, 1) to the corners (|u|=1, 0)."""
-    return np.clip(1.0 - np.abs(u) ** 3, 0.0, 1.0) ** 0.6
+    """Visible teeth height from the middle (u=0, 1) to the end of the visible row (|u| >= TEETH_REACH, 0)."""
+    return np.clip(1.0 - (np.abs(u) / TEETH_REACH) ** 2.5, 0.0, 1.0) ** 0.7
+
+
+def _buccal_shadow(u: np.ndarray) -> np.ndarray:
+    """Share (h, w) by which teeth fade to the cavity's edge tone towards the mouth corners."""
+    t = np.clip((np.abs(u) - BUCCAL_FROM) / (TEETH_REACH - BUCCAL_FROM), 0.0, 1.0)
+    return (BUCCAL_SHADOW * t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 def paint_interior(
@@ -378,9 +401,8 @@ def paint_interior(
     corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(u), 0, 1) ** 2)[..., None]
 
     # Cavity: darker away from the lips and towards the lower back of the mouth.
-    depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, 0.35 * opening))
+    depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, CAVITY_DEPTH_BLUR * opening))
     depth = np.clip(depth / max(float(depth.max()), 1e-3), 0, 1)
-    depth = depth * depth * (3 - 2 * depth)
     darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(u), 0, 1) ** 2,
                        0.0, 1.0)
     colour = palette.cavity_edge + (palette.cavity_deep - palette.cavity_edge) * darkness[..., None]
@@ -403,7 +425,9 @@ def paint_interior(
         h = (min(LOWER_TEETH_OF_WIDTH * outer_width, LOWER_TEETH_OF_OPENING * opening)
              * _teeth_taper(u / LOWER_TEETH_HALF_WIDTH))
         band = np.clip(v - (v_lo - h) + 0.5, 0, 1) * np.clip(h, 0, 1)
-        layer(palette.teeth * LOWER_TEETH_SHADE * corner_dim, lower_weight * band)
+        lower = palette.teeth * LOWER_TEETH_SHADE * corner_dim
+        buccal = _buccal_shadow(u / LOWER_TEETH_HALF_WIDTH)[..., None]
+        layer(lower + (palette.cavity_edge - lower) * buccal, lower_weight * band)
 
     photo_pixels = None
     if real_teeth is not None:
@@ -500,6 +524,7 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
         gum = np.zeros_like(u)
     weight = np.clip(edge - below_lip + 0.5, 0, 1) * np.clip(below_lip + 1.0, 0, 1)
     teeth = palette.teeth * corner_dim * shade[..., None]
+    teeth = teeth + (palette.cavity_edge - teeth) * _buccal_shadow(u)[..., None]
     gum_colour = GUM_OF_LIP * palette.lip * corner_dim
     colour = teeth + (gum_colour - teeth) * gum[..., None]
     return colour, weight

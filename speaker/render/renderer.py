@@ -46,6 +46,12 @@ RASTER_SHIFT = 4
 COLLAPSED_AREA = 1e-6
 #: The mesh warp is computed on every MAP_STEP-th pixel and interpolated between.
 MAP_STEP = 2
+#: A moved triangle squeezed so thin that its backward map stretches more than
+#: this (Frobenius norm of its linear part) is a closing lip seam: its pixels
+#: take its source centroid. The rasteriser also marks pixels just outside such
+#: a sliver, where its affine map extrapolates far away (white specks from the
+#: beard below, on Mark Twain's pressed lips).
+MAX_MAP_STRETCH = 6.0
 
 #: Debug overlay colours (RGB), and the grey levels used on a greyscale photo
 #: (which must stay free of colour).
@@ -248,6 +254,9 @@ class Renderer:
         if ok.any():
             sol = np.linalg.solve(homog[ok], s[ok])  # (k, 3, 2): rows a, b, c
             coef[:-1][ok] = np.transpose(sol, (0, 2, 1))
+            squeezed = np.flatnonzero(ok)[np.linalg.norm(sol[:, :2, :], axis=(1, 2)) > MAX_MAP_STRETCH]
+            coef[squeezed, :, :2] = 0.0
+            coef[squeezed, :, 2] = s[squeezed].mean(axis=1)
 
         # Far triangles first so that near ones (the nose on a turned head) win.
         order = np.argsort(depth[tri].mean(axis=1), kind="stable")

@@ -1,0 +1,107 @@
+"""The mouth as a user sees it: pressed lips without specks, the teeth's dark corners,
+a cavity that darkens inwards on a face whose lips are darker than its skin."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from speaker.render import Renderer, mouth, renderer as renderer_module
+from speaker.types import Portrait
+
+from test_render import astronaut, grace, luma, open_mouth, polygon_mask  # noqa: F401 (fixtures)
+
+
+def _largest_shift(renderer: Renderer, monkeypatch, stretch: float) -> float:
+    """Largest distance (pixels) between an output pixel and its source when the photo's parted
+    inner lips are pressed together (a hundredth of a pixel apart, as the motion stage's
+    closure leaves them in float32), the seam's slivers drawn on top of their neighbours."""
+    monkeypatch.setattr(renderer_module, "MAX_MAP_STRETCH", stretch)
+    moved = renderer.mesh.points.copy()
+    depth = renderer.mesh.depth.copy()
+    meet = (moved[[61, 62, 63]] + moved[[67, 66, 65]]) / 2
+    moved[[61, 62, 63]] = meet
+    moved[[67, 66, 65]] = meet + np.array([0.0, 0.013])
+    # Drawing order follows depth; on Mark Twain a sliver of the seam happened to be drawn last.
+    depth[[61, 62, 63, 65, 66, 67]] += renderer.mesh.frame.width
+    map_x, map_y = renderer.backward_map(moved, depth)
+    return float(np.hypot(map_x - renderer.base_x, map_y - renderer.base_y).max())
+
+
+def test_pressed_lips_sample_only_the_lips(astronaut, monkeypatch):
+    """Pressing parted lips together squeezes the seam's triangles to slivers whose affine
+    maps stretch a hundredfold; the pixels the rasteriser gives them (just off the sliver) take
+    the lips, never pixels far away (white specks of beard on Mark Twain's pressed lips)."""
+    renderer = Renderer(astronaut)
+    assert renderer.photo_gap > 5  # her smile is open: the seam closes by several pixels
+    face_width = renderer.mesh.frame.width
+    assert _largest_shift(renderer, monkeypatch, renderer_module.MAX_MAP_STRETCH) < 0.1 * face_width
+    assert _largest_shift(renderer, monkeypatch, np.inf) > face_width  # the specks without the rule
+
+
+def test_teeth_fade_into_dark_mouth_corners():
+    """The row of upper teeth is lit in the middle and fades into the shadow beside the last
+    visible teeth (the buccal corridor), instead of running to the corners as a white rim."""
+    palette = mouth.MouthPalette(np.full(3, 120.0), np.full(3, 150.0), np.full(3, 220.0),
+                                 np.full(3, 50.0), np.full(3, 25.0), np.full(3, 60.0))
+    half = 40.0
+    u = np.linspace(-1.0, 1.0, 321)[None, :]
+    height = 12.0
+    below = np.full_like(u, 0.5 * height)
+    colour, weight = mouth._upper_teeth(u, below, height, half, palette, np.ones((1, u.shape[1], 1)))
+    level = colour[0, :, 0]
+    at = lambda value: int(np.argmin(np.abs(u[0] - value)))  # noqa: E731
+    lit = max(level[at(0.15)], level[at(-0.15)])
+    cavity = palette.cavity_edge[0]
+    assert lit > 180
+    assert (level[at(0.85)] - cavity) < 0.35 * (lit - cavity)
+    # No teeth at the corners at all, only the cavity.
+    assert weight[0, at(0.97)] == 0.0 and weight[0, at(-0.97)] == 0.0
+
+
+def _dark_lipped(grace: Portrait) -> Portrait:
+    """Grace with her lips in deep shadow (a moustache's), much darker than her skin."""
+    image = grace.image.astype(np.float64)
+    lips = polygon_mask(image.shape, grace.landmarks[48:60])
+    image[lips] *= 0.45
+    return Portrait(np.clip(image, 0, 255).astype(np.uint8), grace.landmarks, grace.box)
+
+
+def test_cavity_of_dark_lips_darkens_inwards_not_black_at_once(grace):
+    """Lips much darker than the skin: the open mouth is still darker than those lips, but its
+    edge is not black, and it darkens from the lower lip inwards."""
+    portrait = _dark_lipped(grace)
+    palette = mouth.sample_palette(portrait.image, portrait.landmarks, portrait.face_width)
+    lip, skin = float(luma(palette.lip)), float(luma(palette.skin))
+    assert lip < 0.6 * skin
+    edge = float(luma(palette.cavity_edge))
+    assert 0.25 * skin < edge < 0.75 * lip  # 0.4 x lip (0.18 x skin) before: a hole
+
+    frame_data = open_mouth(portrait)
+    out = Renderer(portrait).render(frame_data).astype(np.float64)
+    lm = frame_data.landmarks.astype(np.float64)
+    column = int(round(lm[66, 0]))
+    profile = luma(out[int(lm[62, 1]) : int(lm[66, 1]) + 1, column - 1 : column + 2]).mean(axis=1)
+    near_lower_lip = profile[-5:-2].mean()
+    deepest = profile[len(profile) // 3 : -5].min()
+    assert deepest < 0.6 * lip
+    assert near_lower_lip > deepest + 8, profile.round()
+
+
+@pytest.mark.parametrize("name", ["grace", "astronaut"])
+def test_squeeze_rule_leaves_open_and_neutral_frames_alone(name, request):
+    """The sliver rule only touches squeezed seams: a neutral frame is still the photo and an
+    open mouth is drawn as before."""
+    portrait = request.getfixturevalue(name)
+    renderer = Renderer(portrait)
+    frame = open_mouth(portrait)
+    moved, depth, _, _ = renderer._targets(frame)
+    first = renderer.backward_map(moved, depth)
+    original = renderer_module.MAX_MAP_STRETCH
+    try:
+        renderer_module.MAX_MAP_STRETCH = np.inf
+        second = renderer.backward_map(moved, depth)
+    finally:
+        renderer_module.MAX_MAP_STRETCH = original
+    assert np.allclose(first[0], second[0]) and np.allclose(first[1], second[1])
