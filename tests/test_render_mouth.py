@@ -105,3 +105,33 @@ def test_squeeze_rule_leaves_open_and_neutral_frames_alone(name, request):
     finally:
         renderer_module.MAX_MAP_STRETCH = original
     assert np.allclose(first[0], second[0]) and np.allclose(first[1], second[1])
+
+
+def _turned_opening(midline_share: float) -> np.ndarray:
+    """Inner lips 60..67 (8, 2) of an open mouth 80 px wide whose midline (62, 66) sits at
+    ``midline_share`` of the way from the near corner (60) to the far one (64)."""
+    near, far, top, bottom = 20.0, 100.0, 40.0, 64.0
+    mid = near + midline_share * (far - near)
+    upper = [(0.5 * (near + mid), top + 2.0), (mid, top), (0.5 * (mid + far), top + 2.0)]
+    lower = [(0.5 * (mid + far), bottom - 3.0), (mid, bottom), (0.5 * (near + mid), bottom - 3.0)]
+    return np.array([(near, 52.0), *upper, (far, 52.0), *lower], np.float64)
+
+
+@pytest.mark.parametrize("midline_share", [0.5, 0.8])
+def test_teeth_of_a_turned_mouth_are_centred_on_its_midline(midline_share):
+    """On a face turned from the camera the far half of the mouth is foreshortened: the
+    incisors (the brightest teeth) sit at the mouth's midline, not halfway between the corners."""
+    grey = np.full(3, 128.0)
+    palette = mouth.MouthPalette(grey, grey, np.full(3, 230.0), np.full(3, 40.0), np.full(3, 20.0), np.full(3, 50.0))
+    inner = _turned_opening(midline_share)
+    frame = np.full((100, 120, 3), 128, np.uint8)
+    mouth.paint_interior(frame, inner, 100.0, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
+    # Along a row through the teeth, the brightest teeth (the central incisors, the near one
+    # wider than the far one) span the midline; halfway between the corners is the cavity's
+    # side of the row on the turned mouth.
+    row = luma(frame[int(inner[2, 1]) + 3, :])
+    bright = np.flatnonzero(row >= row.max() - 10)
+    midline, between_corners = inner[2, 0], 0.5 * (inner[0, 0] + inner[4, 0])
+    assert bright.min() < midline < bright.max(), (bright, midline)
+    if midline_share > 0.5:
+        assert bright.min() > between_corners + 5, (bright, between_corners)

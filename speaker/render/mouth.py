@@ -398,12 +398,13 @@ def paint_interior(
     opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
     opening = max(opening, 0.5)
     below_lip = np.clip((v - v_up) / gap, 0.0, 1.0)
-    corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(u), 0, 1) ** 2)[..., None]
+    arch, arch_half = _arch_coordinate(u, float(np.mean(to_uv(pts[[2, 6]])[:, 0])), half)
+    corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(arch), 0, 1) ** 2)[..., None]
 
     # Cavity: darker away from the lips and towards the lower back of the mouth.
     depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, CAVITY_DEPTH_BLUR * opening))
     depth = np.clip(depth / max(float(depth.max()), 1e-3), 0, 1)
-    darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(u), 0, 1) ** 2,
+    darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(arch), 0, 1) ** 2,
                        0.0, 1.0)
     colour = palette.cavity_edge + (palette.cavity_deep - palette.cavity_edge) * darkness[..., None]
 
@@ -416,17 +417,17 @@ def paint_interior(
     if tongue_weight > 0:
         top = v_lo - 0.38 * gap
         rise = (v - top) / np.maximum(0.38 * gap, 0.5)  # 0 at the tongue's top, 1 on the lip
-        inside = np.clip(3.0 * rise, 0, 1) * np.clip(1.0 - (np.abs(u) / 0.75) ** 4, 0, 1)
-        shade = np.clip(1.1 - 0.35 * rise - 0.3 * np.abs(u), 0.55, 1.1)[..., None]
+        inside = np.clip(3.0 * rise, 0, 1) * np.clip(1.0 - (np.abs(arch) / 0.75) ** 4, 0, 1)
+        shade = np.clip(1.1 - 0.35 * rise - 0.3 * np.abs(arch), 0.55, 1.1)[..., None]
         layer(palette.tongue * shade, 0.85 * tongue_weight * inside)
 
     lower_weight = float(np.clip((jaw_open - LOWER_TEETH_FROM) / LOWER_TEETH_RAMP, 0, 1))
     if lower_weight > 0:
         h = (min(LOWER_TEETH_OF_WIDTH * outer_width, LOWER_TEETH_OF_OPENING * opening)
-             * _teeth_taper(u / LOWER_TEETH_HALF_WIDTH))
+             * _teeth_taper(arch / LOWER_TEETH_HALF_WIDTH))
         band = np.clip(v - (v_lo - h) + 0.5, 0, 1) * np.clip(h, 0, 1)
         lower = palette.teeth * LOWER_TEETH_SHADE * corner_dim
-        buccal = _buccal_shadow(u / LOWER_TEETH_HALF_WIDTH)[..., None]
+        buccal = _buccal_shadow(arch / LOWER_TEETH_HALF_WIDTH)[..., None]
         layer(lower + (palette.cavity_edge - lower) * buccal, lower_weight * band)
 
     photo_pixels = None
@@ -442,7 +443,7 @@ def paint_interior(
         h = min(UPPER_TEETH_OF_OPENING * opening, UPPER_TEETH_OF_WIDTH * outer_width)
         h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
         if h > 0.5:
-            paint, band = _upper_teeth(u, v - v_up, h, half, palette, corner_dim)
+            paint, band = _upper_teeth(arch, v - v_up, h, arch_half, palette, corner_dim)
             # Little light reaches teeth behind a slit: they stay in the lips' shadow
             # (a fully lit sliver read as a white speck between nearly closed lips).
             lit = float(_smooth_step(opening / max(TEETH_LIT_FROM_OPENING * outer_width, 1e-6)))
@@ -469,7 +470,42 @@ def covering_share(gap_target: float, gap_photo: float) -> float:
     return float(np.clip((closed - REAL_TEETH_COVER_FROM) / REAL_TEETH_COVER_FROM, 0.0, 1.0))
 
 
-def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: float,
+#: The midline's offset from the middle of the inner-lip corners is clamped
+#: to this share of the half width (a profile's far half is never empty).
+MIDLINE_MAX_OFFSET = 0.8
+
+
+def _arch_coordinate(u: np.ndarray, midline: float, half: float) -> tuple[np.ndarray, np.ndarray]:
+    """Position along the dental arch: 0 at the mouth's midline, -1 and 1 at the inner-lip corners.
+
+    On a turned face the midline (inner lips 62 and 66) is off the middle
+    of the corners: the far half of the mouth is foreshortened. Teeth,
+    tongue and shading are laid out about the midline, each half stretched
+    to its own corner, so the incisors stay at the front of a turned mouth
+    and the far teeth narrow.
+
+    Parameters
+    ----------
+    u : np.ndarray, shape (h, w)
+        Across the mouth, -1 at one inner-lip corner, 1 at the other.
+    midline : float
+        ``u`` of the midline.
+    half : float
+        Half the inner mouth width, pixels.
+
+    Returns
+    -------
+    arch : np.ndarray, shape (h, w)
+    arch_half : np.ndarray, shape (h, w)
+        Pixels per unit of ``arch`` on each side of the midline.
+    """
+    midline = float(np.clip(midline, -MIDLINE_MAX_OFFSET, MIDLINE_MAX_OFFSET))
+    near = u < midline
+    side = np.where(near, np.float32(1.0 + midline), np.float32(1.0 - midline))
+    return ((u - np.float32(midline)) / side).astype(np.float32), (side * np.float32(half)).astype(np.float32)
+
+
+def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: float | np.ndarray,
                  palette: MouthPalette, corner_dim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The upper teeth under the upper lip, tooth by tooth.
 
@@ -481,8 +517,9 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
         Pixels below the upper inner lip.
     height : float
         Teeth height in the middle, pixels.
-    half : float
-        Half the inner mouth width, pixels.
+    half : float or np.ndarray, shape (h, w)
+        Half the inner mouth width, pixels (on a turned face, the pixels of
+        one unit of ``u`` on each side of the midline, see :func:`_arch_coordinate`).
     palette : MouthPalette
     corner_dim : np.ndarray, shape (h, w, 1)
         Dimming towards the mouth corners.
@@ -499,14 +536,14 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
     # The upper lip shades the top of the teeth; the biting edge is a touch darker.
     shade = (1.0 - TEETH_LIP_SHADOW * (1.0 - below) ** 3) * (1.0 - 0.08 * below ** 4)
     edge = height * taper
-    if 2 * half >= TEETH_DETAIL_FROM:
+    if float(np.max(half) + np.min(half)) >= TEETH_DETAIL_FROM:
         edges = np.asarray(TOOTH_EDGES, np.float32)
         tooth = np.clip(np.searchsorted(edges, across, side="right") - 1, 0, len(edges) - 2)
         start, end = edges[tooth], edges[tooth + 1]
         within = np.clip((across - start) / (end - start), 0, 1)      # 0..1 across each tooth
         side = 1.0 - np.sin(np.pi * within)                             # 0 mid-tooth, 1 at its sides
         edge = edge * (1.0 - TOOTH_EDGE_ROUNDING * side ** 2)
-        gap_half = max(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
+        gap_half = np.maximum(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
         to_gap = np.minimum(across - start, end - across)
         # Neighbouring teeth touch over most of their height: the line between
         # them is faint under the lip and opens into a notch at the biting
