@@ -135,3 +135,51 @@ def test_teeth_of_a_turned_mouth_are_centred_on_its_midline(midline_share):
     assert bright.min() < midline < bright.max(), (bright, midline)
     if midline_share > 0.5:
         assert bright.min() > between_corners + 5, (bright, between_corners)
+
+
+def _moustache_and_beard(grace: Portrait) -> Portrait:
+    """Grace with a dark beard below the lower lip (the render tests' own) and a dark moustache
+    from under the nose down over the upper lip, fitted by dlib again."""
+    from test_render import _dlib_face, _paint_beard
+
+    image = _paint_beard(grace.image, grace.landmarks).astype(np.float64)
+    lm = grace.landmarks.astype(np.float64)
+    face_width = float(np.linalg.norm(lm[16] - lm[0]))
+    top = [lm[i] + np.array([0.0, 0.01 * face_width]) for i in (31, 32, 33, 34, 35)]
+    outline = np.array([lm[48] + [-0.03 * face_width, 0.0], *top, lm[54] + [0.03 * face_width, 0.0],
+                        *lm[[53, 52, 51, 50, 49]]], np.float32)
+    mask = np.zeros(image.shape[:2], np.uint8)
+    cv2.fillPoly(mask, [np.round(outline).astype(np.int32)], 255)
+    weight = cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), 1.5)[..., None]
+    rng = np.random.default_rng(1)
+    hair = cv2.GaussianBlur(rng.normal(0.0, 1.0, image.shape[:2]).astype(np.float32), (0, 0), sigmaX=0.6, sigmaY=2.0)
+    hair = np.clip(70.0 + 25.0 * hair / hair.std(), 0, 255)[..., None] * np.array([1.0, 0.9, 0.8])
+    painted = np.clip(image * (1.0 - weight) + hair * weight, 0, 255).astype(np.uint8)
+    landmarks, box = _dlib_face(painted)
+    return Portrait(painted, landmarks, box)
+
+
+def test_opening_shows_between_moustache_and_beard(grace):
+    """On a face with a moustache and a full beard the dark opening between them grows with
+    jaw_open, and the beard under the chin drops with it."""
+    portrait = _moustache_and_beard(grace)
+    renderer = Renderer(portrait)
+    lm = portrait.landmarks.astype(np.float64)
+    # The band between the moustache's lower edge and the beard's upper edge: the lips at rest.
+    x0, x1 = int(lm[60, 0]), int(lm[64, 0])
+    y0, y1 = int(lm[51, 1]) + 2, int(lm[57, 1] + 0.05 * portrait.face_width) - 2
+    lips = polygon_mask(portrait.image.shape, lm[48:60]) & ~polygon_mask(portrait.image.shape, lm[60:68])
+    dark = 0.6 * float(np.median(luma(portrait.image[lips])))
+    counts, chins = [], []
+    rest = luma(renderer.render(open_mouth(portrait, 0.0)).astype(np.float64))
+    for amount in (0.0, 0.5, 1.0):
+        frame = luma(renderer.render(open_mouth(portrait, amount)).astype(np.float64))
+        counts.append(int(np.count_nonzero(frame[y0:y1, x0:x1] < dark)))
+        # The beard's lower edge below the chin (where it meets the skin) moves down.
+        column = frame[:, int(lm[8, 0]) - 3 : int(lm[8, 0]) + 4].mean(axis=1)
+        start = int(lm[8, 1])
+        chins.append(start + int(np.argmax(np.diff(column[start : start + int(0.3 * portrait.face_width)]))))
+    assert counts[0] < counts[1] < counts[2], counts
+    assert counts[2] > 3 * max(counts[0], 10), counts
+    assert chins[2] - chins[0] >= 0.6 * 0.12 * portrait.face_width, chins  # open_mouth drops the chin 0.12
+    assert np.abs(rest - luma(portrait.image.astype(np.float64))).max() < 1.0
