@@ -183,3 +183,19 @@ def test_opening_shows_between_moustache_and_beard(grace):
     assert counts[2] > 3 * max(counts[0], 10), counts
     assert chins[2] - chins[0] >= 0.6 * 0.12 * portrait.face_width, chins  # open_mouth drops the chin 0.12
     assert np.abs(rest - luma(portrait.image.astype(np.float64))).max() < 1.0
+
+
+def test_cavity_is_as_dark_as_the_photos_own_mouth_line(grace):
+    """Where the photo shows the line between the lips black (Lincoln's), the mouth's inside
+    is that dark too, still lighter at its edge than deep inside; a photo whose mouth line is
+    lighter than the cavity keeps the cavity's own tones."""
+    lm = grace.landmarks.astype(np.float64)
+    line = np.array([lm[60], (lm[61] + lm[67]) / 2, (lm[62] + lm[66]) / 2, (lm[63] + lm[65]) / 2, lm[64]])
+    image = grace.image.copy()
+    cv2.polylines(image, [np.round(line).astype(np.int32)], False, (3, 3, 3), 3)
+    black = mouth.sample_palette(image, lm, grace.face_width)
+    own = mouth.sample_palette(grace.image, lm, grace.face_width)
+    assert luma(black.cavity_deep) <= 4.0
+    assert luma(black.cavity_edge) > luma(black.cavity_deep) + 15
+    assert luma(own.cavity_deep) > 20  # Grace's own line is lighter: her cavity as before
+    assert np.allclose(own.skin, black.skin) and np.allclose(own.teeth, black.teeth)

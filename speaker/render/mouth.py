@@ -210,12 +210,33 @@ def photo_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> 
     return PhotoTeeth(image, np.asarray(landmarks, np.float64)[60:68].copy())
 
 
+#: Samples per inner-lip segment of the photo's mouth line.
+SEAM_SAMPLES = 12
+
+
+def _seam_luma(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """Median luma of the photo's line between the lips (the darkest pixel of three across it, at
+    points along the middle of the inner lips from corner to corner); teeth on an open mouth make it bright."""
+    lm = np.asarray(landmarks, np.float64)
+    line = np.array([lm[60], (lm[61] + lm[67]) / 2, (lm[62] + lm[66]) / 2, (lm[63] + lm[65]) / 2, lm[64]])
+    t = np.linspace(0.0, 1.0, SEAM_SAMPLES, endpoint=False)[:, None]
+    points = np.concatenate([a + t * (b - a) for a, b in zip(line[:-1], line[1:])])
+    h, w = image.shape[:2]
+    x = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(points[:, 1]).astype(int)[:, None] + np.arange(-1, 2)[None, :], 0, h - 1)
+    level = luma(image[y, x[:, None]].astype(np.float64))  # (samples, 3)
+    return float(np.median(level.min(axis=1)))
+
+
 def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> MouthPalette:
     """Sample lip, skin and teeth colours from the neutral photo.
 
     The cavity is a much darker, slightly desaturated tint of the lip colour
-    whose luma is a fixed fraction of the darker of lip and skin luma, so it
-    is clearly darker than the lips on every photo; a grey photo gives grey
+    whose luma is a fixed fraction of a reference between lip and skin luma
+    (see :data:`CAVITY_REFERENCE_MAX_OF_LIP`), so it is clearly darker than
+    the lips on every photo, and never lighter than the photo's own line
+    between the lips (:func:`_seam_luma`): where the photo shows that line
+    black, the mouth's inside is that dark too. A grey photo gives grey
     colours and a sepia one sepia colours.
 
     Parameters
@@ -255,12 +276,19 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
         teeth = _tint(skin, min(TEETH_BRIGHTNESS * bright, TEETH_MAX_OF_SKIN * float(luma(skin))), TEETH_SATURATION)
     lip_luma, skin_luma = float(luma(lip)), float(luma(skin))
     reference = min(float(np.sqrt(lip_luma * skin_luma)), CAVITY_REFERENCE_MAX_OF_LIP * lip_luma)
+    deep = CAVITY_DEEP_OF_LUMA * reference
+    edge = CAVITY_EDGE_OF_LUMA * reference
+    seam = _seam_luma(image, lm)
+    if seam < deep:
+        # The photo's own mouth line is darker: the inside keeps that darkness, and the
+        # edge keeps its step above the deep tone (the cavity still darkens inwards).
+        edge, deep = edge - (deep - max(seam, 1.0)), max(seam, 1.0)
     return MouthPalette(
         lip=lip,
         skin=skin,
         teeth=np.clip(teeth, 0, 255),
-        cavity_edge=_tint(lip, CAVITY_EDGE_OF_LUMA * reference, CAVITY_SATURATION),
-        cavity_deep=_tint(lip, CAVITY_DEEP_OF_LUMA * reference, CAVITY_SATURATION),
+        cavity_edge=_tint(lip, edge, CAVITY_SATURATION),
+        cavity_deep=_tint(lip, deep, CAVITY_SATURATION),
         tongue=np.clip(_tint(lip, TONGUE_OF_LUMA * reference, TONGUE_SATURATION), 0, 255),
     )
 
