@@ -199,3 +199,27 @@ def test_cavity_is_as_dark_as_the_photos_own_mouth_line(grace):
     assert luma(black.cavity_edge) > luma(black.cavity_deep) + 15
     assert luma(own.cavity_deep) > 20  # Grace's own line is lighter: her cavity as before
     assert np.allclose(own.skin, black.skin) and np.allclose(own.teeth, black.teeth)
+
+
+def test_the_photos_dark_lip_line_goes_into_the_opening(grace):
+    """A photo whose closed lips meet in a thick black line: as the mouth opens that line goes
+    inside the opening (under the painted inside), it does not stay as a black edge along the
+    upper lip above the teeth."""
+    lm = grace.landmarks.astype(np.float64)
+    line = np.array([lm[60], (lm[61] + lm[67]) / 2, (lm[62] + lm[66]) / 2, (lm[63] + lm[65]) / 2, lm[64]])
+    image = grace.image.copy()
+    cv2.polylines(image, [np.round(line).astype(np.int32)], False, (3, 3, 3), 3)
+    portrait = Portrait(image, grace.landmarks, grace.box)
+    renderer = Renderer(portrait)
+    assert renderer.seam_half > 1.0
+    frame_data = open_mouth(portrait)
+    out = renderer.render(frame_data).astype(np.float64)
+    target = frame_data.landmarks.astype(np.float64)
+    lips = polygon_mask(image.shape, lm[48:60]) & ~polygon_mask(image.shape, lm[60:68])
+    lip = float(np.median(luma(image[lips])))
+    # The upper lip's inner edge: the two rows just above the middle of the target upper inner lip.
+    x = int(round(target[62, 0]))
+    edge = luma(out[int(target[62, 1]) - 2 : int(target[62, 1]), x - 3 : x + 4]).mean()
+    assert edge > 0.5 * lip, (edge, lip)
+    # At rest the frame is still the photo.
+    assert np.abs(renderer.render(open_mouth(portrait, 0.0)).astype(int) - image).max() <= 1

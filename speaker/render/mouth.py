@@ -753,3 +753,51 @@ def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, or
         paint += grain[by0:by1, bx0:bx1, None]
     region += (paint - region) * weight[..., None]
     frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+#: The photo's line between closed lips is measured over this reach either side of the
+#: middle of the inner lips (face widths), and at most this half height is taken as the line's.
+SEAM_REACH = 0.05
+SEAM_MAX_HALF = 0.01
+
+
+def seam_half_height(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> float:
+    """Half the height (pixels) of the photo's dark line between closed lips, 0 if its lips part.
+
+    The line is the run of pixels, through the middle of the inner lips and across the mouth,
+    darker than halfway from the line's darkest pixel to the lips' median luma.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    face_width : float
+        Pixels.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    if _photo_has_teeth(image, lm, face_width) is not None:
+        return 0.0
+    _, _, down, _ = _mouth_axes(lm[60:68])
+    middle = (lm[62] + lm[66]) / 2
+    steps = np.arange(-SEAM_REACH * face_width, SEAM_REACH * face_width + 0.25, 0.25)
+    points = middle + steps[:, None] * down
+    h, w = image.shape[:2]
+    x = np.clip(points[:, 0], 0, w - 1).astype(np.float32)
+    y = np.clip(points[:, 1], 0, h - 1).astype(np.float32)
+    level = luma(cv2.remap(image, x[None], y[None], cv2.INTER_LINEAR)[0].astype(np.float64))
+    lips = _lip_mask(image.shape[:2], lm)
+    if lips.sum() < 4:
+        return 0.0
+    lip = float(np.median(luma(image[lips].astype(np.float64))))
+    centre_index = int(np.argmin(np.abs(steps)))
+    darkest = int(np.argmin(level[max(centre_index - 8, 0) : centre_index + 9])) + max(centre_index - 8, 0)
+    threshold = level[darkest] + 0.5 * (lip - level[darkest])
+    if not level[darkest] < threshold:
+        return 0.0
+    low = high = darkest
+    while low > 0 and level[low - 1] < threshold:
+        low -= 1
+    while high < len(level) - 1 and level[high + 1] < threshold:
+        high += 1
+    return float(min(0.25 * (high - low + 1) / 2.0, SEAM_MAX_HALF * face_width))

@@ -128,6 +128,7 @@ class Renderer:
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
         self.photo_gap = self._inner_gap(landmarks)
+        self.seam_half = mouth.seam_half_height(image, landmarks, fw)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
         far_eye = hidden_far_eye(portrait.pose)
@@ -224,7 +225,8 @@ class Renderer:
         # photo's eyes are open by different amounts.
         return moved, depth, posed_target, max(closures)
 
-    def backward_map(self, moved: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def backward_map(self, moved: np.ndarray, depth: np.ndarray,
+                     source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel of every output pixel of the ROI.
 
         Parameters
@@ -233,6 +235,9 @@ class Renderer:
             Moved mesh vertices, pixels.
         depth : np.ndarray, shape (N,)
             Their depth (nearer triangles are drawn last).
+        source : np.ndarray, shape (N, 2), optional
+            Where each vertex takes the photo from (default: its neutral
+            position, ``mesh.points``).
 
         Returns
         -------
@@ -244,7 +249,7 @@ class Renderer:
         tri = mesh.triangles
         target = moved - np.array([x0, y0])
         t = target[tri]  # (M, 3, 2)
-        s = mesh.points[tri]  # (M, 3, 2)
+        s = (mesh.points if source is None else source)[tri]  # (M, 3, 2)
         homog = np.concatenate([t, np.ones((len(tri), 3, 1))], axis=2)
         det = np.linalg.det(homog)
         ok = np.abs(det) > COLLAPSED_AREA
@@ -311,7 +316,7 @@ class Renderer:
             region are the photo's own.
         """
         moved, depth, posed, closure = self._targets(frame)
-        map_x, map_y = self.backward_map(moved, depth)
+        map_x, map_y = self.backward_map(moved, depth, self._source_points(frame))
         self._apply_gaze(map_x, map_y, moved, frame.gaze)
         x0, y0, x1, y1 = self.roi
         lids = self._lids(moved, posed, closure)
@@ -346,6 +351,23 @@ class Renderer:
         if self.debug_overlay:
             self._draw_overlay(out, moved, posed)
         return out
+
+    def _source_points(self, frame: TrackFrame) -> np.ndarray | None:
+        """Mesh vertices' source positions: as the lips part, the inner lips take the photo from
+        beyond its dark line between the lips (:func:`speaker.render.mouth.seam_half_height`), so
+        that line goes into the opening under the painted inside instead of staying as a black
+        edge on both lips (on Lincoln it made the upper teeth read as a lower lip). None: neutral."""
+        if self.seam_half <= 0.0:
+            return None
+        strength = mouth.opening_strength(self._inner_gap(np.asarray(frame.landmarks, np.float64)),
+                                          self.photo_gap, self.mesh.frame.width)
+        if strength <= 0.0:
+            return None
+        source = self.mesh.points.copy()
+        shift = strength * self.seam_half * self.mesh.frame.down
+        source[[61, 62, 63]] -= shift
+        source[[65, 66, 67]] += shift
+        return source
 
     def _lids(self, moved: np.ndarray, posed: np.ndarray, closure: float) -> list:
         """Both eyes' closing lids (:class:`speaker.render.eyes.LidWarp`), none when open."""
