@@ -10,7 +10,25 @@ import pytest
 from speaker.render import Renderer, mouth, renderer as renderer_module
 from speaker.types import Portrait
 
-from test_render import astronaut, grace, luma, open_mouth, polygon_mask  # noqa: F401 (fixtures)
+from test_render import _dlib_face, luma, open_mouth, polygon_mask
+
+
+@pytest.fixture(scope="module")
+def grace(grace_hopper_path) -> Portrait:
+    from PIL import Image
+
+    image = np.ascontiguousarray(np.asarray(Image.open(grace_hopper_path).convert("RGB")))
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Portrait:
+    import skimage.data
+
+    image = np.ascontiguousarray(skimage.data.astronaut())
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)
 
 
 def _largest_shift(renderer: Renderer, monkeypatch, stretch: float) -> float:
@@ -140,7 +158,7 @@ def test_teeth_of_a_turned_mouth_are_centred_on_its_midline(midline_share):
 def _moustache_and_beard(grace: Portrait) -> Portrait:
     """Grace with a dark beard below the lower lip (the render tests' own) and a dark moustache
     from under the nose down over the upper lip, fitted by dlib again."""
-    from test_render import _dlib_face, _paint_beard
+    from test_render import _paint_beard
 
     image = _paint_beard(grace.image, grace.landmarks).astype(np.float64)
     lm = grace.landmarks.astype(np.float64)
