@@ -100,6 +100,15 @@ LID_SURFACE_REACH = 0.85
 LID_SURFACE_SOFT = 0.5
 LID_SURFACE_ROUNDNESS = 4.0
 LID_TOWARDS_CHEEK = 0.5
+#: The shut lid's skin texture is the photo's skin below the eye: from
+#: LID_TEXTURE_FROM[0] eye widths below the lower lid (past its margin and
+#: lashes), over a band LID_TEXTURE_FROM[1] tall, mirrored across the lid
+#: edge; its detail against a blur over LID_TEXTURE_BLUR eye widths, within
+#: LID_TEXTURE_RANGE. The stretched lid skin alone, its lashes averaged
+#: away, was a smooth patch beside the photo's wrinkles, grain or brushwork.
+LID_TEXTURE_FROM = (0.12, 0.3)
+LID_TEXTURE_BLUR = 0.1
+LID_TEXTURE_RANGE = (0.8, 1.2)
 
 
 @dataclass
@@ -125,6 +134,12 @@ class LidWarp:
     tone : np.ndarray, shape (3,), float32, or None
         RGB the lid takes over the eyeball (:func:`lid_tone`); None: the
         cheeks' colour given to :func:`shade_lid`.
+    texture_dx, texture_dy : np.ndarray, shape (y1 - y0, x1 - x0), float32, or None
+        Where each pixel of the box takes its skin texture from, relative to
+        itself in the frame (pixels): the skin below the eye, mirrored across
+        the lid edge (:data:`LID_TEXTURE_FROM`).
+    texture_blur : float
+        Pixels of the blur that texture is measured against.
     """
 
     box: tuple[int, int, int, int]
@@ -134,6 +149,9 @@ class LidWarp:
     cover: np.ndarray
     blur: float
     tone: np.ndarray | None = None
+    texture_dx: np.ndarray | None = None
+    texture_dy: np.ndarray | None = None
+    texture_blur: float = 1.0
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
@@ -307,9 +325,19 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
             ) ** (1.0 / LID_SURFACE_ROUNDNESS)
     surface = onset * reach ** 2 * below_edge * _smooth((1.0 - dome) / LID_SURFACE_SOFT)
     cover = np.maximum(cover, surface)
+    # The lid's skin texture: the skin below the eye, mirrored across the lid
+    # edge and folded back and forth within a band there (further down are
+    # cheekbones, glasses rims, moustaches).
+    band = max(LID_TEXTURE_FROM[1] * eye_width, 1.0)
+    height = np.maximum(v_new - v, 0.0)
+    folded = band - np.abs(np.mod(height, 2.0 * band) - band)
+    source_v = _curve_v(lower_uv, u) + LID_TEXTURE_FROM[0] * eye_width + folded
+    texture_offset = source_v - v
     return LidWarp((x0, y0, x1, y1), (offset * down[0]).astype(np.float32),
                    (offset * down[1]).astype(np.float32), lash.astype(np.float32), cover.astype(np.float32),
-                   max(LID_LIFT_BLUR * eye_width, 0.8))
+                   max(LID_LIFT_BLUR * eye_width, 0.8), None,
+                   (texture_offset * down[0]).astype(np.float32), (texture_offset * down[1]).astype(np.float32),
+                   max(LID_TEXTURE_BLUR * eye_width, 1.0))
 
 
 #: An eye opening is darker than the skin around it (lashes, iris, the
@@ -365,6 +393,24 @@ def apply_lid_to_map(map_x: np.ndarray, map_y: np.ndarray, lid: LidWarp, origin:
     map_y[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)] = new_y
 
 
+def _skin_texture(frame: np.ndarray, lid: LidWarp) -> np.ndarray | None:
+    """The relative detail (h, w) float32 of the skin the lid's texture comes from, or None.
+
+    Each pixel of the lid's box samples the frame at its texture offset
+    (:attr:`LidWarp.texture_dx`); its luma over its blur over
+    ``lid.texture_blur`` pixels, limited to :data:`LID_TEXTURE_RANGE`.
+    """
+    if lid.texture_dx is None:
+        return None
+    x0, y0, x1, y1 = lid.box
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    source = cv2.remap(frame, gx + lid.texture_dx, gy + lid.texture_dy, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REFLECT)
+    lumas = source.astype(np.float32) @ np.asarray(LUMA, np.float32)
+    level = cv2.GaussianBlur(lumas, (0, 0), lid.texture_blur)
+    return np.clip(lumas / np.maximum(level, 1.0), *LID_TEXTURE_RANGE).astype(np.float32)
+
+
 def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarray | None = None,
               grain_origin: tuple[int, int] = (0, 0)) -> None:
     """Light the closed lid and darken its lash line, in place.
@@ -400,10 +446,13 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     # across the lid: its detail is averaged along the eye (the lid's folds
     # run along it and stay; the grain below gives the skin back its texture).
     detail = cv2.GaussianBlur(detail, (0, 1), lid.blur)
+    texture = _skin_texture(frame, lid)
+    if texture is not None:
+        detail = detail * texture
     region += lid.cover[..., None] * (tone * detail[..., None] - region)
     light = lid.cover * np.maximum(tone_luma - level, 0.0)
     skin_luma = tone_luma / LID_TONE_OF_UNDER_EYE
-    if grain is not None:
+    if grain is not None and texture is None:  # the photo's own texture has its grain
         gx, gy = x0 - grain_origin[0], y0 - grain_origin[1]
         share = np.clip(light / max(0.25 * skin_luma, 1.0), 0.0, 1.0)
         region += (grain[gy:gy + (y1 - y0), gx:gx + (x1 - x0)] * share)[..., None]
