@@ -69,12 +69,16 @@ LID_DETAIL_RANGE = (0.9, 1.1)
 #: Share of the way from the crease to the lid edge (0 to 1) over which the
 #: lid shades from the photo's tone to the under-eye tone.
 LID_SHADE_FROM = (0.0, 0.45)
-#: Lash line along the lid edge: darkening at its centre and half height
-#: (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
+#: Lash line along the lid edge: darkening at its centre (at most; the
+#: renderer scales it down to the photo's own lid line, :func:`photo_lash_darkness`)
+#: and half height (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
 #: dlib's landmarks on the outline of an open eye (peak eye aspect ratio 0.96
 #: of open, median of 17 portraits; 0.66 with these).
 LASH_DARKNESS = 0.9
 LASH_HALF_HEIGHT = 0.05
+#: The photo's own lid line is looked for this far (eye widths) either side
+#: of its upper-lid landmarks (:func:`photo_lash_darkness`).
+LASH_LINE_BAND = 0.06
 #: The photo's own lashes and lid margin (this far above its lid line, eye
 #: widths) are left out of the stretched skin: stretched, they would read as
 #: a dark band, an eye still open, above the new edge.
@@ -192,6 +196,56 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray 
         return None
     return (LID_TONE_OF_UNDER_EYE * np.median(image[y0:y1, x0:x1][band].astype(np.float32), axis=0)
             ).astype(np.float32)
+
+
+def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
+    """How dark the photo's own upper lid line is against the skin below the eye, 0..1.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    float
+        ``1 - line / skin``: ``line`` the median over the middle three fifths
+        of the eye of each column's darkest luma within
+        :data:`LASH_LINE_BAND` eye widths of the upper lid line, ``skin``
+        the median luma of the band :data:`LID_TONE_BAND` below the lower
+        lid; at most :data:`LASH_DARKNESS` (and that when either is off the
+        photo). A shut lid's lash line is drawn no darker than this: a
+        black line on a painted or faded lid read as eyeliner.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
+    width, along, down = _eye_axes(a, b, 1.0)
+    upper_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False), a, along, down)
+    lower_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False), a, along, down)
+    h, w = image.shape[:2]
+    pad = int(np.ceil(width * (LID_TONE_BAND[1] + 0.3))) + 2
+    x0, y0 = np.floor(np.minimum(a, b) - pad).astype(int)
+    x1, y1 = np.ceil(np.maximum(a, b) + pad).astype(int)
+    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return LASH_DARKNESS
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
+    u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
+    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
+    brightness = luma(image[y0:y1, x0:x1])
+    middle = (u > 0.2 * width) & (u < 0.8 * width)
+    from_lower = v - _curve_v(lower_uv, u)
+    skin = middle & (from_lower > LID_TONE_BAND[0] * width) & (from_lower < LID_TONE_BAND[1] * width)
+    on_line = middle & (np.abs(v - _curve_v(upper_uv, u)) <= max(LASH_LINE_BAND * width, 1.0))
+    if skin.sum() < 3 or on_line.sum() < 3:
+        return LASH_DARKNESS
+    columns = np.round(u[on_line]).astype(int)
+    darkest = [brightness[on_line][columns == c].min() for c in np.unique(columns)]
+    darkness = 1.0 - float(np.median(darkest)) / max(float(np.median(brightness[skin])), 1.0)
+    return float(np.clip(darkness, 0.0, LASH_DARKNESS))
 
 
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
