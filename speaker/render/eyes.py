@@ -176,9 +176,39 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray 
         a band :data:`LID_TONE_BAND` eye widths below the lower lid over the
         middle three fifths of the eye; None when the band is off the photo.
     """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return None
+    box, width, u, v, _, lower_v = window
+    band = _under_eye_band(u, v - lower_v, width)
+    if band.sum() < 3:
+        return None
+    return (LID_TONE_OF_UNDER_EYE * np.median(image[box][band].astype(np.float32), axis=0)).astype(np.float32)
+
+
+def _under_eye_band(u: np.ndarray, below_lower: np.ndarray, width: float) -> np.ndarray:
+    """Mask of the skin :data:`LID_TONE_BAND` eye widths below the lower lid, over the middle three fifths."""
+    return ((u > 0.2 * width) & (u < 0.8 * width)
+            & (below_lower > LID_TONE_BAND[0] * width) & (below_lower < LID_TONE_BAND[1] * width))
+
+
+def _eye_window(image: np.ndarray, landmarks: np.ndarray, eye: dict):
+    """One eye's neighbourhood of the photo in the eye's own coordinates.
+
+    Returns
+    -------
+    tuple or None
+        ``(box, width, u, v, upper_v, lower_v)``: the slices (rows, columns)
+        of the photo around the eye (to :data:`LID_TONE_BAND` below it and
+        more), the eye width (pixels), and per pixel of the box (each shape
+        (h, w), pixels): along the eye from its first corner, across it
+        (down), and where the upper and the lower lid line are across it at
+        that ``u``. None when the box is off the photo.
+    """
     lm = np.asarray(landmarks, np.float64)
     a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
     width, along, down = _eye_axes(a, b, 1.0)
+    upper_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False), a, along, down)
     lower_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False), a, along, down)
     h, w = image.shape[:2]
     pad = int(np.ceil(width * (LID_TONE_BAND[1] + 0.3))) + 2
@@ -189,13 +219,8 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray 
         return None
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
-    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1] - _curve_v(lower_uv, u)
-    band = ((u > 0.2 * width) & (u < 0.8 * width)
-            & (v > LID_TONE_BAND[0] * width) & (v < LID_TONE_BAND[1] * width))
-    if band.sum() < 3:
-        return None
-    return (LID_TONE_OF_UNDER_EYE * np.median(image[y0:y1, x0:x1][band].astype(np.float32), axis=0)
-            ).astype(np.float32)
+    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
+    return (slice(y0, y1), slice(x0, x1)), width, u, v, _curve_v(upper_uv, u), _curve_v(lower_uv, u)
 
 
 def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
@@ -220,26 +245,13 @@ def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> 
         photo). A shut lid's lash line is drawn no darker than this: a
         black line on a painted or faded lid read as eyeliner.
     """
-    lm = np.asarray(landmarks, np.float64)
-    a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
-    width, along, down = _eye_axes(a, b, 1.0)
-    upper_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False), a, along, down)
-    lower_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False), a, along, down)
-    h, w = image.shape[:2]
-    pad = int(np.ceil(width * (LID_TONE_BAND[1] + 0.3))) + 2
-    x0, y0 = np.floor(np.minimum(a, b) - pad).astype(int)
-    x1, y1 = np.ceil(np.maximum(a, b) + pad).astype(int)
-    x0, y0, x1, y1 = max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
-    if x1 - x0 < 2 or y1 - y0 < 2:
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
         return LASH_DARKNESS
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
-    u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
-    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
-    brightness = luma(image[y0:y1, x0:x1])
-    middle = (u > 0.2 * width) & (u < 0.8 * width)
-    from_lower = v - _curve_v(lower_uv, u)
-    skin = middle & (from_lower > LID_TONE_BAND[0] * width) & (from_lower < LID_TONE_BAND[1] * width)
-    on_line = middle & (np.abs(v - _curve_v(upper_uv, u)) <= max(LASH_LINE_BAND * width, 1.0))
+    box, width, u, v, upper_v, lower_v = window
+    brightness = luma(image[box])
+    skin = _under_eye_band(u, v - lower_v, width)
+    on_line = (u > 0.2 * width) & (u < 0.8 * width) & (np.abs(v - upper_v) <= max(LASH_LINE_BAND * width, 1.0))
     if skin.sum() < 3 or on_line.sum() < 3:
         return LASH_DARKNESS
     columns = np.round(u[on_line]).astype(int)
