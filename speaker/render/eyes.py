@@ -104,6 +104,12 @@ LID_SURFACE_REACH = 0.85
 LID_SURFACE_SOFT = 0.5
 LID_SURFACE_ROUNDNESS = 4.0
 LID_TOWARDS_CHEEK = 0.5
+#: As the lid shuts its skin also covers the photo's eye opening below the
+#: shut edge's arc, down to the lower-lid line and this far past it (eye
+#: widths, at least 0.75 px), feathered; from OPENING_FROM_REACH of the way
+#: down (a half-closed eye keeps its lower half as it was).
+OPENING_FEATHER = 0.03
+OPENING_FROM_REACH = 0.7
 #: The shut lid's skin texture is the photo's skin below the eye: from
 #: LID_TEXTURE_FROM[0] eye widths below the lower lid (past its margin and
 #: lashes), over a band LID_TEXTURE_FROM[1] tall, mirrored across the lid
@@ -391,6 +397,15 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
             ) ** (1.0 / LID_SURFACE_ROUNDNESS)
     surface = onset * reach ** 2 * below_edge * _smooth((1.0 - dome) / LID_SURFACE_SOFT)
     cover = np.maximum(cover, surface)
+    # Where the lower lid dips below the shut edge's smooth arc (often by the
+    # inner corner) the eye's white showed under the lash line: the lid's
+    # skin covers the opening down to the lower lid.
+    lower_v = _curve_v(_to_uv(catmull_rom(np.array([corner_a, *lower, upper[-1]]), closed=False),
+                              corner_a, along, down), u)
+    feather = max(OPENING_FEATHER * eye_width, 0.75)
+    opening = (v > v_new - 0.5) * _smooth((lower_v + feather - v) / (2.0 * feather))
+    shut = float(_smooth(np.array((reach - OPENING_FROM_REACH) / (1.0 - OPENING_FROM_REACH))))
+    cover = np.maximum(cover, shut * opening * inside_u)
     # The lid's skin texture: the skin below the eye, mirrored across the lid
     # edge and folded back and forth within a band there (further down are
     # cheekbones, glasses rims, moustaches).
