@@ -12,7 +12,9 @@ photo's own colours (grey stays grey). At full closure the edge reaches the
 lower lid along one smooth arc from corner to corner; a dark lash line is
 drawn along it, as thick as a shut eye's bunched lashes. As the lid shuts it
 becomes one lit surface from its edge up towards the brow: the fold and the
-socket's shadow of the open eye flatten out. The lower lid rises with the
+socket's shadow of the open eye flatten out. Its skin texture is the
+photo's skin below the eye, mirrored across the lid edge, and its lash line
+is no darker than the photo's own lid line. The lower lid rises with the
 landmarks the motion stage gives it.
 
 Gaze: the iris moves inside the eye opening by a warp of the photo that is
@@ -261,8 +263,10 @@ def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> 
     if skin.sum() < 3 or on_line.sum() < 3:
         return LASH_DARKNESS
     columns = np.round(u[on_line]).astype(int)
-    darkest = [brightness[on_line][columns == c].min() for c in np.unique(columns)]
-    darkness = 1.0 - float(np.median(darkest)) / max(float(np.median(brightness[skin])), 1.0)
+    columns -= columns.min()
+    darkest = np.full(columns.max() + 1, np.inf)
+    np.minimum.at(darkest, columns, brightness[on_line])
+    darkness = 1.0 - float(np.median(darkest[np.isfinite(darkest)])) / max(float(np.median(brightness[skin])), 1.0)
     return float(np.clip(darkness, 0.0, LASH_DARKNESS))
 
 
@@ -508,7 +512,8 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
         The photo's grain (:func:`speaker.render.grain.grain_field`) over a
         region starting at ``grain_origin`` (x, y); added where light is,
         in proportion to it (the lifted lid would otherwise look smoother
-        than the photo).
+        than the photo), on a lid without texture offsets only (the skin
+        texture :func:`lid_warp` borrows has the photo's own grain).
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
