@@ -15,7 +15,9 @@ Variants: ``--set NAME=VALUE`` sets a constant of
 ``speaker.motion.articulation`` (e.g. ``ANTICIPATION_TAU=0.1``), ``--lead-ms``
 moves the whole track earlier. Each ``--variant`` is one variant (a
 comma-separated list of NAME=VALUE and lead=MS); the base model is always
-measured first.
+measured first. ``--against-audio`` says, per clip, at which lag the base
+track and the real mouth each agree best with the audio's loudness: whether
+a late best lag against the real mouth is our timing or the clip's own.
 
 Usage::
 
@@ -156,6 +158,44 @@ def measure(clips: Clips, methods: list[str], constants: dict[str, float], lead:
     return rows
 
 
+#: Lags searched (frames) when the track is compared with the audio's loudness.
+AUDIO_MAX_LAG = 10
+
+
+def lag_curve(ours: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
+    """The lag (frames, + = ``ours`` late) within :data:`AUDIO_MAX_LAG` where r peaks, and that r."""
+    lags = range(-AUDIO_MAX_LAG, AUDIO_MAX_LAG + 1)
+    values = [eval_lipsync.correlation(ours, reference, lag) for lag in lags]
+    best = int(np.argmax(values))
+    return list(lags)[best], float(values[best])
+
+
+def print_against_audio(clips: Clips, per_method: dict[str, dict[str, np.ndarray]]) -> None:
+    """Per clip: where the track and the real mouth each peak against the audio's loudness (no video needed for ours).
+
+    If our timing were late against the audio, our track would peak at a
+    positive lag against the loudness; if the real mouth leads its own audio
+    (anticipation, or the clip's audio-video offset), the real mouth peaks at
+    a negative lag, and the loudness is "late" by as much as we are.
+    """
+    print(f"\nagainst the audio (lag in frames where r peaks within +-{AUDIO_MAX_LAG}; + = late against the loudness)")
+    for method, per_clip in per_method.items():
+        track_lags, real_lags = [], []
+        for stem in clips.stems:
+            if stem not in per_clip:
+                continue
+            loudness, real = clips.series[f"{stem}/loudness"], clips.series[f"{stem}/real"]
+            ours = per_clip[stem][: len(loudness)]
+            (track_lag, track_r), (real_lag, real_r) = lag_curve(ours, loudness), lag_curve(real, loudness)
+            mouth_lag, _ = lag_curve(ours, real)
+            track_lags.append(track_lag)
+            real_lags.append(real_lag)
+            print(f"  {method:<11}{stem:<34}track~loudness {track_lag:+3d} (r {track_r:+.2f})  "
+                  f"real~loudness {real_lag:+3d} (r {real_r:+.2f})  track~real {mouth_lag:+3d}")
+        print(f"  {method:<11}median lag: track~loudness {np.median(track_lags):+.1f}, "
+              f"real~loudness {np.median(real_lags):+.1f} frames")
+
+
 def print_summary(label: str, clips: Clips, rows: dict[str, dict]) -> None:
     print(f"\n{label}")
     for set_name in ("clips", "clips_dev"):
@@ -200,6 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="also plot the openings of the --only clips (PNG)")
     parser.add_argument("--only", nargs="+", default=[], help="clips to plot (parts of their names)")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--against-audio", action="store_true",
+                        help="also say per clip where the base track and the real mouth peak against the loudness")
     args = parser.parse_args(argv)
 
     clips = Clips(args.keep, args.series, eval_lipsync.media_folder(args.media))
@@ -209,6 +251,8 @@ def main(argv: list[str] | None = None) -> int:
         results[text or "base"] = rows = measure(clips, args.methods, constants, lead)
         print_summary(text or "base model", clips, rows)
     print("\ncells: Pearson r at lag 0 of the track's lip opening (not rendered) against the real mouth")
+    if args.against_audio:
+        print_against_audio(clips, openings(clips, clips.stems, args.methods, {}, 0.0))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
     if args.plot:
