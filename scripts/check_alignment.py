@@ -50,8 +50,8 @@ GRID_TRANSCRIPT = "set white with p two soon"
 GRID_TIME_UNIT = 1.0 / 25000.0
 
 
-def boundary_errors(reference, hypothesis) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end differences (s) of items paired by matching symbols in order."""
+def boundary_errors(reference, hypothesis, signed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end differences (s) of items paired by matching symbols in order (absolute unless ``signed``: + = late)."""
     ref_symbols = [item[0] for item in reference]
     hyp_symbols = [item[0] for item in hypothesis]
     matcher = difflib.SequenceMatcher(a=ref_symbols, b=hyp_symbols, autojunk=False)
@@ -61,6 +61,8 @@ def boundary_errors(reference, hypothesis) -> tuple[np.ndarray, np.ndarray]:
             ref, hyp = reference[block.a + offset], hypothesis[block.b + offset]
             starts.append(hyp[1] - ref[1])
             ends.append(hyp[2] - ref[2])
+    if signed:
+        return np.array(starts), np.array(ends)
     return np.abs(np.array(starts)), np.abs(np.array(ends))
 
 
@@ -149,6 +151,7 @@ def recogniser_word_timing(folder: Path, limit: int | None) -> None:
     # (other languages, failed stretches) lays phones in them.
     errors: dict[str, list[float]] = {"whisper": [], "whisper trimmed to voice": [], "whisper+pocketsphinx-align": []}
     matched = {name: 0 for name in errors}
+    start_offsets: dict[str, list[float]] = {name: [] for name in errors}
     total = 0
     started = time.perf_counter()
     audio_seconds = 0.0
@@ -168,6 +171,7 @@ def recogniser_word_timing(folder: Path, limit: int | None) -> None:
             starts, ends = boundary_errors(reference, hypothesis)
             errors[name] += list(starts) + list(ends)
             matched[name] += len(starts)
+            start_offsets[name] += list(boundary_errors(reference, hypothesis, signed=True)[0])
     elapsed = time.perf_counter() - started
     print(f"recogniser word timing on {len(clips)} GRID s1 sentences ({audio_seconds:.0f} s, {total} words, "
           f"{elapsed:.0f} s for both passes):")
@@ -175,7 +179,9 @@ def recogniser_word_timing(folder: Path, limit: int | None) -> None:
         values_ms = np.array(values) * 1000
         print(f"  {name:<28} words heard as written {matched[name]} of {total}; boundary |error| median "
               f"{np.median(values_ms):.0f} ms, mean {np.mean(values_ms):.0f} ms, "
-              f"90th pct {np.percentile(values_ms, 90):.0f} ms")
+              f"90th pct {np.percentile(values_ms, 90):.0f} ms; starts alone |error| median "
+              f"{1000 * np.median(np.abs(start_offsets[name])):.0f} ms, signed median "
+              f"{1000 * np.median(start_offsets[name]):+.0f} ms (+ = late)")
 
 
 def main() -> None:

@@ -170,6 +170,32 @@ def lag_curve(ours: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
     return list(lags)[best], float(values[best])
 
 
+#: Word onsets are compared with the steepest rise of the sound within this many seconds.
+ONSET_SEARCH = 0.15
+#: Energy frames (s) for the onset comparison.
+ONSET_HOP = 0.01
+
+
+def onset_offsets(speech) -> np.ndarray:
+    """Each word's start minus the steepest rise of the sound's level within :data:`ONSET_SEARCH` s (s, + = word late).
+
+    The level is the RMS in dB per :data:`ONSET_HOP`, smoothed over three frames.
+    """
+    hop = int(ONSET_HOP * speech.sample_rate)
+    count = len(speech.samples) // hop
+    frames = speech.samples[: count * hop].reshape(count, hop).astype(np.float64)
+    level = np.convolve(20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-5), np.ones(3) / 3, "same")
+    rise = np.diff(level, prepend=level[0])
+    reach = int(ONSET_SEARCH / ONSET_HOP)
+    offsets = []
+    for word in speech.words:
+        index = int(word.start / ONSET_HOP)
+        low, high = max(0, index - reach), min(count, index + reach + 1)
+        if high - low > 4:
+            offsets.append((index - (low + int(np.argmax(rise[low:high])))) * ONSET_HOP)
+    return np.array(offsets)
+
+
 def print_against_audio(clips: Clips, per_method: dict[str, dict[str, np.ndarray]]) -> None:
     """Per clip: where the track and the real mouth each peak against the audio's loudness (no video needed for ours).
 
@@ -180,7 +206,7 @@ def print_against_audio(clips: Clips, per_method: dict[str, dict[str, np.ndarray
     """
     print(f"\nagainst the audio (lag in frames where r peaks within +-{AUDIO_MAX_LAG}; + = late against the loudness)")
     for method, per_clip in per_method.items():
-        track_lags, real_lags = [], []
+        track_lags, real_lags, onset_medians = [], [], []
         for stem in clips.stems:
             if stem not in per_clip:
                 continue
@@ -190,10 +216,15 @@ def print_against_audio(clips: Clips, per_method: dict[str, dict[str, np.ndarray
             mouth_lag, _ = lag_curve(ours, real)
             track_lags.append(track_lag)
             real_lags.append(real_lag)
+            offsets = onset_offsets(clips.speech(stem, method))
+            onset = f"{1000 * np.median(offsets):+4.0f} ms" if len(offsets) else "   -   "
+            onset_medians += [1000 * np.median(offsets)] if len(offsets) else []
             print(f"  {method:<11}{stem:<34}track~loudness {track_lag:+3d} (r {track_r:+.2f})  "
-                  f"real~loudness {real_lag:+3d} (r {real_r:+.2f})  track~real {mouth_lag:+3d}")
+                  f"real~loudness {real_lag:+3d} (r {real_r:+.2f})  track~real {mouth_lag:+3d}  "
+                  f"word onset - steepest rise {onset}")
         print(f"  {method:<11}median lag: track~loudness {np.median(track_lags):+.1f}, "
-              f"real~loudness {np.median(real_lags):+.1f} frames")
+              f"real~loudness {np.median(real_lags):+.1f} frames; word onsets {np.median(onset_medians):+.0f} ms "
+              "from the sound's steepest rise (median of the clips' medians)")
 
 
 def print_summary(label: str, clips: Clips, rows: dict[str, dict]) -> None:
