@@ -41,6 +41,9 @@ def test_word_spans_lose_the_silence_before_their_voice():
     # "c" holds the end of b's voice, a pause, then its own voice: it starts after the pause.
     assert trimmed[2] == Word("c", pytest.approx(2.44), 3.0)
     assert trimmed[3] == words[3]
+    # A word whose end runs into the next word's voice keeps its own voice only.
+    late_end = [Word("f", 6.0, 7.0), Word("g", 7.0, 7.5)]
+    assert trim_to_voice(late_end, [(6.0, 6.4), (6.9, 7.6)])[0] == Word("f", 6.0, pytest.approx(6.4))
     # A word with no voice at all keeps the recogniser's times.
     assert trim_to_voice([Word("e", 5.0, 5.5)], activity) == [Word("e", 5.0, 5.5)]
 
