@@ -8,7 +8,8 @@
 4. With ``--grid-s1 DIR``: the speech recogniser's word boundaries (Whisper
    alone, and Whisper's words aligned by pocketsphinx: the default path for
    ``--audio`` without transcript) against the ``.align`` word timings of the
-   GRID s1 sentences (median error, ms; only words heard as written count).
+   GRID s1 sentences (median error, ms; only words heard as written count),
+   and Whisper's words trimmed to the voice activity (as the spread path uses them).
 
 Usage::
 
@@ -49,8 +50,8 @@ GRID_TRANSCRIPT = "set white with p two soon"
 GRID_TIME_UNIT = 1.0 / 25000.0
 
 
-def boundary_errors(reference, hypothesis) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end differences (s) of items paired by matching symbols in order."""
+def boundary_errors(reference, hypothesis, signed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end differences (s) of items paired by matching symbols in order (absolute unless ``signed``: + = late)."""
     ref_symbols = [item[0] for item in reference]
     hyp_symbols = [item[0] for item in hypothesis]
     matcher = difflib.SequenceMatcher(a=ref_symbols, b=hyp_symbols, autojunk=False)
@@ -60,6 +61,8 @@ def boundary_errors(reference, hypothesis) -> tuple[np.ndarray, np.ndarray]:
             ref, hyp = reference[block.a + offset], hypothesis[block.b + offset]
             starts.append(hyp[1] - ref[1])
             ends.append(hyp[2] - ref[2])
+    if signed:
+        return np.array(starts), np.array(ends)
     return np.abs(np.array(starts)), np.abs(np.array(ends))
 
 
@@ -140,10 +143,15 @@ def plain_word(text: str) -> str:
 
 def recogniser_word_timing(folder: Path, limit: int | None) -> None:
     from speaker.timing import recognize_words, timeline_for_audio
+    from speaker.timing.spans import trim_to_voice
+    from speaker.timing.wordless import voice_activity
 
     clips = sorted(folder.glob("*.mpg"))[:limit] if limit else sorted(folder.glob("*.mpg"))
-    errors: dict[str, list[float]] = {"whisper": [], "whisper+pocketsphinx-align": []}
+    # "whisper trimmed to voice": the recogniser's words as the spread path
+    # (other languages, failed stretches) lays phones in them.
+    errors: dict[str, list[float]] = {"whisper": [], "whisper trimmed to voice": [], "whisper+pocketsphinx-align": []}
     matched = {name: 0 for name in errors}
+    start_offsets: dict[str, list[float]] = {name: [] for name in errors}
     total = 0
     started = time.perf_counter()
     audio_seconds = 0.0
@@ -155,12 +163,15 @@ def recogniser_word_timing(folder: Path, limit: int | None) -> None:
         samples, rate = load_audio(clip)
         audio_seconds += len(samples) / rate
         heard = recognize_words(samples, rate, language="en").words
+        trimmed = trim_to_voice(heard, voice_activity(samples, rate))
         timed = timeline_for_audio(samples, rate, None, language="en").words
-        for name, words in (("whisper", heard), ("whisper+pocketsphinx-align", timed)):
+        for name, words in (("whisper", heard), ("whisper trimmed to voice", trimmed),
+                            ("whisper+pocketsphinx-align", timed)):
             hypothesis = [(plain_word(w.text), w.start, w.end) for w in words]
             starts, ends = boundary_errors(reference, hypothesis)
             errors[name] += list(starts) + list(ends)
             matched[name] += len(starts)
+            start_offsets[name] += list(boundary_errors(reference, hypothesis, signed=True)[0])
     elapsed = time.perf_counter() - started
     print(f"recogniser word timing on {len(clips)} GRID s1 sentences ({audio_seconds:.0f} s, {total} words, "
           f"{elapsed:.0f} s for both passes):")
@@ -168,7 +179,9 @@ def recogniser_word_timing(folder: Path, limit: int | None) -> None:
         values_ms = np.array(values) * 1000
         print(f"  {name:<28} words heard as written {matched[name]} of {total}; boundary |error| median "
               f"{np.median(values_ms):.0f} ms, mean {np.mean(values_ms):.0f} ms, "
-              f"90th pct {np.percentile(values_ms, 90):.0f} ms")
+              f"90th pct {np.percentile(values_ms, 90):.0f} ms; starts alone |error| median "
+              f"{1000 * np.median(np.abs(start_offsets[name])):.0f} ms, signed median "
+              f"{1000 * np.median(start_offsets[name]):+.0f} ms (+ = late)")
 
 
 def main() -> None:

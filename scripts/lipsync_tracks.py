@@ -15,7 +15,9 @@ Variants: ``--set NAME=VALUE`` sets a constant of
 ``speaker.motion.articulation`` (e.g. ``ANTICIPATION_TAU=0.1``), ``--lead-ms``
 moves the whole track earlier. Each ``--variant`` is one variant (a
 comma-separated list of NAME=VALUE and lead=MS); the base model is always
-measured first.
+measured first. ``--against-audio`` says, per clip, at which lag the base
+track and the real mouth each agree best with the audio's loudness: whether
+a late best lag against the real mouth is our timing or the clip's own.
 
 Usage::
 
@@ -156,6 +158,75 @@ def measure(clips: Clips, methods: list[str], constants: dict[str, float], lead:
     return rows
 
 
+#: Lags searched (frames) when the track is compared with the audio's loudness.
+AUDIO_MAX_LAG = 10
+
+
+def lag_curve(ours: np.ndarray, reference: np.ndarray) -> tuple[int, float]:
+    """The lag (frames, + = ``ours`` late) within :data:`AUDIO_MAX_LAG` where r peaks, and that r."""
+    lags = range(-AUDIO_MAX_LAG, AUDIO_MAX_LAG + 1)
+    values = [eval_lipsync.correlation(ours, reference, lag) for lag in lags]
+    best = int(np.argmax(values))
+    return list(lags)[best], float(values[best])
+
+
+#: Word onsets are compared with the steepest rise of the sound within this many seconds.
+ONSET_SEARCH = 0.15
+#: Energy frames (s) for the onset comparison.
+ONSET_HOP = 0.01
+
+
+def onset_offsets(speech) -> np.ndarray:
+    """Each word's start minus the steepest rise of the sound's level within :data:`ONSET_SEARCH` s (s, + = word late).
+
+    The level is the RMS in dB per :data:`ONSET_HOP`, smoothed over three frames.
+    """
+    hop = int(ONSET_HOP * speech.sample_rate)
+    count = len(speech.samples) // hop
+    frames = speech.samples[: count * hop].reshape(count, hop).astype(np.float64)
+    level = np.convolve(20 * np.log10(np.sqrt(np.mean(frames ** 2, axis=1)) + 1e-5), np.ones(3) / 3, "same")
+    rise = np.diff(level, prepend=level[0])
+    reach = int(ONSET_SEARCH / ONSET_HOP)
+    offsets = []
+    for word in speech.words:
+        index = int(word.start / ONSET_HOP)
+        low, high = max(0, index - reach), min(count, index + reach + 1)
+        if high - low > 4:
+            offsets.append((index - (low + int(np.argmax(rise[low:high])))) * ONSET_HOP)
+    return np.array(offsets)
+
+
+def print_against_audio(clips: Clips, per_method: dict[str, dict[str, np.ndarray]]) -> None:
+    """Per clip: where the track and the real mouth each peak against the audio's loudness (no video needed for ours).
+
+    If our timing were late against the audio, our track would peak at a
+    positive lag against the loudness; if the real mouth leads its own audio
+    (anticipation, or the clip's audio-video offset), the real mouth peaks at
+    a negative lag, and the loudness is "late" by as much as we are.
+    """
+    print(f"\nagainst the audio (lag in frames where r peaks within +-{AUDIO_MAX_LAG}; + = late against the loudness)")
+    for method, per_clip in per_method.items():
+        track_lags, real_lags, onset_medians = [], [], []
+        for stem in clips.stems:
+            if stem not in per_clip:
+                continue
+            loudness, real = clips.series[f"{stem}/loudness"], clips.series[f"{stem}/real"]
+            ours = per_clip[stem][: len(loudness)]
+            (track_lag, track_r), (real_lag, real_r) = lag_curve(ours, loudness), lag_curve(real, loudness)
+            mouth_lag, _ = lag_curve(ours, real)
+            track_lags.append(track_lag)
+            real_lags.append(real_lag)
+            offsets = onset_offsets(clips.speech(stem, method))
+            onset = f"{1000 * np.median(offsets):+4.0f} ms" if len(offsets) else "   -   "
+            onset_medians += [1000 * np.median(offsets)] if len(offsets) else []
+            print(f"  {method:<11}{stem:<34}track~loudness {track_lag:+3d} (r {track_r:+.2f})  "
+                  f"real~loudness {real_lag:+3d} (r {real_r:+.2f})  track~real {mouth_lag:+3d}  "
+                  f"word onset - steepest rise {onset}")
+        print(f"  {method:<11}median lag: track~loudness {np.median(track_lags):+.1f}, "
+              f"real~loudness {np.median(real_lags):+.1f} frames; word onsets {np.median(onset_medians):+.0f} ms "
+              "from the sound's steepest rise (median of the clips' medians)")
+
+
 def print_summary(label: str, clips: Clips, rows: dict[str, dict]) -> None:
     print(f"\n{label}")
     for set_name in ("clips", "clips_dev"):
@@ -200,6 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--plot", type=Path, help="also plot the openings of the --only clips (PNG)")
     parser.add_argument("--only", nargs="+", default=[], help="clips to plot (parts of their names)")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
+    parser.add_argument("--against-audio", action="store_true",
+                        help="also say per clip where the base track and the real mouth peak against the loudness")
     args = parser.parse_args(argv)
 
     clips = Clips(args.keep, args.series, eval_lipsync.media_folder(args.media))
@@ -209,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         results[text or "base"] = rows = measure(clips, args.methods, constants, lead)
         print_summary(text or "base model", clips, rows)
     print("\ncells: Pearson r at lag 0 of the track's lip opening (not rendered) against the real mouth")
+    if args.against_audio:
+        print_against_audio(clips, openings(clips, clips.stems, args.methods, {}, 0.0))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2))
     if args.plot:

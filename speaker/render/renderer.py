@@ -135,6 +135,7 @@ class Renderer:
         if far_eye is not None:
             self.eye_visible[far_eye] = False
         self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
+        self.lash_darkness = [eyes.photo_lash_darkness(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -374,7 +375,7 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible, tone in zip(eyes.EYES, self.eye_visible, self.lid_tones):
+        for eye, visible, tone, darkness in zip(eyes.EYES, self.eye_visible, self.lid_tones, self.lash_darkness):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
@@ -382,6 +383,7 @@ class Renderer:
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
             if lid is not None:
                 lid.tone = tone
+                lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
                 lids.append(lid)
         return lids
 

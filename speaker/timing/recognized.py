@@ -16,6 +16,7 @@ from ..errors import SpeakerError, warn
 from ..types import Phone, Speech, Word
 from .core import AlignmentError, cover_timeline, load_backend
 from .espeak import has_voice, word_phones
+from .spans import trim_to_voice
 
 #: A pause between recognised words at least this long (s) ends a stretch.
 STRETCH_PAUSE = 0.3
@@ -58,7 +59,7 @@ def stretches(words: list[Word]) -> list[list[Word]]:
 
 def timeline_from_words(
     samples: np.ndarray, sample_rate: int, words: list[Word], language: str, recognizer: str = "whisper",
-    offset: float = 0.0,
+    offset: float = 0.0, activity: list[tuple[float, float]] | None = None,
 ) -> Speech:
     """A phone timeline for audio whose words the recogniser heard.
 
@@ -77,6 +78,10 @@ def timeline_from_words(
     offset : float
         Seconds from the start of the whole recording to ``samples`` (for
         the times quoted in warnings only).
+    activity : list of (float, float), optional
+        Voice-activity spans of ``samples`` (seconds), if already found; the
+        spans of words whose phones are spread are trimmed to them (see
+        :func:`speaker.timing.spans.trim_to_voice`). Found when needed.
 
     Returns
     -------
@@ -101,6 +106,7 @@ def timeline_from_words(
             warn(f"espeak-ng has no voice for the language '{language}'; the recognised words are "
                  "phonemized as English.")
             spread_language = "en"
+        words = trim_to_voice(words, _activity(samples, sample_rate, activity))
         phones = word_phones(words, spread_language)
         return Speech(samples=samples, sample_rate=sample_rate, words=list(words),
                       phones=cover_timeline(phones, duration), source=f"{recognizer}+espeak-spread")
@@ -126,12 +132,14 @@ def timeline_from_words(
                 raise AlignmentError("some recognised words could not be aligned")
         except (AlignmentError, RuntimeError) as error:
             failed.append((run[0].start, run[-1].end, str(error)))
+            activity = _activity(samples, sample_rate, activity)
+            run = trim_to_voice(run, activity)
             timed_words += run
             phones += word_phones(run, "en")
             continue
-        offset = first / float(sample_rate)
-        timed_words += [Word(w.text, w.start + offset, w.end + offset) for w in aligned.words]
-        phones += [Phone(p.symbol, p.start + offset, p.end + offset, p.stress)
+        stretch_start = first / float(sample_rate)
+        timed_words += [Word(w.text, w.start + stretch_start, w.end + stretch_start) for w in aligned.words]
+        phones += [Phone(p.symbol, p.start + stretch_start, p.end + stretch_start, p.stress)
                    for p in aligned.phones if p.symbol != "SIL"]
     source = f"{recognizer}+pocketsphinx-align"
     if failed:
@@ -141,6 +149,16 @@ def timeline_from_words(
         source += f", {len(failed)} of {len(runs)} stretches spread"
     return Speech(samples=samples, sample_rate=sample_rate, words=timed_words,
                   phones=cover_timeline(phones, duration), source=source)
+
+
+def _activity(samples: np.ndarray, sample_rate: int,
+              activity: list[tuple[float, float]] | None) -> list[tuple[float, float]]:
+    """``activity`` if given, else the voice activity of ``samples`` (Silero)."""
+    if activity is not None:
+        return activity
+    from .wordless import voice_activity
+
+    return voice_activity(samples, sample_rate)
 
 
 def no_speech_error(where: str) -> SpeakerError:

@@ -270,10 +270,13 @@ def time_segment(samples: np.ndarray, sample_rate: int, words: list[Word], langu
         Seconds from the start of the recording to the segment (for warnings).
     """
     if method == "auto":
-        from .wordless import with_audio_model_where_wordless
+        from .wordless import voice_activity, with_audio_model_where_wordless
 
-        timed = timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset)
-        return with_audio_model_where_wordless(timed, offset)
+        # One voice-activity pass: it trims spread word spans and finds the word-less speech.
+        activity = voice_activity(samples, sample_rate)
+        timed = timeline_from_words(samples, sample_rate, words, language, recognizer=RECOGNIZER, offset=offset,
+                                    activity=activity)
+        return with_audio_model_where_wordless(timed, offset, activity=activity)
     if method == "phones":
         if not is_english(language):
             warn(f"Phone recognition knows only English, and the speech is in '{language}'; "

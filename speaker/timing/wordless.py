@@ -82,7 +82,8 @@ def wordless_stretches(activity: list[tuple[float, float]], words: list[Word]) -
     return stretches
 
 
-def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0) -> Speech:
+def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0,
+                                    activity: list[tuple[float, float]] | None = None) -> Speech:
     """``speech`` with an audio-model curve inside its word-less stretches of speech (zero elsewhere).
 
     Parameters
@@ -92,6 +93,9 @@ def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0) -> Spee
     offset : float
         Seconds from the start of the whole recording to ``speech`` (for the
         times quoted in the warning only).
+    activity : list of (float, float), optional
+        The voice activity of ``speech.samples`` (seconds), if already
+        found (:func:`voice_activity`); found here otherwise.
 
     Returns
     -------
@@ -104,7 +108,9 @@ def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0) -> Spee
     """
     from . import audio_model_available
 
-    stretches = wordless_stretches(voice_activity(speech.samples, speech.sample_rate), speech.words)
+    if activity is None:
+        activity = voice_activity(speech.samples, speech.sample_rate)
+    stretches = wordless_stretches(activity, speech.words)
     if not stretches:
         return speech
     where = ", ".join(f"{a + offset:.1f}-{b + offset:.1f} s" for a, b in stretches[:3]) + (
