@@ -24,6 +24,7 @@ from .checks import landmarks_are_reliable, mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .image import load_image, looks_grayscale
 from .pose import FacePose, complete_turned_face, fit_pose
+from .silhouette import keep_lips_on_face
 
 __all__ = [
     "BACKENDS",
@@ -139,6 +140,7 @@ def find_portrait(
         # fits the whole head as one shape and may see it.
         landmarks, pose = _fit_with_mesh(image, box, refusal)
     landmarks = complete_turned_face(landmarks, pose)
+    landmarks = keep_lips_on_face(image, landmarks, pose.yaw)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
         image=np.ascontiguousarray(image),
