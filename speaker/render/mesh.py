@@ -450,3 +450,71 @@ def pose_points(
     out = mesh.pivot[:2] + s * (turned[:, :1] * fr.right + turned[:, 1:2] * fr.down)
     out = out + follow * np.array([tx, ty])
     return out, turned[:, 2] + mesh.pivot[2]
+
+
+#: On a face turned this far (degrees of the photo's fitted yaw) the far jawline is hidden behind the chin
+#: and lips, and its landmarks the fit puts there follow the lower lip and chin (:func:`hidden_jaw_weights`).
+HIDDEN_JAW_FROM_YAW = 25.0
+#: The outer lower lip, corner to corner, and the chin.
+LOWER_LIP = (48, 59, 58, 57, 56, 55, 54)
+CHIN = 8
+
+
+def hidden_jaw_weights(landmarks: np.ndarray, pose: tuple[float, float, float] | None
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Far jaw landmarks a turned face hides behind its lower lip and chin, and whose movement they take.
+
+    On a near-profile the fit lays the far jawline over the lower face, between the lower lip and the
+    chin (the native woman's landmark 12 sits on her lower lip). Moved as a jaw landmark it drops less
+    than the lower lip around it when the jaw opens, so the lip slides over it and the mesh folds (a dark
+    triangle under the lip). Such a point takes instead the movement of the lower lip at its place
+    along the mouth, blended into the chin's by how far below the lip it lies.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (68, 2)
+        The photo's landmarks, pixels.
+    pose : tuple of float or None
+        ``(yaw, pitch, roll)`` degrees (``Portrait.pose``); nothing is hidden below
+        :data:`HIDDEN_JAW_FROM_YAW` of yaw.
+
+    Returns
+    -------
+    indices : np.ndarray, shape (J,), int
+        The hidden jaw landmarks.
+    weights : np.ndarray, shape (J, 68)
+        Each one's movement as weights of the landmarks' movements (rows sum to 1, zero on the hidden).
+    """
+    none = np.zeros(0, int), np.zeros((0, 68))
+    if pose is None or not abs(float(pose[0])) >= HIDDEN_JAW_FROM_YAW:
+        return none
+    lm = np.asarray(landmarks, np.float64)
+    local = face_frame(lm).to_local(lm)
+    far = range(9, 17) if pose[0] > 0 else range(0, 8)
+    lip = np.array(LOWER_LIP)
+    order = np.argsort(local[lip, 0])
+    lip_a, lip_b = local[lip[order], 0], local[lip[order], 1]
+    (corner_a, corner_b), (other_a, other_b) = local[48], local[54]
+    indices, rows = [], []
+    for index in far:
+        a, b = local[index]
+        # Within the mouth's span and below the line between its corners (on a turned, tilted face the
+        # far corner sits higher), not far below the chin.
+        corner_line_b = corner_b + (a - corner_a) * (other_b - corner_b) / max(other_a - corner_a, 1e-9)
+        if not (lip_a[0] < a < lip_a[-1] and corner_line_b < b < local[CHIN, 1] + 0.5):
+            continue
+        # The lower lip's point pair on either side of this one along the mouth, linearly.
+        right = int(np.clip(np.searchsorted(lip_a, a), 1, len(lip_a) - 1))
+        share = (a - lip_a[right - 1]) / max(lip_a[right] - lip_a[right - 1], 1e-9)
+        row = np.zeros(68)
+        row[lip[order][right - 1]] += 1.0 - share
+        row[lip[order][right]] += share
+        on_lip_b = (1.0 - share) * lip_b[right - 1] + share * lip_b[right]
+        to_chin = float(np.clip((b - on_lip_b) / max(local[CHIN, 1] - on_lip_b, 1e-9), 0.0, 1.0))
+        row *= 1.0 - to_chin
+        row[CHIN] += to_chin
+        indices.append(index)
+        rows.append(row)
+    if not indices:
+        return none
+    return np.array(indices, int), np.array(rows)

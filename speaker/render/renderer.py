@@ -29,6 +29,7 @@ from .mesh import (
     FaceMesh,
     build_mesh,
     hidden_far_eye,
+    hidden_jaw_weights,
     pose_points,
 )
 
@@ -141,6 +142,7 @@ class Renderer:
         self.gaze_warps = warps if all(w is not None for w in warps) else []
         self.gaze_limits = eyes.gaze_limits(self.gaze_warps) if self.gaze_warps else np.zeros((2, 2))
         self.mouth_width = float(np.linalg.norm(landmarks[54] - landmarks[48]))
+        self.hidden_jaw, self.hidden_jaw_weights = hidden_jaw_weights(landmarks, portrait.pose)
 
     # -- precomputation -------------------------------------------------
 
@@ -187,6 +189,11 @@ class Renderer:
             raise ValueError("TrackFrame.landmarks must be 68 finite (x, y) points")
         if pose.shape != (6,) or not np.all(np.isfinite(pose)):
             raise ValueError("TrackFrame.head_pose must be 6 finite numbers")
+        if len(self.hidden_jaw):
+            # A turned face's far jaw hidden behind its chin moves with the lip and chin over it (no fold).
+            target = target.copy()
+            target[self.hidden_jaw] = self.neutral[self.hidden_jaw] + self.hidden_jaw_weights @ (
+                np.asarray(frame.landmarks, np.float64) - self.neutral)
 
         # The mesh keeps each upper lid where the photo has it (moved with the
         # eye corners); the blink is drawn as a lid over the eye instead.
