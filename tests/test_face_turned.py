@@ -121,3 +121,66 @@ def test_eye_network_and_snap_put_the_lids_on_the_eye(grace, grace_portrait):
         down = np.array([0.0, 0.35 * width])
         snapped = snap_eye(grace, points + down)
         assert np.linalg.norm((snapped - points).mean(axis=0)) < 0.15 * width
+
+
+def test_far_lip_points_past_the_silhouette_come_back_onto_the_face(grace_portrait):
+    """A turned face's far lip points laid on the background beyond its edge (as the mesh lays them on the
+    native woman's near-profile) move back just inside the edge; the dark line between the lips does not
+    stop them, and a frontal face or a background as light as the skin keeps them where they are."""
+    import cv2
+
+    from speaker.face.silhouette import keep_lips_on_face
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    edge = int(round(lm[48:68, 0].mean() + 0.55 * (lm[54, 0] - lm[48:68, 0].mean())))
+    image = np.full((int(lm[:, 1].max()) + 40, int(lm[:, 0].max()) + 40, 3), 200, np.uint8)
+    image[:, edge:] = 30  # the face ends here, in front of dark hair
+    seam = np.round(lm[[60, 61, 62, 63, 64]]).astype(np.int32)
+    cv2.polylines(image, [seam], False, (60, 60, 60), 2)
+    kept = keep_lips_on_face(image, lm, 60.0)
+    past = np.flatnonzero(lm[48:68, 0] > edge) + 48
+    assert {53, 54, 55, 64} <= set(past.tolist())
+    assert np.all(kept[past, 0] < edge) and np.all(kept[past, 0] > edge - 3)
+    assert np.allclose(kept[past, 1], lm[past, 1], atol=1.0)  # back along the eye line, at their own height
+    # The far corners stay distinct points (no two lip points meet that the photo had apart).
+    assert len(np.unique(np.round(kept[48:68], 2), axis=0)) == len(np.unique(np.round(lm[48:68], 2), axis=0))
+    others = np.setdiff1d(np.arange(68), past)
+    assert np.array_equal(kept[others], lm[others])
+    assert np.array_equal(keep_lips_on_face(image, lm, 10.0), lm)
+    assert np.array_equal(keep_lips_on_face(np.full_like(image, 180), lm, 60.0), lm)
+
+
+def test_far_jaw_hidden_behind_the_lower_lip_opens_with_it(grace_portrait):
+    """On a turned face whose fit put a far jaw point on the lower lip (the native woman's landmark 12),
+    an open jaw moves that point with the lip: no triangle of the warp mesh folds over (a fold drew a dark
+    triangle under her lip). The same face seen from the front keeps its jaw landmarks' own movement."""
+    import dataclasses
+
+    from speaker.motion import mouth_landmarks
+    from speaker.render import Renderer
+    from speaker.types import TrackFrame
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    lm[12] = 0.5 * (lm[57] + lm[58]) + 0.3 * (lm[66] - lm[57])  # on the lower lip, as a near-profile fit has it
+    turned = dataclasses.replace(grace_portrait, landmarks=lm.astype(np.float32), pose=(60.0, 0.0, 0.0))
+    open_jaw = np.array([1.0, 0, 0, 0, 0, 0], np.float32)
+    target = mouth_landmarks(turned.landmarks, open_jaw, 0.0, own_mouth=0.0)
+    frame = TrackFrame(target, np.array([0, 0, 0, 0, 0, 1.0], np.float32), open_jaw, 0.0, np.zeros(2, np.float32))
+
+    def folded(portrait):
+        renderer = Renderer(portrait)
+        moved = renderer._targets(frame)[0]
+        tri = renderer.mesh.triangles
+
+        def signed_area(points):
+            p = points[tri]
+            e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+            return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+        return int(np.sum(np.sign(signed_area(renderer.mesh.points)) != np.sign(signed_area(moved)))), renderer
+
+    folds, renderer = folded(turned)
+    assert folds == 0
+    assert 12 in renderer.hidden_jaw
+    frontal, renderer = folded(dataclasses.replace(turned, pose=(0.0, 0.0, 0.0)))
+    assert len(renderer.hidden_jaw) == 0 and frontal > 0  # moved as a jaw point, the lip folds over it
