@@ -454,7 +454,8 @@ def pose_points(
 
 #: On a face turned this far (degrees of the photo's fitted yaw) the far jawline is hidden behind the chin
 #: and lips, and its landmarks the fit puts there follow the lower lip and chin (:func:`hidden_jaw_weights`).
-HIDDEN_JAW_FROM_YAW = 25.0
+#: The three-quarter portraits (25-35 degrees) keep their jaw's own movement.
+HIDDEN_JAW_FROM_YAW = 40.0
 #: The outer lower lip, corner to corner, and the chin.
 LOWER_LIP = (48, 59, 58, 57, 56, 55, 54)
 CHIN = 8
