@@ -34,6 +34,9 @@ from eval_render import FaceProbe, eye_aspect_ratio, landmarks_of  # noqa: E402
 BLINK_BELOW = 0.75
 #: The clip's open level: this percentile of its per-frame EAR.
 OPEN_PERCENTILE = 80
+#: Clips whose open level is at most this count as narrow-eyed (the
+#: portraits that missed half of open had open EAR 0.22-0.29).
+NARROW_OPEN_EAR = 0.31
 #: Frames are worked on scaled so that their longer side is at most this.
 MAX_SIDE = 720
 
@@ -245,14 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         clips = [c for c in clips if any(o in c.stem for o in args.only)]
     if args.sheets:
         args.sheets.mkdir(parents=True, exist_ok=True)
-    all_ratios = []
+    all_ratios, all_open, all_shut, deepest = [], [], [], []
     for clip in clips:
         ears, points, frames = clip_ears(clip, probe)
         open_level, blinks = find_blinks(ears)
         ratios = [float(ears[i] / open_level) for i in blinks]
         all_ratios += ratios
+        all_open += [open_level] * len(blinks)
+        all_shut += [float(ears[i]) for i in blinks]
+        if blinks:
+            deepest.append((open_level, float(min(ears[i] for i in blinks))))
         print(f"{clip.stem:40s} frames {len(ears):4d} open EAR {open_level:.3f} blinks "
-              + " ".join(f"#{i}:{r:.2f}" for i, r in zip(blinks, ratios)), flush=True)
+              + " ".join(f"#{i}:{r:.2f} ({ears[i]:.3f})" for i, r in zip(blinks, ratios)), flush=True)
         if args.sheets and blinks:
             open_frame = int(np.nanargmin(np.abs(ears - open_level)))
             for i in blinks:
@@ -262,6 +269,22 @@ def main(argv: list[str] | None = None) -> int:
         values = np.array(all_ratios)
         print(f"\n{len(values)} blinks: shut/open EAR median {np.median(values):.2f}, "
               f"min {values.min():.2f}, max {values.max():.2f}, below 0.5: {(values < 0.5).sum()}")
+        shut, opened = np.array(all_shut), np.array(all_open)
+        print(f"shut EAR (absolute) median {np.median(shut):.3f}, min {shut.min():.3f}, max {shut.max():.3f}")
+        narrow = opened <= NARROW_OPEN_EAR
+        if narrow.any():
+            print(f"{narrow.sum()} blinks of narrow-eyed clips (open EAR <= {NARROW_OPEN_EAR}): shut EAR median "
+                  f"{np.median(shut[narrow]):.3f} (min {shut[narrow].min():.3f}), shut/open median "
+                  f"{np.median(values[narrow]):.2f}, below 0.5: {(values[narrow] < 0.5).sum()}")
+        # Most minima are partial blinks; a clip's deepest one is the nearest to a shut eye.
+        opens, shuts = np.array(deepest).T
+        print(f"deepest blink of each of {len(shuts)} clips: shut EAR median {np.median(shuts):.3f} "
+              f"(range {shuts.min():.3f}-{shuts.max():.3f}), shut/open median {np.median(shuts / opens):.2f}, "
+              f"below 0.5 on {(shuts / opens < 0.5).sum()}")
+        narrow = opens <= NARROW_OPEN_EAR
+        if narrow.any():
+            print(f"  of the {narrow.sum()} narrow-eyed clips: shut EAR " + ", ".join(
+                f"{o:.3f}->{c:.3f} ({c / o:.2f})" for o, c in zip(opens[narrow], shuts[narrow])))
     return 0
 
 

@@ -24,7 +24,9 @@ mouth
     lag (frames) that maximises r, and the gain (slope of rendered on
     commanded).
 blink
-    dlib's eye aspect ratio (lid gaps over eye width, both eyes averaged) on
+    dlib's eye aspect ratio (lid gaps over eye width, averaged over the eyes
+    the renderer blinks: both, except on a near-profile, turned 50 degrees or
+    more, whose far eye is hidden behind the nose and gets no lid) on
     frames rendered directly with the lids open, half and fully shut (table
     columns ``blink`` and ``half``: shut and half over open; the aim is a
     shut eye under half the open value); and re-detected on every frame of
@@ -185,14 +187,25 @@ def landmarks_of(shape) -> np.ndarray:
 # --------------------------------------------------------------------------- measures
 
 
-def eye_aspect_ratio(landmarks: np.ndarray) -> float:
-    """Mean over both eyes of (the two lid gaps) / (2 x eye width) of iBUG-68 points (68, 2)."""
+def eye_aspect_ratio(landmarks: np.ndarray, eyes: tuple[int, ...] = (0, 1)) -> float:
+    """Mean over ``eyes`` (0: points 36-41, 1: 42-47) of (the two lid gaps) / (2 x eye width) of iBUG-68 points (68, 2)."""
     ratios = []
-    for first in (36, 42):
+    for first in (36 + 6 * eye for eye in eyes):
         p = landmarks[first : first + 6]
         gaps = np.linalg.norm(p[1] - p[5]) + np.linalg.norm(p[2] - p[4])
         ratios.append(gaps / max(2.0 * np.linalg.norm(p[3] - p[0]), 1e-6))
     return float(np.mean(ratios))
+
+
+def blinked_eyes(renderer) -> tuple[int, ...]:
+    """The eyes (0: points 36-41, 1: 42-47) the renderer closes at a blink.
+
+    The far eye of a near-profile (``mesh.hidden_far_eye``) and landmarks
+    guessed where the photo shows no eye get no lid; measuring them would
+    average a blinked eye with one that rightly stays as it is.
+    """
+    shown = tuple(index for index, visible in enumerate(renderer.eye_visible) if visible)
+    return shown or (0, 1)
 
 
 def mouth_opening(landmarks: np.ndarray) -> float:
@@ -345,7 +358,7 @@ def render_video(image_path: Path, folder: Path, stem: str) -> dict:
     return outcome
 
 
-def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
+def measure_video(video_path: Path, portrait, track, probe: FaceProbe, eyes: tuple[int, ...] = (0, 1)) -> dict:
     """Stream the decoded MP4 once and take every per-frame measure.
 
     Parameters
@@ -358,6 +371,8 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
     track : Track
         The exported track (its landmarks give the commanded mouth).
     probe : FaceProbe
+    eyes : tuple of int
+        The eyes whose aspect ratio the blink figures average (:func:`blinked_eyes`).
 
     Returns
     -------
@@ -396,7 +411,7 @@ def measure_video(video_path: Path, portrait, track, probe: FaceProbe) -> dict:
             shape, detected = probe.find(frame, portrait.box)
             missed_detections += not detected
             openings.append(mouth_opening(landmarks_of(shape)) if detected else float("nan"))
-            eye_ratios.append(eye_aspect_ratio(landmarks_of(shape)) if detected else float("nan"))
+            eye_ratios.append(eye_aspect_ratio(landmarks_of(shape), eyes) if detected else float("nan"))
             if index % IDENTITY_STRIDE == 0 and detected:
                 distances.append(float(np.linalg.norm(probe.descriptor(frame, shape) - source_descriptor)))
     finally:
@@ -528,7 +543,10 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     -------
     dict
         ``open_ratio``, ``half_over_open``, ``peak_over_open`` (NaN where
-        dlib found no face), ``strip`` (the PNG path or None).
+        dlib found no face) over the eyes the renderer blinks
+        (:func:`blinked_eyes`, listed as ``eyes_measured``), ``per_eye``
+        (each eye's EAR open, half and shut, both eyes), ``strip`` (the PNG
+        path or None).
     """
     import cv2
     from PIL import Image
@@ -538,17 +556,20 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     from speaker.types import ARTICULATION_NAMES, TrackFrame
 
     renderer = Renderer(portrait)
+    measured = blinked_eyes(renderer)
     neutral = np.asarray(portrait.landmarks, np.float64)
     rest = np.zeros(len(ARTICULATION_NAMES), np.float32)
     pose = np.array([0, 0, 0, 0, 0, 1], np.float32)
-    ratios, crops = [], []
+    ratios, per_eye, crops = [], [], []
     centre, width = neutral[36:48].mean(axis=0), float(np.ptp(neutral[:, 0]))
     x0, y0 = int(max(centre[0] - 0.55 * width, 0)), int(max(centre[1] - 0.22 * width, 0))
     x1, y1 = int(centre[0] + 0.55 * width), int(centre[1] + 0.22 * width)
     for closure in BLINK_CLOSURES:
         frame = renderer.render(TrackFrame(mouth_landmarks(neutral, rest, eyelid=closure), pose, rest, closure))
         shape, detected = probe.find(frame, portrait.box)
-        ratios.append(eye_aspect_ratio(landmarks_of(shape)) if detected else float("nan"))
+        ratios.append(eye_aspect_ratio(landmarks_of(shape), measured) if detected else float("nan"))
+        per_eye.append([eye_aspect_ratio(landmarks_of(shape), (eye,)) if detected else float("nan")
+                        for eye in (0, 1)])
         crop = frame[y0:y1, x0:x1]
         crops.append(cv2.resize(crop, (480, max(1, int(480 * crop.shape[0] / max(crop.shape[1], 1)))),
                                 interpolation=cv2.INTER_CUBIC))
@@ -560,6 +581,8 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
         "open_ratio": open_ratio,
         "half_over_open": ratios[1] / open_ratio if usable else float("nan"),
         "peak_over_open": ratios[2] / open_ratio if usable else float("nan"),
+        "eyes_measured": list(measured),
+        "per_eye": {"open": per_eye[0], "half": per_eye[1], "shut": per_eye[2]},
         "strip": str(path) if path is not None else None,
     }
 
@@ -628,6 +651,7 @@ def evaluate(case: Case, folder: Path, probe: FaceProbe) -> tuple:
     """Every measure of one portrait; returns ``(portrait, track)`` for reuse (or Nones when skipped)."""
     from speaker import face, motion
     from speaker.errors import SpeakerError
+    from speaker.render import Renderer
 
     try:
         image, grayscale = face.load_image(case.path)
@@ -653,7 +677,7 @@ def evaluate(case: Case, folder: Path, probe: FaceProbe) -> tuple:
         "audio_seconds": rendered["audio_seconds"],
         "pipeline_error": rendered["error"],
         "sheet": str(rendered["sheet"]) if rendered["sheet"] else None,
-        **measure_video(rendered["video"], portrait, track, probe),
+        **measure_video(rendered["video"], portrait, track, probe, blinked_eyes(Renderer(portrait))),
         "blink_direct": blink_direct(portrait, probe, folder / f"{case.name}_eyes.png"),
         "render": render_speed(portrait, track),
     }

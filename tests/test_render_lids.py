@@ -14,15 +14,20 @@ from test_render import LUMA, _dlib_face, _eye_aspect_ratios, blink, luma, neutr
 EYES = ((36, 37, 38, 39, 40, 41, (17, 18, 19, 20, 21)), (42, 43, 44, 45, 46, 47, (22, 23, 24, 25, 26)))
 
 
-def deep_set_portrait() -> Portrait:
-    """The astronaut twice her size, grey, with the whole socket from lid line to brow in shadow
-    (as on Lincoln or a painted face lit from above)."""
+def _astronaut_twice() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The astronaut at twice her size: image (H, W, 3) float64, dlib's landmarks (68, 2) and box (4,) scaled."""
     import skimage.data
 
     small = np.ascontiguousarray(skimage.data.astronaut())
     landmarks, box = _dlib_face(small)
     image = cv2.resize(small, None, fx=2, fy=2, interpolation=cv2.INTER_CUBIC).astype(np.float64)
-    lm = 2.0 * landmarks.astype(np.float64) + 0.5
+    return image, 2.0 * landmarks.astype(np.float64) + 0.5, 2.0 * box
+
+
+def deep_set_portrait() -> Portrait:
+    """The astronaut twice her size, grey, with the whole socket from lid line to brow in shadow
+    (as on Lincoln or a painted face lit from above)."""
+    image, lm, box = _astronaut_twice()
     shadow = np.zeros(image.shape[:2], np.float32)
     for *eye, brow in EYES:
         socket = np.array([lm[eye[0]], *lm[list(brow)], lm[eye[3]], lm[eye[2]], lm[eye[1]]])
@@ -30,7 +35,7 @@ def deep_set_portrait() -> Portrait:
     width = float(np.linalg.norm(lm[39] - lm[36]))
     shadow = cv2.GaussianBlur(shadow, (0, 0), 0.12 * width)
     grey = (image @ LUMA)[..., None].repeat(3, axis=2) * (1.0 - 0.55 * shadow[..., None])
-    return Portrait(np.clip(grey, 0, 255).astype(np.uint8), lm.astype(np.float32), 2.0 * box, grayscale=True)
+    return Portrait(np.clip(grey, 0, 255).astype(np.uint8), lm.astype(np.float32), box, grayscale=True)
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +81,70 @@ def test_a_shut_lid_in_a_shadowed_socket_is_one_lit_surface_up_towards_the_brow(
         assert edge > upper_row + 0.6 * (lower_row - upper_row), (edge, upper_row, lower_row)
         socket = slice(0, max(1, int(upper_row) - 1))
         assert profile[socket].mean() > open_profile[socket].mean() + 10, (profile[socket], open_profile[socket])
+
+
+def faded_eyes_portrait() -> Portrait:
+    """The astronaut twice her size, grey, her eyes painted over pale as on a faded painting:
+    each eye opening and lid line at most 45% darker than the skin around it."""
+    image, lm, box = _astronaut_twice()
+    grey = image @ LUMA
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    for *eye, _brow in EYES:
+        opening = np.zeros(grey.shape, np.float32)
+        cv2.fillPoly(opening, [np.round(lm[list(eye)]).astype(np.int32)], 1.0)
+        opening = cv2.GaussianBlur(cv2.dilate(opening, np.ones((3, 3), np.uint8)), (0, 0), 0.03 * width)
+        below = lm[[eye[4], eye[5]]].mean(axis=0)
+        skin = np.median(grey[int(below[1] + 0.2 * width):int(below[1] + 0.4 * width),
+                              int(lm[eye[0], 0] + 0.2 * width):int(lm[eye[3], 0] - 0.2 * width)])
+        grey = grey + opening * (skin * (1.0 - 0.45 * opening) - grey)
+    faded = np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2)
+    return Portrait(faded, lm.astype(np.float32), box, grayscale=True)
+
+
+def test_the_shut_lids_lash_line_is_no_darker_than_the_photos_own_lid_line():
+    """On a faded painting a black line along the shut lid read as eyeliner: it is drawn as
+    dark as the photo's own lid line at most (here 45% below the skin; 90% before)."""
+    portrait = faded_eyes_portrait()
+    shut = Renderer(portrait).render(blink(portrait, 1.0))
+    lm = portrait.landmarks.astype(np.float64)
+    for *eye, _brow in EYES:
+        a, b = lm[eye[0]], lm[eye[3]]
+        width = float(np.linalg.norm(b - a))
+        columns = slice(int(a[0] + 0.3 * width), int(b[0] - 0.3 * width))
+        lower = lm[[eye[4], eye[5]], 1].mean()
+        upper = lm[[eye[1], eye[2]], 1].mean()
+        skin = np.median(luma(portrait.image[int(lower + 0.2 * width):int(lower + 0.4 * width), columns]))
+        photo_line = luma(portrait.image[int(upper - 0.1 * width):int(lower + 0.1 * width), columns]).min(axis=0)
+        shut_line = luma(shut[int(upper - 0.1 * width):int(lower + 0.1 * width), columns]).min(axis=0)
+        photo_darkness = 1.0 - np.median(photo_line) / skin
+        shut_darkness = 1.0 - np.median(shut_line) / skin
+        assert 0.3 < photo_darkness < 0.5, photo_darkness
+        # A lash line there is (darker than the skin), but no darker than the photo's own.
+        assert 0.2 < shut_darkness < photo_darkness + 0.08, (shut_darkness, photo_darkness)
+
+
+def test_a_shut_lid_has_the_texture_of_the_skin_around_it():
+    """Over the eyeball a shut lid is as textured as the skin below the eye (wrinkles and
+    blotches at 0.02-0.15 eye widths, here painted over the whole face), not a smoothed patch
+    with fine grain on it (0.57-0.58 of the skin's before the lid borrowed that skin's texture)."""
+    image, lm, box = _astronaut_twice()
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    blotches = cv2.GaussianBlur(np.random.default_rng(3).standard_normal(image.shape[:2]), (0, 0), 0.04 * width)
+    grey = (image @ LUMA) * (1.0 + 0.15 * blotches / blotches.std())
+    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
+                        lm.astype(np.float32), box, grayscale=True)
+    shut = Renderer(portrait).render(blink(portrait, 1.0))
+
+    def texture(frame, rows, columns):
+        level = luma(frame).astype(np.float64)
+        relative = level / np.maximum(cv2.GaussianBlur(level, (0, 0), 0.15 * width), 1.0)
+        return float(np.std(cv2.GaussianBlur(relative, (0, 0), 0.02 * width)[rows, columns]))
+
+    for *eye, _brow in EYES:
+        a = lm[eye[0]]
+        columns = slice(int(a[0] + 0.2 * width), int(a[0] + 0.8 * width))
+        upper, lower = lm[[eye[1], eye[2]], 1].mean(), lm[[eye[4], eye[5]], 1].mean()
+        eyeball = slice(int(upper), int(lower - 0.2 * width))  # above the lash line
+        below_eye = slice(int(lower + 0.15 * width), int(lower + 0.45 * width))
+        ratio = texture(shut, eyeball, columns) / texture(portrait.image, below_eye, columns)
+        assert ratio > 0.7, ratio

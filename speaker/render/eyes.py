@@ -12,7 +12,9 @@ photo's own colours (grey stays grey). At full closure the edge reaches the
 lower lid along one smooth arc from corner to corner; a dark lash line is
 drawn along it, as thick as a shut eye's bunched lashes. As the lid shuts it
 becomes one lit surface from its edge up towards the brow: the fold and the
-socket's shadow of the open eye flatten out. The lower lid rises with the
+socket's shadow of the open eye flatten out. Its skin texture is the
+photo's skin below the eye, mirrored across the lid edge, and its lash line
+is no darker than the photo's own lid line. The lower lid rises with the
 landmarks the motion stage gives it.
 
 Gaze: the iris moves inside the eye opening by a warp of the photo that is
@@ -69,12 +71,16 @@ LID_DETAIL_RANGE = (0.9, 1.1)
 #: Share of the way from the crease to the lid edge (0 to 1) over which the
 #: lid shades from the photo's tone to the under-eye tone.
 LID_SHADE_FROM = (0.0, 0.45)
-#: Lash line along the lid edge: darkening at its centre and half height
-#: (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
+#: Lash line along the lid edge: darkening at its centre (at most; the
+#: renderer scales it down to the photo's own lid line, :func:`photo_lash_darkness`)
+#: and half height (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
 #: dlib's landmarks on the outline of an open eye (peak eye aspect ratio 0.96
 #: of open, median of 17 portraits; 0.66 with these).
 LASH_DARKNESS = 0.9
 LASH_HALF_HEIGHT = 0.05
+#: The photo's own lid line is looked for this far (eye widths) either side
+#: of its upper-lid landmarks (:func:`photo_lash_darkness`).
+LASH_LINE_BAND = 0.06
 #: The photo's own lashes and lid margin (this far above its lid line, eye
 #: widths) are left out of the stretched skin: stretched, they would read as
 #: a dark band, an eye still open, above the new edge.
@@ -100,6 +106,21 @@ LID_SURFACE_REACH = 0.85
 LID_SURFACE_SOFT = 0.5
 LID_SURFACE_ROUNDNESS = 4.0
 LID_TOWARDS_CHEEK = 0.5
+#: As the lid shuts its skin also covers the photo's eye opening below the
+#: shut edge's arc, down to the lower-lid line and this far past it (eye
+#: widths, at least 0.75 px), feathered; from OPENING_FROM_REACH of the way
+#: down (a half-closed eye keeps its lower half as it was).
+OPENING_FEATHER = 0.03
+OPENING_FROM_REACH = 0.7
+#: The shut lid's skin texture is the photo's skin below the eye: from
+#: LID_TEXTURE_FROM[0] eye widths below the lower lid (past its margin and
+#: lashes), over a band LID_TEXTURE_FROM[1] tall, mirrored across the lid
+#: edge; its detail against a blur over LID_TEXTURE_BLUR eye widths, within
+#: LID_TEXTURE_RANGE. The stretched lid skin alone, its lashes averaged
+#: away, was a smooth patch beside the photo's wrinkles, grain or brushwork.
+LID_TEXTURE_FROM = (0.12, 0.3)
+LID_TEXTURE_BLUR = 0.1
+LID_TEXTURE_RANGE = (0.8, 1.2)
 
 
 @dataclass
@@ -125,6 +146,12 @@ class LidWarp:
     tone : np.ndarray, shape (3,), float32, or None
         RGB the lid takes over the eyeball (:func:`lid_tone`); None: the
         cheeks' colour given to :func:`shade_lid`.
+    texture_dx, texture_dy : np.ndarray, shape (y1 - y0, x1 - x0), float32, or None
+        Where each pixel of the box takes its skin texture from, relative to
+        itself in the frame (pixels): the skin below the eye, mirrored across
+        the lid edge (:data:`LID_TEXTURE_FROM`).
+    texture_blur : float
+        Pixels of the blur that texture is measured against.
     """
 
     box: tuple[int, int, int, int]
@@ -134,6 +161,9 @@ class LidWarp:
     cover: np.ndarray
     blur: float
     tone: np.ndarray | None = None
+    texture_dx: np.ndarray | None = None
+    texture_dy: np.ndarray | None = None
+    texture_blur: float = 1.0
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
@@ -154,9 +184,39 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray 
         a band :data:`LID_TONE_BAND` eye widths below the lower lid over the
         middle three fifths of the eye; None when the band is off the photo.
     """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return None
+    box, width, u, v, _, lower_v = window
+    band = _under_eye_band(u, v - lower_v, width)
+    if band.sum() < 3:
+        return None
+    return (LID_TONE_OF_UNDER_EYE * np.median(image[box][band].astype(np.float32), axis=0)).astype(np.float32)
+
+
+def _under_eye_band(u: np.ndarray, below_lower: np.ndarray, width: float) -> np.ndarray:
+    """Mask of the skin :data:`LID_TONE_BAND` eye widths below the lower lid, over the middle three fifths."""
+    return ((u > 0.2 * width) & (u < 0.8 * width)
+            & (below_lower > LID_TONE_BAND[0] * width) & (below_lower < LID_TONE_BAND[1] * width))
+
+
+def _eye_window(image: np.ndarray, landmarks: np.ndarray, eye: dict):
+    """One eye's neighbourhood of the photo in the eye's own coordinates.
+
+    Returns
+    -------
+    tuple or None
+        ``(box, width, u, v, upper_v, lower_v)``: the slices (rows, columns)
+        of the photo around the eye (to :data:`LID_TONE_BAND` below it and
+        more), the eye width (pixels), and per pixel of the box (each shape
+        (h, w), pixels): along the eye from its first corner, across it
+        (down), and where the upper and the lower lid line are across it at
+        that ``u``. None when the box is off the photo.
+    """
     lm = np.asarray(landmarks, np.float64)
     a, b = lm[eye["corners"][0]], lm[eye["corners"][1]]
     width, along, down = _eye_axes(a, b, 1.0)
+    upper_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["upper"])], b]), closed=False), a, along, down)
     lower_uv = _to_uv(catmull_rom(np.array([a, *lm[list(eye["lower"])], b]), closed=False), a, along, down)
     h, w = image.shape[:2]
     pad = int(np.ceil(width * (LID_TONE_BAND[1] + 0.3))) + 2
@@ -167,13 +227,47 @@ def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray 
         return None
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
-    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1] - _curve_v(lower_uv, u)
-    band = ((u > 0.2 * width) & (u < 0.8 * width)
-            & (v > LID_TONE_BAND[0] * width) & (v < LID_TONE_BAND[1] * width))
-    if band.sum() < 3:
-        return None
-    return (LID_TONE_OF_UNDER_EYE * np.median(image[y0:y1, x0:x1][band].astype(np.float32), axis=0)
-            ).astype(np.float32)
+    v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
+    return (slice(y0, y1), slice(x0, x1)), width, u, v, _curve_v(upper_uv, u), _curve_v(lower_uv, u)
+
+
+def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
+    """How dark the photo's own upper lid line is against the skin below the eye, 0..1.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    float
+        ``1 - line / skin``: ``line`` the median over the middle three fifths
+        of the eye of each column's darkest luma within
+        :data:`LASH_LINE_BAND` eye widths of the upper lid line, ``skin``
+        the median luma of the band :data:`LID_TONE_BAND` below the lower
+        lid; at most :data:`LASH_DARKNESS` (and that when either is off the
+        photo). A shut lid's lash line is drawn no darker than this: a
+        black line on a painted or faded lid read as eyeliner.
+    """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return LASH_DARKNESS
+    box, width, u, v, upper_v, lower_v = window
+    brightness = luma(image[box])
+    skin = _under_eye_band(u, v - lower_v, width)
+    on_line = (u > 0.2 * width) & (u < 0.8 * width) & (np.abs(v - upper_v) <= max(LASH_LINE_BAND * width, 1.0))
+    if skin.sum() < 3 or on_line.sum() < 3:
+        return LASH_DARKNESS
+    columns = np.round(u[on_line]).astype(int)
+    columns -= columns.min()
+    darkest = np.full(columns.max() + 1, np.inf)
+    np.minimum.at(darkest, columns, brightness[on_line])
+    darkness = 1.0 - float(np.median(darkest[np.isfinite(darkest)])) / max(float(np.median(brightness[skin])), 1.0)
+    return float(np.clip(darkness, 0.0, LASH_DARKNESS))
 
 
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -307,9 +401,28 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
             ) ** (1.0 / LID_SURFACE_ROUNDNESS)
     surface = onset * reach ** 2 * below_edge * _smooth((1.0 - dome) / LID_SURFACE_SOFT)
     cover = np.maximum(cover, surface)
+    # Where the lower lid dips below the shut edge's smooth arc (often by the
+    # inner corner) the eye's white showed under the lash line: the lid's
+    # skin covers the opening down to the lower lid.
+    lower_v = _curve_v(_to_uv(catmull_rom(np.array([corner_a, *lower, upper[-1]]), closed=False),
+                              corner_a, along, down), u)
+    feather = max(OPENING_FEATHER * eye_width, 0.75)
+    opening = (v > v_new - 0.5) * _smooth((lower_v + feather - v) / (2.0 * feather))
+    shut = float(_smooth(np.array((reach - OPENING_FROM_REACH) / (1.0 - OPENING_FROM_REACH))))
+    cover = np.maximum(cover, shut * opening * inside_u)
+    # The lid's skin texture: the skin below the eye, mirrored across the lid
+    # edge and folded back and forth within a band there (further down are
+    # cheekbones, glasses rims, moustaches).
+    band = max(LID_TEXTURE_FROM[1] * eye_width, 1.0)
+    height = np.maximum(v_new - v, 0.0)
+    folded = band - np.abs(np.mod(height, 2.0 * band) - band)
+    source_v = _curve_v(lower_uv, u) + LID_TEXTURE_FROM[0] * eye_width + folded
+    texture_offset = source_v - v
     return LidWarp((x0, y0, x1, y1), (offset * down[0]).astype(np.float32),
                    (offset * down[1]).astype(np.float32), lash.astype(np.float32), cover.astype(np.float32),
-                   max(LID_LIFT_BLUR * eye_width, 0.8))
+                   max(LID_LIFT_BLUR * eye_width, 0.8), None,
+                   (texture_offset * down[0]).astype(np.float32), (texture_offset * down[1]).astype(np.float32),
+                   max(LID_TEXTURE_BLUR * eye_width, 1.0))
 
 
 #: An eye opening is darker than the skin around it (lashes, iris, the
@@ -365,6 +478,24 @@ def apply_lid_to_map(map_x: np.ndarray, map_y: np.ndarray, lid: LidWarp, origin:
     map_y[by0:by0 + (y1 - y0), bx0:bx0 + (x1 - x0)] = new_y
 
 
+def _skin_texture(frame: np.ndarray, lid: LidWarp) -> np.ndarray | None:
+    """The relative detail (h, w) float32 of the skin the lid's texture comes from, or None.
+
+    Each pixel of the lid's box samples the frame at its texture offset
+    (:attr:`LidWarp.texture_dx`); its luma over its blur over
+    ``lid.texture_blur`` pixels, limited to :data:`LID_TEXTURE_RANGE`.
+    """
+    if lid.texture_dx is None:
+        return None
+    x0, y0, x1, y1 = lid.box
+    gy, gx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    source = cv2.remap(frame, gx + lid.texture_dx, gy + lid.texture_dy, cv2.INTER_LINEAR,
+                       borderMode=cv2.BORDER_REFLECT)
+    lumas = source.astype(np.float32) @ np.asarray(LUMA, np.float32)
+    level = cv2.GaussianBlur(lumas, (0, 0), lid.texture_blur)
+    return np.clip(lumas / np.maximum(level, 1.0), *LID_TEXTURE_RANGE).astype(np.float32)
+
+
 def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarray | None = None,
               grain_origin: tuple[int, int] = (0, 0)) -> None:
     """Light the closed lid and darken its lash line, in place.
@@ -381,7 +512,8 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
         The photo's grain (:func:`speaker.render.grain.grain_field`) over a
         region starting at ``grain_origin`` (x, y); added where light is,
         in proportion to it (the lifted lid would otherwise look smoother
-        than the photo).
+        than the photo), on a lid without texture offsets only (the skin
+        texture :func:`lid_warp` borrows has the photo's own grain).
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
@@ -400,10 +532,13 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     # across the lid: its detail is averaged along the eye (the lid's folds
     # run along it and stay; the grain below gives the skin back its texture).
     detail = cv2.GaussianBlur(detail, (0, 1), lid.blur)
+    texture = _skin_texture(frame, lid)
+    if texture is not None:
+        detail = detail * texture
     region += lid.cover[..., None] * (tone * detail[..., None] - region)
     light = lid.cover * np.maximum(tone_luma - level, 0.0)
     skin_luma = tone_luma / LID_TONE_OF_UNDER_EYE
-    if grain is not None:
+    if grain is not None and texture is None:  # the photo's own texture has its grain
         gx, gy = x0 - grain_origin[0], y0 - grain_origin[1]
         share = np.clip(light / max(0.25 * skin_luma, 1.0), 0.0, 1.0)
         region += (grain[gy:gy + (y1 - y0), gx:gx + (x1 - x0)] * share)[..., None]

@@ -24,12 +24,20 @@ import numpy as np
 from ..imaging import luma
 from .curves import catmull_rom
 
-#: Cavity luma as a fraction of the darker of lip and skin luma, next to the
+#: Cavity luma as a fraction of the reference luma (below), next to the
 #: lips and deep inside (so the cavity is clearly darker than the lips on any
 #: photo, greyscale included), and the share of the lip's chroma it keeps.
 CAVITY_EDGE_OF_LUMA = 0.40
 CAVITY_DEEP_OF_LUMA = 0.19
 CAVITY_SATURATION = 1.0
+#: The reference luma is the geometric mean of lip and skin luma, at most
+#: CAVITY_REFERENCE_MAX_OF_LIP times the lip's: on a face whose lips are
+#: much darker than its skin (lips in a moustache's shadow, Mark Twain's)
+#: the darker of the two made the opening a near-black hole beside pale skin.
+CAVITY_REFERENCE_MAX_OF_LIP = 1.5
+#: Blur (share of the opening's height) of the cavity's distance-from-the-lips
+#: cue: the inside darkens gradually from the lips inwards, not at once.
+CAVITY_DEPTH_BLUR = 0.5
 #: Weights of the two depth cues of the cavity: distance from the lips
 #: (blurred mask) and height in the opening (the lower back is darkest).
 DEPTH_FROM_EDGES = 0.6
@@ -48,6 +56,14 @@ TEETH_SATURATION = 0.8
 #: would make them glare).
 TEETH_BRIGHTNESS = 0.84
 TEETH_MAX_OF_SKIN = 1.3
+#: The visible teeth end at this share of the inner half width: the dark
+#: corners beside them (the buccal corridor) show no teeth; from BUCCAL_FROM
+#: outwards the teeth fade by up to BUCCAL_SHADOW towards the cavity's edge
+#: tone, the arch turning away from the light (a row lit to the corners
+#: read as a white rim along the lip).
+TEETH_REACH = 0.9
+BUCCAL_FROM = 0.4
+BUCCAL_SHADOW = 0.75
 #: Upper lip's shadow on the teeth (darkening at the top of the band) and
 #: dimming towards the mouth corners (at the inner-lip corners).
 TEETH_LIP_SHADOW = 0.4
@@ -104,7 +120,7 @@ LOWER_TEETH_FROM = 0.7
 LOWER_TEETH_RAMP = 0.3
 LOWER_TEETH_OF_WIDTH = 0.025
 LOWER_TEETH_OF_OPENING = 0.18
-LOWER_TEETH_SHADE = 0.7
+LOWER_TEETH_SHADE = 0.55
 #: Half width of the lower teeth (inner mouth half widths).
 LOWER_TEETH_HALF_WIDTH = 0.55
 #: Feathering of the cavity's edge against the lips, pixels (Gaussian sigma);
@@ -194,12 +210,33 @@ def photo_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> 
     return PhotoTeeth(image, np.asarray(landmarks, np.float64)[60:68].copy())
 
 
+#: Samples per inner-lip segment of the photo's mouth line.
+SEAM_SAMPLES = 12
+
+
+def _seam_luma(image: np.ndarray, landmarks: np.ndarray) -> float:
+    """Median luma of the photo's line between the lips (the darkest pixel of three across it, at
+    points along the middle of the inner lips from corner to corner); teeth on an open mouth make it bright."""
+    lm = np.asarray(landmarks, np.float64)
+    line = np.array([lm[60], (lm[61] + lm[67]) / 2, (lm[62] + lm[66]) / 2, (lm[63] + lm[65]) / 2, lm[64]])
+    t = np.linspace(0.0, 1.0, SEAM_SAMPLES, endpoint=False)[:, None]
+    points = np.concatenate([a + t * (b - a) for a, b in zip(line[:-1], line[1:])])
+    h, w = image.shape[:2]
+    x = np.clip(np.round(points[:, 0]).astype(int), 0, w - 1)
+    y = np.clip(np.round(points[:, 1]).astype(int)[:, None] + np.arange(-1, 2)[None, :], 0, h - 1)
+    level = luma(image[y, x[:, None]].astype(np.float64))  # (samples, 3)
+    return float(np.median(level.min(axis=1)))
+
+
 def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> MouthPalette:
     """Sample lip, skin and teeth colours from the neutral photo.
 
     The cavity is a much darker, slightly desaturated tint of the lip colour
-    whose luma is a fixed fraction of the darker of lip and skin luma, so it
-    is clearly darker than the lips on every photo; a grey photo gives grey
+    whose luma is a fixed fraction of a reference between lip and skin luma
+    (see :data:`CAVITY_REFERENCE_MAX_OF_LIP`), so it is clearly darker than
+    the lips on every photo, and never lighter than the photo's own line
+    between the lips (:func:`_seam_luma`): where the photo shows that line
+    black, the mouth's inside is that dark too. A grey photo gives grey
     colours and a sepia one sepia colours.
 
     Parameters
@@ -237,13 +274,21 @@ def sample_palette(image: np.ndarray, landmarks: np.ndarray, face_width: float) 
     if teeth is None:
         bright = float(np.percentile(luma(face_pixels), 95))
         teeth = _tint(skin, min(TEETH_BRIGHTNESS * bright, TEETH_MAX_OF_SKIN * float(luma(skin))), TEETH_SATURATION)
-    reference = min(float(luma(lip)), float(luma(skin)))
+    lip_luma, skin_luma = float(luma(lip)), float(luma(skin))
+    reference = min(float(np.sqrt(lip_luma * skin_luma)), CAVITY_REFERENCE_MAX_OF_LIP * lip_luma)
+    deep = CAVITY_DEEP_OF_LUMA * reference
+    edge = CAVITY_EDGE_OF_LUMA * reference
+    seam = _seam_luma(image, lm)
+    if seam < deep:
+        # The photo's own mouth line is darker: the inside keeps that darkness, and the
+        # edge keeps its step above the deep tone (the cavity still darkens inwards).
+        edge, deep = edge - (deep - max(seam, 1.0)), max(seam, 1.0)
     return MouthPalette(
         lip=lip,
         skin=skin,
         teeth=np.clip(teeth, 0, 255),
-        cavity_edge=_tint(lip, CAVITY_EDGE_OF_LUMA * reference, CAVITY_SATURATION),
-        cavity_deep=_tint(lip, CAVITY_DEEP_OF_LUMA * reference, CAVITY_SATURATION),
+        cavity_edge=_tint(lip, edge, CAVITY_SATURATION),
+        cavity_deep=_tint(lip, deep, CAVITY_SATURATION),
         tongue=np.clip(_tint(lip, TONGUE_OF_LUMA * reference, TONGUE_SATURATION), 0, 255),
     )
 
@@ -282,8 +327,14 @@ def _smooth_step(t: float) -> float:
 
 
 def _teeth_taper(u: np.ndarray) -> np.ndarray:
-    """Visible teeth height from the middle (u=0, 1) to the corners (|u|=1, 0)."""
-    return np.clip(1.0 - np.abs(u) ** 3, 0.0, 1.0) ** 0.6
+    """Visible teeth height from the middle (u=0, 1) to the end of the visible row (|u| >= TEETH_REACH, 0)."""
+    return np.clip(1.0 - (np.abs(u) / TEETH_REACH) ** 2.5, 0.0, 1.0) ** 0.7
+
+
+def _buccal_shadow(u: np.ndarray) -> np.ndarray:
+    """Share (h, w) by which teeth fade to the cavity's edge tone towards the mouth corners."""
+    t = np.clip((np.abs(u) - BUCCAL_FROM) / (TEETH_REACH - BUCCAL_FROM), 0.0, 1.0)
+    return (BUCCAL_SHADOW * t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
 def paint_interior(
@@ -375,13 +426,13 @@ def paint_interior(
     opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
     opening = max(opening, 0.5)
     below_lip = np.clip((v - v_up) / gap, 0.0, 1.0)
-    corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(u), 0, 1) ** 2)[..., None]
+    arch, arch_half = _arch_coordinate(u, float(np.mean(to_uv(pts[[2, 6]])[:, 0])), half)
+    corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(arch), 0, 1) ** 2)[..., None]
 
     # Cavity: darker away from the lips and towards the lower back of the mouth.
-    depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, 0.35 * opening))
+    depth = cv2.GaussianBlur(hard, (0, 0), max(0.8, CAVITY_DEPTH_BLUR * opening))
     depth = np.clip(depth / max(float(depth.max()), 1e-3), 0, 1)
-    depth = depth * depth * (3 - 2 * depth)
-    darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(u), 0, 1) ** 2,
+    darkness = np.clip(DEPTH_FROM_EDGES * depth + DEPTH_FROM_BELOW * below_lip + 0.2 * np.clip(np.abs(arch), 0, 1) ** 2,
                        0.0, 1.0)
     colour = palette.cavity_edge + (palette.cavity_deep - palette.cavity_edge) * darkness[..., None]
 
@@ -394,16 +445,18 @@ def paint_interior(
     if tongue_weight > 0:
         top = v_lo - 0.38 * gap
         rise = (v - top) / np.maximum(0.38 * gap, 0.5)  # 0 at the tongue's top, 1 on the lip
-        inside = np.clip(3.0 * rise, 0, 1) * np.clip(1.0 - (np.abs(u) / 0.75) ** 4, 0, 1)
-        shade = np.clip(1.1 - 0.35 * rise - 0.3 * np.abs(u), 0.55, 1.1)[..., None]
+        inside = np.clip(3.0 * rise, 0, 1) * np.clip(1.0 - (np.abs(arch) / 0.75) ** 4, 0, 1)
+        shade = np.clip(1.1 - 0.35 * rise - 0.3 * np.abs(arch), 0.55, 1.1)[..., None]
         layer(palette.tongue * shade, 0.85 * tongue_weight * inside)
 
     lower_weight = float(np.clip((jaw_open - LOWER_TEETH_FROM) / LOWER_TEETH_RAMP, 0, 1))
     if lower_weight > 0:
         h = (min(LOWER_TEETH_OF_WIDTH * outer_width, LOWER_TEETH_OF_OPENING * opening)
-             * _teeth_taper(u / LOWER_TEETH_HALF_WIDTH))
+             * _teeth_taper(arch / LOWER_TEETH_HALF_WIDTH))
         band = np.clip(v - (v_lo - h) + 0.5, 0, 1) * np.clip(h, 0, 1)
-        layer(palette.teeth * LOWER_TEETH_SHADE * corner_dim, lower_weight * band)
+        lower = palette.teeth * LOWER_TEETH_SHADE * corner_dim
+        buccal = _buccal_shadow(arch / LOWER_TEETH_HALF_WIDTH)[..., None]
+        layer(lower + (palette.cavity_edge - lower) * buccal, lower_weight * band)
 
     photo_pixels = None
     if real_teeth is not None:
@@ -418,7 +471,7 @@ def paint_interior(
         h = min(UPPER_TEETH_OF_OPENING * opening, UPPER_TEETH_OF_WIDTH * outer_width)
         h = max(h, float(np.clip(lower_lip_tuck, 0, 1)) * opening)
         if h > 0.5:
-            paint, band = _upper_teeth(u, v - v_up, h, half, palette, corner_dim)
+            paint, band = _upper_teeth(arch, v - v_up, h, arch_half, palette, corner_dim)
             # Little light reaches teeth behind a slit: they stay in the lips' shadow
             # (a fully lit sliver read as a white speck between nearly closed lips).
             lit = float(_smooth_step(opening / max(TEETH_LIT_FROM_OPENING * outer_width, 1e-6)))
@@ -445,7 +498,42 @@ def covering_share(gap_target: float, gap_photo: float) -> float:
     return float(np.clip((closed - REAL_TEETH_COVER_FROM) / REAL_TEETH_COVER_FROM, 0.0, 1.0))
 
 
-def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: float,
+#: The midline's offset from the middle of the inner-lip corners is clamped
+#: to this share of the half width (a profile's far half is never empty).
+MIDLINE_MAX_OFFSET = 0.8
+
+
+def _arch_coordinate(u: np.ndarray, midline: float, half: float) -> tuple[np.ndarray, np.ndarray]:
+    """Position along the dental arch: 0 at the mouth's midline, -1 and 1 at the inner-lip corners.
+
+    On a turned face the midline (inner lips 62 and 66) is off the middle
+    of the corners: the far half of the mouth is foreshortened. Teeth,
+    tongue and shading are laid out about the midline, each half stretched
+    to its own corner, so the incisors stay at the front of a turned mouth
+    and the far teeth narrow.
+
+    Parameters
+    ----------
+    u : np.ndarray, shape (h, w)
+        Across the mouth, -1 at one inner-lip corner, 1 at the other.
+    midline : float
+        ``u`` of the midline.
+    half : float
+        Half the inner mouth width, pixels.
+
+    Returns
+    -------
+    arch : np.ndarray, shape (h, w)
+    arch_half : np.ndarray, shape (h, w)
+        Pixels per unit of ``arch`` on each side of the midline.
+    """
+    midline = float(np.clip(midline, -MIDLINE_MAX_OFFSET, MIDLINE_MAX_OFFSET))
+    near = u < midline
+    side = np.where(near, np.float32(1.0 + midline), np.float32(1.0 - midline))
+    return ((u - np.float32(midline)) / side).astype(np.float32), (side * np.float32(half)).astype(np.float32)
+
+
+def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: float | np.ndarray,
                  palette: MouthPalette, corner_dim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The upper teeth under the upper lip, tooth by tooth.
 
@@ -457,8 +545,9 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
         Pixels below the upper inner lip.
     height : float
         Teeth height in the middle, pixels.
-    half : float
-        Half the inner mouth width, pixels.
+    half : float or np.ndarray, shape (h, w)
+        Half the inner mouth width, pixels (on a turned face, the pixels of
+        one unit of ``u`` on each side of the midline, see :func:`_arch_coordinate`).
     palette : MouthPalette
     corner_dim : np.ndarray, shape (h, w, 1)
         Dimming towards the mouth corners.
@@ -475,14 +564,14 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
     # The upper lip shades the top of the teeth; the biting edge is a touch darker.
     shade = (1.0 - TEETH_LIP_SHADOW * (1.0 - below) ** 3) * (1.0 - 0.08 * below ** 4)
     edge = height * taper
-    if 2 * half >= TEETH_DETAIL_FROM:
+    if float(np.max(half) + np.min(half)) >= TEETH_DETAIL_FROM:
         edges = np.asarray(TOOTH_EDGES, np.float32)
         tooth = np.clip(np.searchsorted(edges, across, side="right") - 1, 0, len(edges) - 2)
         start, end = edges[tooth], edges[tooth + 1]
         within = np.clip((across - start) / (end - start), 0, 1)      # 0..1 across each tooth
         side = 1.0 - np.sin(np.pi * within)                             # 0 mid-tooth, 1 at its sides
         edge = edge * (1.0 - TOOTH_EDGE_ROUNDING * side ** 2)
-        gap_half = max(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
+        gap_half = np.maximum(TOOTH_GAP_HALF * half, TOOTH_GAP_MIN) / half
         to_gap = np.minimum(across - start, end - across)
         # Neighbouring teeth touch over most of their height: the line between
         # them is faint under the lip and opens into a notch at the biting
@@ -500,6 +589,7 @@ def _upper_teeth(u: np.ndarray, below_lip: np.ndarray, height: float, half: floa
         gum = np.zeros_like(u)
     weight = np.clip(edge - below_lip + 0.5, 0, 1) * np.clip(below_lip + 1.0, 0, 1)
     teeth = palette.teeth * corner_dim * shade[..., None]
+    teeth = teeth + (palette.cavity_edge - teeth) * _buccal_shadow(u)[..., None]
     gum_colour = GUM_OF_LIP * palette.lip * corner_dim
     colour = teeth + (gum_colour - teeth) * gum[..., None]
     return colour, weight
@@ -663,3 +753,51 @@ def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, or
         paint += grain[by0:by1, bx0:bx1, None]
     region += (paint - region) * weight[..., None]
     frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+
+
+#: The photo's line between closed lips is measured over this reach either side of the
+#: middle of the inner lips (face widths), and at most this half height is taken as the line's.
+SEAM_REACH = 0.05
+SEAM_MAX_HALF = 0.01
+
+
+def seam_half_height(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> float:
+    """Half the height (pixels) of the photo's dark line between closed lips, 0 if its lips part.
+
+    The line is the run of pixels, through the middle of the inner lips and across the mouth,
+    darker than halfway from the line's darkest pixel to the lips' median luma.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    face_width : float
+        Pixels.
+    """
+    lm = np.asarray(landmarks, np.float64)
+    if _photo_has_teeth(image, lm, face_width) is not None:
+        return 0.0
+    _, _, down, _ = _mouth_axes(lm[60:68])
+    middle = (lm[62] + lm[66]) / 2
+    steps = np.arange(-SEAM_REACH * face_width, SEAM_REACH * face_width + 0.25, 0.25)
+    points = middle + steps[:, None] * down
+    h, w = image.shape[:2]
+    x = np.clip(points[:, 0], 0, w - 1).astype(np.float32)
+    y = np.clip(points[:, 1], 0, h - 1).astype(np.float32)
+    level = luma(cv2.remap(image, x[None], y[None], cv2.INTER_LINEAR)[0].astype(np.float64))
+    lips = _lip_mask(image.shape[:2], lm)
+    if lips.sum() < 4:
+        return 0.0
+    lip = float(np.median(luma(image[lips].astype(np.float64))))
+    centre_index = int(np.argmin(np.abs(steps)))
+    darkest = int(np.argmin(level[max(centre_index - 8, 0) : centre_index + 9])) + max(centre_index - 8, 0)
+    threshold = level[darkest] + 0.5 * (lip - level[darkest])
+    if not level[darkest] < threshold:
+        return 0.0
+    low = high = darkest
+    while low > 0 and level[low - 1] < threshold:
+        low -= 1
+    while high < len(level) - 1 and level[high + 1] < threshold:
+        high += 1
+    return float(min(0.25 * (high - low + 1) / 2.0, SEAM_MAX_HALF * face_width))

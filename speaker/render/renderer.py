@@ -46,6 +46,12 @@ RASTER_SHIFT = 4
 COLLAPSED_AREA = 1e-6
 #: The mesh warp is computed on every MAP_STEP-th pixel and interpolated between.
 MAP_STEP = 2
+#: A moved triangle squeezed so thin that its backward map stretches more than
+#: this (Frobenius norm of its linear part) is a closing lip seam: its pixels
+#: take its source centroid. The rasteriser also marks pixels just outside such
+#: a sliver, where its affine map extrapolates far away (white specks from the
+#: beard below, on Mark Twain's pressed lips).
+MAX_MAP_STRETCH = 6.0
 
 #: Debug overlay colours (RGB), and the grey levels used on a greyscale photo
 #: (which must stay free of colour).
@@ -122,12 +128,14 @@ class Renderer:
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
         self.photo_gap = self._inner_gap(landmarks)
+        self.seam_half = mouth.seam_half_height(image, landmarks, fw)
         self.photo_lid_open = [self._lid_opening(landmarks, e) for e in eyes.EYES]
         self.eye_visible = [eyes.looks_like_an_eye(image, landmarks, e) for e in eyes.EYES]
         far_eye = hidden_far_eye(portrait.pose)
         if far_eye is not None:
             self.eye_visible[far_eye] = False
         self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
+        self.lash_darkness = [eyes.photo_lash_darkness(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -218,7 +226,8 @@ class Renderer:
         # photo's eyes are open by different amounts.
         return moved, depth, posed_target, max(closures)
 
-    def backward_map(self, moved: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def backward_map(self, moved: np.ndarray, depth: np.ndarray,
+                     source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel of every output pixel of the ROI.
 
         Parameters
@@ -227,6 +236,9 @@ class Renderer:
             Moved mesh vertices, pixels.
         depth : np.ndarray, shape (N,)
             Their depth (nearer triangles are drawn last).
+        source : np.ndarray, shape (N, 2), optional
+            Where each vertex takes the photo from (default: its neutral
+            position, ``mesh.points``).
 
         Returns
         -------
@@ -238,7 +250,7 @@ class Renderer:
         tri = mesh.triangles
         target = moved - np.array([x0, y0])
         t = target[tri]  # (M, 3, 2)
-        s = mesh.points[tri]  # (M, 3, 2)
+        s = (mesh.points if source is None else source)[tri]  # (M, 3, 2)
         homog = np.concatenate([t, np.ones((len(tri), 3, 1))], axis=2)
         det = np.linalg.det(homog)
         ok = np.abs(det) > COLLAPSED_AREA
@@ -248,6 +260,9 @@ class Renderer:
         if ok.any():
             sol = np.linalg.solve(homog[ok], s[ok])  # (k, 3, 2): rows a, b, c
             coef[:-1][ok] = np.transpose(sol, (0, 2, 1))
+            squeezed = np.flatnonzero(ok)[np.linalg.norm(sol[:, :2, :], axis=(1, 2)) > MAX_MAP_STRETCH]
+            coef[squeezed, :, :2] = 0.0
+            coef[squeezed, :, 2] = s[squeezed].mean(axis=1)
 
         # Far triangles first so that near ones (the nose on a turned head) win.
         order = np.argsort(depth[tri].mean(axis=1), kind="stable")
@@ -302,7 +317,7 @@ class Renderer:
             region are the photo's own.
         """
         moved, depth, posed, closure = self._targets(frame)
-        map_x, map_y = self.backward_map(moved, depth)
+        map_x, map_y = self.backward_map(moved, depth, self._source_points(frame))
         self._apply_gaze(map_x, map_y, moved, frame.gaze)
         x0, y0, x1, y1 = self.roi
         lids = self._lids(moved, posed, closure)
@@ -338,12 +353,29 @@ class Renderer:
             self._draw_overlay(out, moved, posed)
         return out
 
+    def _source_points(self, frame: TrackFrame) -> np.ndarray | None:
+        """Mesh vertices' source positions: as the lips part, the inner lips take the photo from
+        beyond its dark line between the lips (:func:`speaker.render.mouth.seam_half_height`), so
+        that line goes into the opening under the painted inside instead of staying as a black
+        edge on both lips (on Lincoln it made the upper teeth read as a lower lip). None: neutral."""
+        if self.seam_half <= 0.0:
+            return None
+        strength = mouth.opening_strength(self._inner_gap(np.asarray(frame.landmarks, np.float64)),
+                                          self.photo_gap, self.mesh.frame.width)
+        if strength <= 0.0:
+            return None
+        source = self.mesh.points.copy()
+        shift = strength * self.seam_half * self.mesh.frame.down
+        source[[61, 62, 63]] -= shift
+        source[[65, 66, 67]] += shift
+        return source
+
     def _lids(self, moved: np.ndarray, posed: np.ndarray, closure: float) -> list:
         """Both eyes' closing lids (:class:`speaker.render.eyes.LidWarp`), none when open."""
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible, tone in zip(eyes.EYES, self.eye_visible, self.lid_tones):
+        for eye, visible, tone, darkness in zip(eyes.EYES, self.eye_visible, self.lid_tones, self.lash_darkness):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
@@ -351,6 +383,7 @@ class Renderer:
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
             if lid is not None:
                 lid.tone = tone
+                lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
                 lids.append(lid)
         return lids
 
