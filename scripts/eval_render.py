@@ -43,7 +43,7 @@ render speed
 
 Contact sheets (``--sheets DIR``) show rest, open, closed, mid-blink and
 blink-peak frames (when the track has a blink); ``<name>_eyes.png`` shows
-the eyes, zoomed, open, half and shut; for every face turned 25 degrees or more a zoomed strip
+the eyes, zoomed, open, half and shut (``<name>_eyes_dlib.png`` with dlib's eye points); for every face turned 25 degrees or more a zoomed strip
 of the eyes and the mouth (rest, widest open, mid-blink, blink peak) is
 written beside them as ``<name>_zoom.png``.
 
@@ -537,7 +537,9 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     portrait : Portrait
     probe : FaceProbe
     path : Path, optional
-        Where to write a PNG strip of the eyes, zoomed, at the three closures.
+        Where to write a PNG strip of the eyes, zoomed, at the three closures;
+        beside it ``<stem>_dlib.png``, the same with dlib's eye points drawn
+        (red on the eyes measured, blue on an eye the renderer does not blink).
 
     Returns
     -------
@@ -560,7 +562,7 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     neutral = np.asarray(portrait.landmarks, np.float64)
     rest = np.zeros(len(ARTICULATION_NAMES), np.float32)
     pose = np.array([0, 0, 0, 0, 0, 1], np.float32)
-    ratios, per_eye, crops = [], [], []
+    ratios, per_eye, crops, marked = [], [], [], []
     centre, width = neutral[36:48].mean(axis=0), float(np.ptp(neutral[:, 0]))
     x0, y0 = int(max(centre[0] - 0.55 * width, 0)), int(max(centre[1] - 0.22 * width, 0))
     x1, y1 = int(centre[0] + 0.55 * width), int(centre[1] + 0.22 * width)
@@ -571,10 +573,20 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
         per_eye.append([eye_aspect_ratio(landmarks_of(shape), (eye,)) if detected else float("nan")
                         for eye in (0, 1)])
         crop = frame[y0:y1, x0:x1]
-        crops.append(cv2.resize(crop, (480, max(1, int(480 * crop.shape[0] / max(crop.shape[1], 1)))),
-                                interpolation=cv2.INTER_CUBIC))
+        zoomed = np.ascontiguousarray(cv2.resize(crop, (480, max(1, int(480 * crop.shape[0] / max(crop.shape[1], 1)))),
+                                                 interpolation=cv2.INTER_CUBIC))
+        crops.append(zoomed.copy())
+        if detected:
+            # dlib's eye points, to see what it measured: red on the eyes the EAR averages.
+            scale = zoomed.shape[1] / max(crop.shape[1], 1)
+            for index, point in enumerate(landmarks_of(shape)[36:48]):
+                colour = (255, 0, 0) if index // 6 in measured else (0, 160, 255)
+                centre = tuple(int(round(c)) for c in (point - (x0, y0)) * scale)
+                cv2.circle(zoomed, centre, 2, colour, -1)
+        marked.append(zoomed)
     if path is not None:
         Image.fromarray(np.concatenate(crops, axis=1)).save(path)
+        Image.fromarray(np.concatenate(marked, axis=1)).save(path.with_name(path.stem + "_dlib.png"))
     open_ratio = ratios[0]
     usable = math.isfinite(open_ratio) and open_ratio > 0
     return {
@@ -823,6 +835,9 @@ def main(argv: list[str] | None = None) -> int:
                     target = args.sheets / f"{case.name}_eyes.png"
                     shutil.copyfile(strip, target)
                     case.figures["blink_direct"]["strip"] = str(target)
+                    marked = Path(strip).with_name(Path(strip).stem + "_dlib.png")
+                    if marked.exists():
+                        shutil.copyfile(marked, args.sheets / f"{case.name}_eyes_dlib.png")
         if args.out:
             results = {
                 "script": SCRIPT,

@@ -148,3 +148,52 @@ def test_a_shut_lid_has_the_texture_of_the_skin_around_it():
         below_eye = slice(int(lower + 0.15 * width), int(lower + 0.45 * width))
         ratio = texture(shut, eyeball, columns) / texture(portrait.image, below_eye, columns)
         assert ratio > 0.7, ratio
+
+
+def dipping_lower_lid_portrait(dip: float = 0.35) -> tuple[Portrait, list[np.ndarray]]:
+    """The astronaut twice her size, grey, each eye painted as a white eyeball (luma 245) with a
+    dark iris and lid line, its lower lid dipping ``dip`` eye widths lower by the inner corner
+    (landmarks 40 and 47 moved down) than the shut edge's smooth arc through both lower-lid points
+    goes; with each eye opening's mask (H, W) bool."""
+    from speaker.render.curves import catmull_rom
+
+    image, lm, box = _astronaut_twice()
+    grey = image @ LUMA
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    openings = []
+    for (a, u1, u2, b, l1, l2, _brow), inner_lower in zip(EYES, (40, 47)):
+        lm[inner_lower, 1] += dip * width
+        outline = np.concatenate([catmull_rom(lm[[a, u1, u2, b]], closed=False),
+                                  catmull_rom(lm[[b, l1, l2, a]], closed=False)])
+        opening = np.zeros(grey.shape, np.uint8)
+        cv2.fillPoly(opening, [np.round(outline).astype(np.int32)], 1)
+        iris = np.zeros(grey.shape, np.uint8)
+        cv2.circle(iris, tuple(int(c) for c in np.round(lm[[u1, u2, l1, l2]].mean(axis=0))), int(0.2 * width), 1, -1)
+        grey[opening > 0] = 245
+        grey[(iris > 0) & (opening > 0)] = 60
+        cv2.polylines(grey, [np.round(catmull_rom(lm[[a, u1, u2, b]], closed=False)).astype(np.int32)], False, 40, 2)
+        openings.append(opening > 0)
+    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
+                        lm.astype(np.float32), box, grayscale=True)
+    return portrait, openings
+
+
+def test_a_shut_lid_covers_the_eye_opening_where_the_lower_lid_dips_below_its_arc():
+    """The shut lid's edge is a smooth arc through the lower lid; where the photo's lower lid dips
+    below it (often by the inner corner) the eye's white showed under the lash line (5 and 11
+    sclera-light pixels here before the lid's skin covered the opening down to the lower lid).
+    The lower lid stays put so the photo's opening is where the lid must cover it."""
+    portrait, openings = dipping_lower_lid_portrait()
+    renderer = Renderer(portrait)
+    opened, shut = (luma(renderer.render(blink(portrait, closure, lower_share=0.0)))
+                    for closure in (0.0, 1.0))
+    lm = portrait.landmarks.astype(np.float64)
+    for (a, _u1, _u2, b, l1, l2, _brow), opening in zip(EYES, openings):
+        width = float(np.linalg.norm(lm[b] - lm[a]))
+        below = lm[[l1, l2]].mean(axis=0)
+        skin = np.median(luma(portrait.image[int(below[1] + 0.35 * width):int(below[1] + 0.55 * width),
+                                             int(lm[a, 0]):int(lm[b, 0])]))
+        sclera_light = 0.5 * (skin + 245.0)
+        inside = cv2.erode(opening.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        assert (opened[inside] > sclera_light).sum() > 0.3 * inside.sum()
+        assert (shut[inside] > sclera_light).sum() == 0, ((shut[inside] > sclera_light).sum(), sclera_light)
