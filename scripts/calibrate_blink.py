@@ -20,7 +20,7 @@ With ``--squeeze`` it also prints how far the brow comes down and the cheek
 under the eye up at each deep blink (shut/open below SQUEEZE_BELOW), the
 photo followed by template matching against the nose (eye widths), median
 over the open frames (EAR at least 0.9 of the open level) within SQUEEZE_WINDOW;
-the orbicularis squeeze the rendered lids follow (``eyes.SQUEEZE_*``).
+the orbicularis squeeze the renderer follows (``speaker.render.eyes.BROW_SQUEEZE``).
 
 Media is for calibration only; nothing here is used by the package.
 """
