@@ -16,6 +16,12 @@ alone and with the lid skin up towards the brow, and prints dlib's EAR there
 over the face's own: how far dlib's measure falls on these faces for an eye
 that IS shut, the yardstick for the rendered lids (e.g. ``lp_d0:66``).
 
+With ``--squeeze`` it also prints how far the brow comes down and the cheek
+under the eye up at each deep blink (shut/open below SQUEEZE_BELOW), the
+photo followed by template matching against the nose (eye widths), median
+over the open frames (EAR at least 0.9 of the open level) within SQUEEZE_WINDOW;
+the orbicularis squeeze the renderer follows (``speaker.render.eyes.BROW_SQUEEZE``).
+
 Media is for calibration only; nothing here is used by the package.
 """
 
@@ -39,6 +45,101 @@ OPEN_PERCENTILE = 80
 NARROW_OPEN_EAR = 0.31
 #: Frames are worked on scaled so that their longer side is at most this.
 MAX_SIDE = 720
+
+
+#: Deep blinks measured for the squeeze: shut/open EAR below this.
+SQUEEZE_BELOW = 0.5
+#: Open frames compared with a blink: within this many frames of it.
+SQUEEZE_WINDOW = 8
+#: Eye points: corners, lower lid, brow (dlib's 68).
+SQUEEZE_EYES = (((36, 39), (40, 41), (17, 18, 19, 20, 21)), ((42, 45), (46, 47), (22, 23, 24, 25, 26)))
+#: Patches followed from an open frame into the blink's, eye widths: the brow's
+#: (this tall about the brow points), the cheek's (from and to this far below
+#: the lower lid) and the nose's (points 29-33, the head's own motion).
+SQUEEZE_BROW_HALF = 0.15
+SQUEEZE_CHEEK = (0.2, 0.5)
+#: How far (eye widths) a patch is searched for up and down.
+SQUEEZE_SEARCH = 0.3
+
+
+def _vertical_shift(open_gray: np.ndarray, shut_gray: np.ndarray, box, search: int) -> float:
+    """How far down (pixels, sub-pixel) the photo inside ``box`` of the open frame moved in the shut one."""
+    import cv2
+
+    x0, y0, x1, y1 = (int(round(v)) for v in box)
+    if x1 - x0 < 4 or y1 - y0 < 3 or y0 - search < 0 or y1 + search > shut_gray.shape[0]:
+        return float("nan")
+    template = open_gray[y0:y1, x0:x1]
+    strip = shut_gray[y0 - search:y1 + search, x0:x1]
+    scores = cv2.matchTemplate(strip, template, cv2.TM_CCOEFF_NORMED)[:, 0]
+    k = int(np.argmax(scores))
+    offset = 0.0
+    if 0 < k < len(scores) - 1:
+        a, b, c = scores[k - 1], scores[k], scores[k + 1]
+        offset = float(0.5 * (a - c) / min(a - 2 * b + c, -1e-9))
+    return k + offset - search
+
+
+def squeeze_shifts(frame_open: np.ndarray, lm_open: np.ndarray, frame_shut: np.ndarray) -> np.ndarray:
+    """The brow's drop and the cheek's rise (eye widths, both eyes' mean) from an open frame to a shut one.
+
+    The photo itself is followed (template matching of the brow's patch, the
+    cheek's below the lower lid and the nose's), not dlib's points: on a shut
+    eye dlib moves its eye corners, the top of its nose and its brows with the
+    lids. Both against the nose's own shift (the head's nod).
+
+    Returns
+    -------
+    np.ndarray, shape (2,)
+        ``[brow down, cheek up]``, eye widths, NaN where a patch left the frame.
+    """
+    import cv2
+
+    gray_open = cv2.cvtColor(frame_open, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    gray_shut = cv2.cvtColor(frame_shut, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    widths = [float(np.linalg.norm(lm_open[c[1]] - lm_open[c[0]])) for c, _, _ in SQUEEZE_EYES]
+    width = float(np.mean(widths))
+    search = max(int(round(SQUEEZE_SEARCH * width)), 2)
+    nose = lm_open[29:34]
+    nose_dy = _vertical_shift(gray_open, gray_shut, (nose[:, 0].min() - 0.1 * width, nose[:, 1].min(),
+                                                     nose[:, 0].max() + 0.1 * width, nose[:, 1].max()), search)
+    shifts = []
+    for corners, lower, brow in SQUEEZE_EYES:
+        brow_pts = lm_open[list(brow)]
+        brow_y = float(brow_pts[:, 1].mean())
+        brow_dy = _vertical_shift(gray_open, gray_shut, (brow_pts[:, 0].min(), brow_y - SQUEEZE_BROW_HALF * width,
+                                                         brow_pts[:, 0].max(), brow_y + SQUEEZE_BROW_HALF * width),
+                                  search)
+        lower_y = float(lm_open[list(lower), 1].mean())
+        xs = lm_open[list(corners), 0]
+        cheek_dy = _vertical_shift(gray_open, gray_shut, (xs.min(), lower_y + SQUEEZE_CHEEK[0] * width,
+                                                          xs.max(), lower_y + SQUEEZE_CHEEK[1] * width), search)
+        shifts.append([(brow_dy - nose_dy) / width, (nose_dy - cheek_dy) / width])
+    return np.nanmean(np.array(shifts), axis=0)
+
+
+def squeeze_of_blinks(ears: np.ndarray, points: list, frames: list, open_level: float, blinks: list[int]) -> list:
+    """Brow drop and cheek rise (eye widths) of each deep blink, against the open frames near it.
+
+    Returns
+    -------
+    list of tuple
+        ``(frame, shut/open, brow drop, cheek rise)``, medians over the open
+        frames within SQUEEZE_WINDOW (EAR at least 0.9 of the open level);
+        positive is towards the eye.
+    """
+    found = []
+    for i in blinks:
+        if not ears[i] < SQUEEZE_BELOW * open_level:
+            continue
+        near = [j for j in range(max(0, i - SQUEEZE_WINDOW), min(len(ears), i + SQUEEZE_WINDOW + 1))
+                if points[j] is not None and ears[j] >= 0.9 * open_level]
+        if not near:
+            continue
+        shifts = np.array([squeeze_shifts(frames[j], points[j], frames[i]) for j in near])
+        brow, cheek = np.nanmedian(shifts, axis=0)
+        found.append((i, float(ears[i] / open_level), float(brow), float(cheek)))
+    return found
 
 
 def default_media() -> Path:
@@ -236,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", default=None, help="clip name stems to measure")
     parser.add_argument("--transplant", metavar="CLIP:FRAME", default=None,
                         help="paste this real blink frame's eyes into every portrait and measure")
+    parser.add_argument("--squeeze", action="store_true",
+                        help="also measure how far the brow and the lower lid move at deep blinks")
     args = parser.parse_args(argv)
     probe = FaceProbe()
     if args.sheets:
@@ -248,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         clips = [c for c in clips if any(o in c.stem for o in args.only)]
     if args.sheets:
         args.sheets.mkdir(parents=True, exist_ok=True)
-    all_ratios, all_open, all_shut, deepest = [], [], [], []
+    all_ratios, all_open, all_shut, deepest, squeezes = [], [], [], [], []
     for clip in clips:
         ears, points, frames = clip_ears(clip, probe)
         open_level, blinks = find_blinks(ears)
@@ -260,6 +363,12 @@ def main(argv: list[str] | None = None) -> int:
             deepest.append((open_level, float(min(ears[i] for i in blinks))))
         print(f"{clip.stem:40s} frames {len(ears):4d} open EAR {open_level:.3f} blinks "
               + " ".join(f"#{i}:{r:.2f} ({ears[i]:.3f})" for i, r in zip(blinks, ratios)), flush=True)
+        if args.squeeze:
+            found = squeeze_of_blinks(ears, points, frames, open_level, blinks)
+            squeezes += found
+            for i, ratio, brow, cheek in found:
+                print(f"  squeeze #{i}: shut/open {ratio:.2f} brow down {brow:+.3f} cheek up {cheek:+.3f} "
+                      "eye widths", flush=True)
         if args.sheets and blinks:
             open_frame = int(np.nanargmin(np.abs(ears - open_level)))
             for i in blinks:
@@ -285,6 +394,12 @@ def main(argv: list[str] | None = None) -> int:
         if narrow.any():
             print(f"  of the {narrow.sum()} narrow-eyed clips: shut EAR " + ", ".join(
                 f"{o:.3f}->{c:.3f} ({c / o:.2f})" for o, c in zip(opens[narrow], shuts[narrow])))
+    if squeezes:
+        brow, cheek = (np.array([f[k] for f in squeezes]) for k in (2, 3))
+        print(f"squeeze at {len(squeezes)} deep blinks (shut/open < {SQUEEZE_BELOW}): brow down median "
+              f"{np.nanmedian(brow):+.3f} (quartiles {np.nanpercentile(brow, 25):+.3f} {np.nanpercentile(brow, 75):+.3f}), "
+              f"cheek up median {np.nanmedian(cheek):+.3f} (quartiles {np.nanpercentile(cheek, 25):+.3f} "
+              f"{np.nanpercentile(cheek, 75):+.3f}) eye widths")
     return 0
 
 
