@@ -197,34 +197,3 @@ def test_a_shut_lid_covers_the_eye_opening_where_the_lower_lid_dips_below_its_ar
         inside = cv2.erode(opening.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         assert (opened[inside] > sclera_light).sum() > 0.3 * inside.sum()
         assert (shut[inside] > sclera_light).sum() == 0, ((shut[inside] > sclera_light).sum(), sclera_light)
-
-
-def test_at_a_blink_the_brows_come_down_with_the_closure():
-    """The orbicularis squeeze of a real blink: the brow comes down at a shut eye (BROW_SQUEEZE eye
-    widths of its landmarks, measured on the talking clips; the mesh between its vertices draws the
-    brow line itself 0.013-0.024 down here, 0.010-0.022 on the portraits), about half as far at a
-    half-closed one."""
-    from speaker.render import eyes
-
-    image, lm, box = _astronaut_twice()
-    grey = image @ LUMA
-    for *_eye, brow in EYES:  # a crisp dark brow along each brow's landmarks
-        cv2.polylines(grey, [np.round(lm[list(brow)]).astype(np.int32)], False, 30.0, 5)
-    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
-                        lm.astype(np.float32), box, grayscale=True)
-    renderer = Renderer(portrait)
-    frames = [luma(renderer.render(blink(portrait, closure))) for closure in (0.0, 0.5, 1.0)]
-    for *eye, brow in EYES:
-        width = float(np.linalg.norm(lm[eye[3]] - lm[eye[0]]))
-        middle = lm[list(brow[1:4])]
-        columns = slice(int(middle[:, 0].min()), int(middle[:, 0].max()))
-        rows = np.arange(int(middle[:, 1].min()) - 10, int(middle[:, 1].max()) + 10)
-
-        def brow_row(frame):
-            darkness = np.maximum(120.0 - frame[rows][:, columns], 0.0)
-            return float(((darkness * rows[:, None]).sum(axis=0) / np.maximum(darkness.sum(axis=0), 1e-6)).mean())
-
-        opened, half, shut = (brow_row(frame) for frame in frames)
-        drop, half_drop = (shut - opened) / width, (half - opened) / width
-        assert 0.4 * eyes.BROW_SQUEEZE < drop < 1.5 * eyes.BROW_SQUEEZE, (drop, half_drop)
-        assert 0.3 * drop < half_drop < 0.8 * drop, (drop, half_drop)

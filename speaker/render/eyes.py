@@ -121,14 +121,6 @@ OPENING_FROM_REACH = 0.7
 LID_TEXTURE_FROM = (0.12, 0.3)
 LID_TEXTURE_BLUR = 0.1
 LID_TEXTURE_RANGE = (0.8, 1.2)
-#: The orbicularis squeeze of a real blink: at a shut eye the brow (and with
-#: it the skin down to the lid, which the mesh stretches between them) comes
-#: this far down, eye widths, in proportion to the closure. Measured on 60
-#: deep blinks of 15 talking clips (``scripts/calibrate_blink.py --squeeze``,
-#: the photo followed against the nose): brow down median 0.023 (quartiles
-#: 0.000-0.067); the cheek below the eye median 0.000 (-0.029-0.034), so no
-#: more than the lower lid's own rise, which the mesh carries into it.
-BROW_SQUEEZE = 0.023
 
 
 @dataclass
@@ -310,25 +302,6 @@ def _closed_lid_line(lower_uv: np.ndarray, eye_width: float, samples: int = 24) 
 def lid_reach(closure: float) -> float:
     """Fraction of the way from the open upper lid to the lower lid that the lid edge goes."""
     return float(np.clip(closure / FULL_CLOSURE_AT, 0.0, 1.0)) * (1.0 + CLOSE_OVERSHOOT)
-
-
-def squeeze_brows(face: np.ndarray, closure: float, down: np.ndarray) -> None:
-    """Bring each brow down by :data:`BROW_SQUEEZE` of its eye's width times ``closure``, in place.
-
-    Parameters
-    ----------
-    face : np.ndarray, shape (68, 2)
-        The landmarks the mesh is moved to, pixels.
-    closure : float
-        0 open to 1 shut.
-    down : np.ndarray, shape (2,)
-        Unit vector down the face.
-    """
-    if closure <= 0.0 or BROW_SQUEEZE == 0.0:
-        return
-    for eye in EYES:
-        width = float(np.linalg.norm(face[eye["corners"][1]] - face[eye["corners"][0]]))
-        face[list(eye["brow"])] += BROW_SQUEEZE * width * closure * np.asarray(down, np.float64)
 
 
 def _eye_axes(corner_a: np.ndarray, corner_b: np.ndarray, min_width: float = 0.0

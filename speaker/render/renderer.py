@@ -206,7 +206,6 @@ class Renderer:
             shift = (target[list(eye["corners"])] - self.neutral[list(eye["corners"])]).mean(axis=0)
             for i in eye["upper"]:
                 mesh_face[i] = self.neutral[i] + shift
-        eyes.squeeze_brows(mesh_face, max(closures), mesh.frame.down)
 
         points = mesh.points.copy()
         points[:68] = mesh_face
