@@ -46,3 +46,29 @@ def noise_image_path(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("portraits") / "noise.png"
     Image.fromarray(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).save(path)
     return path
+
+
+@pytest.fixture(scope="module")
+def grace(grace_hopper_path):
+    """Grace Hopper as a ``Portrait`` with dlib's own landmarks (not speaker.face's)."""
+    from PIL import Image
+    from test_render import _dlib_face
+
+    from speaker.types import Portrait
+
+    image = np.ascontiguousarray(np.asarray(Image.open(grace_hopper_path).convert("RGB")))
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    """The astronaut as a ``Portrait`` with dlib's own landmarks (not speaker.face's)."""
+    import skimage.data
+    from test_render import _dlib_face
+
+    from speaker.types import Portrait
+
+    image = np.ascontiguousarray(skimage.data.astronaut())
+    landmarks, box = _dlib_face(image)
+    return Portrait(image, landmarks, box)

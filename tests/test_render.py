@@ -33,26 +33,6 @@ def _dlib_face(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @pytest.fixture(scope="module")
-def grace() -> Portrait:
-    import matplotlib
-    from PIL import Image
-
-    path = os.path.join(matplotlib.get_data_path(), "sample_data", "grace_hopper.jpg")
-    image = np.ascontiguousarray(np.asarray(Image.open(path).convert("RGB")))
-    landmarks, box = _dlib_face(image)
-    return Portrait(image, landmarks, box)
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> Portrait:
-    import skimage.data
-
-    image = np.ascontiguousarray(skimage.data.astronaut())
-    landmarks, box = _dlib_face(image)
-    return Portrait(image, landmarks, box)
-
-
-@pytest.fixture(scope="module")
 def grace_renderer(grace) -> Renderer:
     return Renderer(grace)
 

@@ -13,24 +13,6 @@ from speaker.types import Portrait
 from test_render import _dlib_face, luma, open_mouth, polygon_mask
 
 
-@pytest.fixture(scope="module")
-def grace(grace_hopper_path) -> Portrait:
-    from PIL import Image
-
-    image = np.ascontiguousarray(np.asarray(Image.open(grace_hopper_path).convert("RGB")))
-    landmarks, box = _dlib_face(image)
-    return Portrait(image, landmarks, box)
-
-
-@pytest.fixture(scope="module")
-def astronaut() -> Portrait:
-    import skimage.data
-
-    image = np.ascontiguousarray(skimage.data.astronaut())
-    landmarks, box = _dlib_face(image)
-    return Portrait(image, landmarks, box)
-
-
 def _largest_shift(renderer: Renderer, monkeypatch, stretch: float) -> float:
     """Largest distance (pixels) between an output pixel and its source when the photo's parted
     inner lips are pressed together (a hundredth of a pixel apart, as the motion stage's
