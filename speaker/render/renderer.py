@@ -387,7 +387,8 @@ class Renderer:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
             upper = moved[[ca, *eye["upper"], cb]]
-            lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
+            lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi,
+                                moved[list(eye["outline"])])
             if lid is not None:
                 lid.tone = tone
                 lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
