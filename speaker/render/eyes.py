@@ -8,7 +8,9 @@ crease come down over the eye. Over the eyeball the lid shades from the
 photo's tone at the crease to the tone of the skin below the eye (a closed
 lid bulges into the light; the stretched skin alone is often the socket's
 shadow, which read as a grey patch in the outline of an open eye), in the
-photo's own colours (grey stays grey). At full closure the edge reaches the
+photo's own colours (grey stays grey), and never darker than the photo's
+own lid skin (on eyes cast down and lit from above, the skin below the eye
+is the one in shadow). At full closure the edge reaches the
 lower lid along one smooth arc from corner to corner; a dark lash line is
 drawn along it, as thick as a shut eye's bunched lashes and centred on the
 arc, so that it lies over the photo's lower-lid margin and the two read as
@@ -161,6 +163,9 @@ class LidWarp:
         the lid edge (:data:`LID_TEXTURE_FROM`).
     texture_blur : float
         Pixels of the blur that texture is measured against.
+    least_luma : float
+        The lid's tone is no darker than this luma, 0-255: the photo's own
+        lid skin (:func:`photo_lid_luma`); 0 for no such bound.
     """
 
     box: tuple[int, int, int, int]
@@ -173,6 +178,7 @@ class LidWarp:
     texture_dx: np.ndarray | None = None
     texture_dy: np.ndarray | None = None
     texture_blur: float = 1.0
+    least_luma: float = 0.0
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
@@ -551,6 +557,10 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     # (the skin below the eye is often in the socket's shadow).
     if float(cheek_tone @ weights) > float(tone @ weights):
         tone = tone + LID_TOWARDS_CHEEK * (cheek_tone - tone)
+    # Nor darker than the photo's own lid skin: where the eye is cast down
+    # and lit from above, the skin below it is the one in shadow.
+    if 0.0 < float(tone @ weights) < lid.least_luma:
+        tone = tone * np.float32(lid.least_luma / float(tone @ weights))
     tone_luma = float(tone @ weights)
     lumas = region @ weights
     level = cv2.GaussianBlur(lumas, (0, 0), lid.blur)
@@ -739,3 +749,33 @@ def shift_iris(map_x: np.ndarray, map_y: np.ndarray, warp: GazeWarp, gaze: np.nd
         shift = axis * (amount * warp.width)
         map_x -= share * np.float32(shift[0])
         map_y -= share * np.float32(shift[1])
+
+
+def photo_lid_luma(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
+    """Median luma of the photo's lid skin: above the lid margin, up to the crease.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+    landmarks : np.ndarray, shape (68, 2)
+        Neutral landmarks, pixels.
+    eye : dict
+        One entry of :data:`EYES`.
+
+    Returns
+    -------
+    float
+        0-255 over the middle three fifths of the eye, from
+        :data:`LID_MARGIN_SKIP` to :data:`LID_SKIN_HEIGHT` eye widths above
+        the upper lid line; 0 when that band is off the photo.
+    """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return 0.0
+    box, width, u, v, upper_v, _ = window
+    above = upper_v - v
+    band = ((u > 0.2 * width) & (u < 0.8 * width)
+            & (above > LID_MARGIN_SKIP * width) & (above < LID_SKIN_HEIGHT * width))
+    if band.sum() < 3:
+        return 0.0
+    return float(np.median(luma(image[box])[band]))
