@@ -285,6 +285,25 @@ def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> 
     return float(np.clip(darkness, 0.0, LASH_DARKNESS))
 
 
+def photo_lid_luma(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
+    """Median luma (0-255) of the photo's lid skin, the least a shut lid's tone may be.
+
+    Over the middle three fifths of the eye, from :data:`LID_MARGIN_SKIP` to
+    :data:`LID_SKIN_HEIGHT` eye widths above the upper lid line; 0 when that
+    band is off the photo. The parameters are those of :func:`lid_tone`.
+    """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return 0.0
+    box, width, u, v, upper_v, _ = window
+    above = upper_v - v
+    band = ((u > 0.2 * width) & (u < 0.8 * width)
+            & (above > LID_MARGIN_SKIP * width) & (above < LID_SKIN_HEIGHT * width))
+    if band.sum() < 3:
+        return 0.0
+    return float(np.median(luma(image[box])[band]))
+
+
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
     order = np.argsort(curve_uv[:, 0])
     return np.interp(u, curve_uv[order, 0], curve_uv[order, 1])
@@ -749,33 +768,3 @@ def shift_iris(map_x: np.ndarray, map_y: np.ndarray, warp: GazeWarp, gaze: np.nd
         shift = axis * (amount * warp.width)
         map_x -= share * np.float32(shift[0])
         map_y -= share * np.float32(shift[1])
-
-
-def photo_lid_luma(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
-    """Median luma of the photo's lid skin: above the lid margin, up to the crease.
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-    landmarks : np.ndarray, shape (68, 2)
-        Neutral landmarks, pixels.
-    eye : dict
-        One entry of :data:`EYES`.
-
-    Returns
-    -------
-    float
-        0-255 over the middle three fifths of the eye, from
-        :data:`LID_MARGIN_SKIP` to :data:`LID_SKIN_HEIGHT` eye widths above
-        the upper lid line; 0 when that band is off the photo.
-    """
-    window = _eye_window(image, landmarks, eye)
-    if window is None:
-        return 0.0
-    box, width, u, v, upper_v, _ = window
-    above = upper_v - v
-    band = ((u > 0.2 * width) & (u < 0.8 * width)
-            & (above > LID_MARGIN_SKIP * width) & (above < LID_SKIN_HEIGHT * width))
-    if band.sum() < 3:
-        return 0.0
-    return float(np.median(luma(image[box])[band]))
