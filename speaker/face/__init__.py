@@ -140,10 +140,11 @@ def find_portrait(
         # it laid a frontal face over, a mouth behind fingers): the face mesh
         # fits the whole head as one shape and may see it.
         landmarks, pose = _fit_with_mesh(image, box, refusal)
-        # The mesh's inner lips lie on the lips, not on the line between them where the mouth opens.
-        landmarks = seat_inner_lips(image, landmarks)
     landmarks = complete_turned_face(landmarks, pose)
     landmarks = keep_lips_on_face(image, landmarks, pose.yaw)
+    if refusal is not None:
+        # The mesh's inner lips lie on the lips, not on the line between them where the mouth opens.
+        landmarks = seat_inner_lips(image, landmarks)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
         image=np.ascontiguousarray(image),
