@@ -233,18 +233,25 @@ def _bunched_opening() -> np.ndarray:
                      (95.0, 61.0), (93.0, 62.0), (90.0, 61.0)], np.float64)
 
 
-def test_turned_mouth_opens_as_a_rounded_gap_not_a_wedge():
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_turned_mouth_opens_as_a_rounded_gap_not_a_wedge(mirrored):
     """A near-profile's opening is a rounded gap between two lips: its edges bow out from the near
     corner (fuller than the straight wedge of its landmarks) and its front closes in a rounded end
-    (shorter there than at its tallest), not along the landmarks' straight front edge."""
+    (shorter there than at its tallest), not along the landmarks' straight front edge; the same
+    for a face turned the other way."""
     grey = np.full(3, 128.0)
     palette = mouth.MouthPalette(grey, grey, np.full(3, 230.0), np.full(3, 40.0), np.full(3, 20.0), np.full(3, 50.0))
     inner = _bunched_opening()
+    if mirrored:  # the landmarks' corner 60 stays on the image's left
+        inner[:, 0] = 119.0 - inner[:, 0]
+        inner = inner[[4, 3, 2, 1, 0, 7, 6, 5]]
     assert mouth.side_view_share(inner) == 1.0
     assert mouth.side_view_share(_turned_opening(0.5)) == 0.0  # a frontal mouth keeps its outline
     frame = np.full((100, 120, 3), 128, np.uint8)
     mouth.paint_interior(frame, inner, 90.0, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
     painted = np.abs(frame[..., 0].astype(int) - 128) > 20
+    if mirrored:
+        painted = painted[:, ::-1]
     height = painted.sum(axis=0)
     tallest = int(height.max())
     wedge_at_55 = (55.0 - 20.0) / (93.0 - 20.0) * 21.0  # the landmarks' straight edges, halfway to the midline
