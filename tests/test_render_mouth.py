@@ -258,3 +258,17 @@ def test_turned_mouth_opens_as_a_rounded_gap_not_a_wedge(mirrored):
     assert height[55] > 1.15 * wedge_at_55, (height[55], wedge_at_55)
     assert height[95] < 0.75 * tallest, (height[95], tallest)
     assert not painted[:, 98:].any()  # nothing past the lips' front
+
+
+def test_side_view_teeth_scale_with_the_near_half_not_the_foreshortened_width():
+    """A turned mouth's widths are foreshortened by its far half: its teeth are sized and lit by
+    the near half's width, so the same opening shows taller teeth seen from the side than the
+    landmarks' corner-to-corner width alone would allow."""
+    grey = np.full(3, 128.0)
+    palette = mouth.MouthPalette(grey, grey, np.full(3, 230.0), np.full(3, 40.0), np.full(3, 20.0), np.full(3, 50.0))
+    inner = _bunched_opening()
+    outer_width = 40.0  # teeth capped at UPPER_TEETH_OF_WIDTH of it: 4 px without the side view's scale
+    frame = np.full((100, 120, 3), 128, np.uint8)
+    mouth.paint_interior(frame, inner, outer_width, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
+    tallest = int((frame[:, 60:93, 0] > 170).sum(axis=0).max())
+    assert tallest >= mouth.UPPER_TEETH_OF_WIDTH * outer_width + 2, tallest

@@ -513,9 +513,20 @@ def paint_interior(
     gap = np.maximum(v_lo - v_up, 0.5)
     mid = np.abs(upper_uv[:, 0]) < 0.5
     opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
+    midline = float(np.mean(to_uv(pts[[2, 6]])[:, 0]))
+    width = 2.0 * half
+    if side_view > 0.0:
+        # A side view's far half is foreshortened: its opening is measured at its midline and its
+        # widths are the near half's twice (teeth, their light and the tongue scale with those).
+        at_midline = np.abs(upper_uv[:, 0] - np.clip(midline, -MIDLINE_MAX_OFFSET, MIDLINE_MAX_OFFSET)) < 0.25
+        if at_midline.any():
+            side_opening = float(np.mean(_curve_profile(lower_uv, upper_uv[at_midline, 0]) - upper_uv[at_midline, 1]))
+            opening = (1.0 - side_view) * opening + side_view * side_opening
+        scale = 1.0 + side_view * min(abs(midline), 1.0)
+        outer_width, width = outer_width * scale, width * scale
     opening = max(opening, 0.5)
     below_lip = np.clip((v - v_up) / gap, 0.0, 1.0)
-    arch, arch_half = _arch_coordinate(u, float(np.mean(to_uv(pts[[2, 6]])[:, 0])), half)
+    arch, arch_half = _arch_coordinate(u, midline, half)
     corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(arch), 0, 1) ** 2)[..., None]
 
     # Cavity: darker away from the lips and towards the lower back of the mouth.
@@ -530,7 +541,7 @@ def paint_interior(
         colour = colour + (paint - colour) * weight[..., None]
 
     # Tongue: a soft, darker reddish mound resting on the floor of wide openings.
-    tongue_weight = float(np.clip((opening / (2 * half) - TONGUE_FROM) / TONGUE_RAMP, 0, 1))
+    tongue_weight = float(np.clip((opening / width - TONGUE_FROM) / TONGUE_RAMP, 0, 1))
     if tongue_weight > 0:
         top = v_lo - 0.38 * gap
         rise = (v - top) / np.maximum(0.38 * gap, 0.5)  # 0 at the tongue's top, 1 on the lip
