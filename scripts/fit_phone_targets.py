@@ -56,7 +56,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import eval_lipsync  # noqa: E402  (the same meter, portrait frames and figures as the evaluation)
-from lipsync_tracks import track_opening  # noqa: E402
+from lipsync_tracks import constants_set, parse_variant, track_opening  # noqa: E402
 
 #: Every HOLDOUT_EVERY-th sentence (sorted by name) is held out of the fit.
 HOLDOUT_EVERY = 4
@@ -248,6 +248,35 @@ def track_r(entries: list[dict], jaw: dict[tuple[str, int], float] | None) -> li
     return result
 
 
+def fit_variant(label: str, entries: dict, training: list[str], held_out: list[str], keys: list[tuple[str, int]],
+                hand: np.ndarray, base_held: list[float], ridges: list[float]) -> list[tuple]:
+    """Fit and report the jaw table for each ridge with the articulation constants as they are set now.
+
+    Returns, per ridge, (table (J,), fitted (J,) bool, held-out r per clip).
+    """
+    rows = [(*design(entries[stem], keys)[:3], entries[stem]["real"]) for stem in training]
+    same_train = track_r([entries[s] for s in training], None)
+    same_held = track_r([entries[s] for s in held_out], None)
+    print(f"\n{label}, the table as it is: track r median {np.median(same_train):.3f} training, "
+          f"{np.median(same_held):.3f} held out")
+    results = []
+    for ridge in ridges:
+        fitted, free, coverage = fit(rows, hand, ridge, groups(keys))
+        table = rescaled(fitted, hand, keys, free)
+        jaw = dict(zip(keys, table))
+        train_r, held_r = track_r([entries[s] for s in training], jaw), track_r([entries[s] for s in held_out], jaw)
+        wins = int(np.sum(np.array(held_r) > np.array(base_held)))
+        print(f"{label}, fitted with ridge {ridge}: track r median {np.median(train_r):.3f} "
+              f"(mean {np.mean(train_r):.3f}) training, {np.median(held_r):.3f} (mean {np.mean(held_r):.3f}) "
+              f"held out; better than the base table on {wins} of {len(held_r)}")
+        for key, before, after, cover, is_free in zip(keys, hand, table, coverage, free):
+            name = f"{key[0]}{key[1] + 1 if (key[0], 1) in hand_jaw() else ''}"
+            print(f"    {name:<5} before {before:.2f}  fitted {after:.2f}  coverage {cover:7.1f} frames"
+                  f"{'' if is_free else '  (kept: too few frames)'}")
+        results.append((table, free, held_r))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--media", type=Path, help="the shared media folder (default ../shared/media)")
@@ -255,6 +284,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ridge", type=float, nargs="+", default=[0.3],
                         help="ridge weight(s) towards the hand table (each is fitted and reported)")
     parser.add_argument("--limit", type=int, help="at most this many sentences (a quick look)")
+    parser.add_argument("--variant", action="append", default=[],
+                        help="also fit with these constants of speaker.motion.articulation (NAME=VALUE,...)")
     parser.add_argument("--write", type=Path, help="write the fitted jaw targets (first --ridge) as JSON")
     args = parser.parse_args(argv)
 
@@ -279,35 +310,25 @@ def main(argv: list[str] | None = None) -> int:
 
     keys = jaw_keys()
     hand = np.array([hand_jaw()[key] for key in keys])
-    rows = [(*design(entries[stem], keys)[:3], entries[stem]["real"]) for stem in training]
-    hand_train, hand_held = track_r([entries[s] for s in training], None), track_r([entries[s] for s in held_out], None)
-    print(f"hand table: track r median {np.median(hand_train):.3f} (mean {np.mean(hand_train):.3f}) training, "
-          f"{np.median(hand_held):.3f} (mean {np.mean(hand_held):.3f}) held out")
-    written = None
-    for ridge in args.ridge:
-        fitted, free, coverage = fit(rows, hand, ridge, groups(keys))
-        table = rescaled(fitted, hand, keys, free)
-        jaw = dict(zip(keys, table))
-        train_r, held_r = track_r([entries[s] for s in training], jaw), track_r([entries[s] for s in held_out], jaw)
-        wins = int(np.sum(np.array(held_r) > np.array(hand_held)))
-        print(f"ridge {ridge}: track r median {np.median(train_r):.3f} (mean {np.mean(train_r):.3f}) training, "
-              f"{np.median(held_r):.3f} (mean {np.mean(held_r):.3f}) held out; better on {wins} of {len(held_r)}")
-        for key, before, after, cover, is_free in zip(keys, hand, table, coverage, free):
-            name = f"{key[0]}{key[1] + 1 if (key[0], 1) in hand_jaw() else ''}"
-            print(f"    {name:<5} hand {before:.2f}  fitted {after:.2f}  coverage {cover:7.1f} frames"
-                  f"{'' if is_free else '  (kept: too few frames)'}")
-        if written is None:
-            written = {"ridge": ridge, "table": table, "free": free, "held_out": (hand_held, held_r),
-                       "training": (hand_train, train_r), "coverage": coverage}
+    base_train = track_r([entries[s] for s in training], None)
+    base_held = track_r([entries[s] for s in held_out], None)
+    print(f"the table as it is: track r median {np.median(base_train):.3f} (mean {np.mean(base_train):.3f}) "
+          f"training, {np.median(base_held):.3f} (mean {np.mean(base_held):.3f}) held out")
+    kept = None
+    for variant in ["", *args.variant]:
+        with constants_set(parse_variant(variant)[0]):
+            results = fit_variant(variant or "base", entries, training, held_out, keys, hand, base_held, args.ridge)
+        kept = kept or results[0]
     if args.write:
+        table, free, held_r = kept
         payload = {
             "source": "scripts/fit_phone_targets.py on grid_s1 (GRID speaker 1, 60 sentences; "
-                      f"{len(training)} fitted, {len(held_out)} held out), ridge {written['ridge']}",
+                      f"{len(training)} fitted, {len(held_out)} held out), ridge {args.ridge[0]}",
             "unit": "jaw_open target, the hand table's scale (same mean over the fitted vowels)",
-            "held_out_track_r_median": {"hand": round(float(np.median(written["held_out"][0])), 3),
-                                        "fitted": round(float(np.median(written["held_out"][1])), 3)},
+            "held_out_track_r_median": {"before": round(float(np.median(base_held)), 3),
+                                        "fitted": round(float(np.median(held_r)), 3)},
             "jaw_open": {f"{phone}/{half}": round(float(value), 3)
-                         for (phone, half), value, is_free in zip(keys, written["table"], written["free"]) if is_free},
+                         for (phone, half), value, is_free in zip(keys, table, free) if is_free},
         }
         args.write.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {args.write}")

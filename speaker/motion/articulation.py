@@ -126,6 +126,10 @@ SHORT_SILENCE_DOMINANCE = 0.08
 #: transcript 0.69 vs 0.70.
 ANTICIPATION_TAU = 0.10
 CARRYOVER_TAU = 0.05
+#: Both decay times of a vowel's and of a consonant's dominance are these
+#: multiples of ANTICIPATION_TAU and CARRYOVER_TAU.
+VOWEL_DECAY_SCALE = 1.0
+CONSONANT_DECAY_SCALE = 1.0
 #: Shape exponent of the dominance decay (>1 keeps the blend smooth at the
 #: core's edges).
 DOMINANCE_POWER = 1.5
@@ -204,7 +208,7 @@ def _dominance_class(symbol: str) -> np.ndarray:
 
 
 def _segments(phones: list[Phone]):
-    """Yield (start, end, target (K,), strength (K,)) per articulatory segment.
+    """Yield (start, end, target (K,), strength (K,), decay scale) per articulatory segment.
 
     Diphthongs give two segments; stressed vowels are opened more.
     """
@@ -219,11 +223,12 @@ def _segments(phones: list[Phone]):
         if stressed:
             strength = strength * STRESS_DOMINANCE_GAIN
         step = (end - start) / len(targets)
+        decay_scale = VOWEL_DECAY_SCALE if symbol in VOWELS else CONSONANT_DECAY_SCALE if symbol != "SIL" else 1.0
         for index, target in enumerate(targets):
             target = np.array(target, dtype=np.float64)
             if stressed:
                 target[JAW] = min(1.0, target[JAW] * STRESS_JAW_GAIN)
-            yield start + index * step, start + (index + 1) * step, target, strength
+            yield start + index * step, start + (index + 1) * step, target, strength, decay_scale
 
 
 def _smooth_ramp(x: np.ndarray) -> np.ndarray:
@@ -261,13 +266,13 @@ def articulation_from_phones(phones: list[Phone], times: np.ndarray) -> np.ndarr
 
     numerator = np.zeros((times.size, K))
     denominator = np.full((times.size, K), DOMINANCE_FLOOR)
-    for start, end, target, strength in _segments(phones):
+    for start, end, target, strength, decay_scale in _segments(phones):
         centre = 0.5 * (start + end)
         half_core = 0.5 * CORE_FRACTION * (end - start)
         before = np.maximum(centre - half_core - times, 0.0)
         after = np.maximum(times - centre - half_core, 0.0)
-        decay = np.exp(-((before / ANTICIPATION_TAU) ** DOMINANCE_POWER)
-                       - (after / CARRYOVER_TAU) ** DOMINANCE_POWER)
+        decay = np.exp(-((before / (decay_scale * ANTICIPATION_TAU)) ** DOMINANCE_POWER)
+                       - (after / (decay_scale * CARRYOVER_TAU)) ** DOMINANCE_POWER)
         dominance = decay[:, None] * strength[None, :]
         numerator += dominance * target[None, :]
         denominator += dominance
