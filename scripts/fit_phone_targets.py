@@ -145,6 +145,23 @@ def collect(clip: Path, cache: Path, meter) -> dict:
     return entry
 
 
+def path_speech(entry: dict, path: str, cached: Path):
+    """The sentence's speech on one timing path: the transcript's (as collected) or the recognised words' (cached)."""
+    if path == "transcript":
+        return entry["speech"]
+    file = cached.with_suffix(".recognised.pkl")
+    if file.is_file():
+        return pickle.loads(file.read_bytes())
+    from speaker import timing
+
+    samples, rate = timing.load_audio(cached.with_suffix(".wav"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        speech = timing.timeline_for_audio(samples, rate, None)
+    file.write_bytes(pickle.dumps(speech))
+    return speech
+
+
 def design(entry: dict, keys: list[tuple[str, int]]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The linear model of one clip's track opening in the jaw targets.
 
@@ -287,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, help="at most this many sentences (a quick look)")
     parser.add_argument("--variant", action="append", default=[],
                         help="also fit with these constants of speaker.motion.articulation (NAME=VALUE,...)")
+    parser.add_argument("--paths", nargs="+", default=["transcript"], choices=["transcript", "recognised"],
+                        help="the timing paths whose phones are fitted (each sentence once per path)")
     parser.add_argument("--write", type=Path, help="write the fitted jaw targets (first --ridge) as JSON")
     args = parser.parse_args(argv)
 
@@ -307,6 +326,13 @@ def main(argv: list[str] | None = None) -> int:
     stems = sorted(entries)
     held_out = stems[::HOLDOUT_EVERY]
     training = [stem for stem in stems if stem not in held_out]
+    if args.paths != ["transcript"]:
+        # Each sentence once per timing path: "recognised" is Whisper's words aligned (no transcript).
+        by_path = {f"{stem}/{path}": dict(entries[stem], speech=path_speech(entries[stem], path, args.cache / stem))
+                   for stem in stems for path in args.paths}
+        held_out = [f"{stem}/{path}" for stem in held_out for path in args.paths]
+        training = [f"{stem}/{path}" for stem in training for path in args.paths]
+        entries = by_path
     print(f"{len(training)} training, {len(held_out)} held-out sentences of grid_s1")
 
     keys = jaw_keys()
