@@ -45,11 +45,13 @@ Contact sheets (``--sheets DIR``) show rest, open, closed, mid-blink and
 blink-peak frames (when the track has a blink); ``<name>_eyes.png`` shows
 the eyes, zoomed, open, half and shut (``<name>_eyes_dlib.png`` with dlib's eye points); for every face turned 25 degrees or more a zoomed strip
 of the eyes and the mouth (rest, widest open, mid-blink, blink peak) is
-written beside them as ``<name>_zoom.png``.
+written beside them as ``<name>_zoom.png``. With ``--mouth-direct`` the
+mouth is also measured on every 2nd frame rendered directly (no video
+coding), the figure ``mouth_direct``.
 
 Usage::
 
-    python scripts/eval_render.py [--media DIR] [--out results.json] [--sheets DIR] [--only NAME ...]
+    python scripts/eval_render.py [--media DIR] [--out results.json] [--sheets DIR] [--only NAME ...] [--mouth-direct]
 
 The media folder defaults to ``../shared/media`` beside the repository, else
 ``/work/shared/media``.
@@ -599,6 +601,35 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
     }
 
 
+def mouth_direct(portrait, track, probe: FaceProbe, step: int = 2) -> dict:
+    """dlib's mouth opening on every ``step``-th frame of the track rendered directly (no video coding).
+
+    Parameters
+    ----------
+    portrait : Portrait
+    track : Track
+    probe : FaceProbe
+    step : int
+        Every how many frames one is rendered.
+
+    Returns
+    -------
+    dict
+        ``r``: Pearson r between dlib's re-detected opening (:func:`mouth_opening`) and the commanded
+        landmarks' own, at lag 0; ``frames``: how many frames it was measured on.
+    """
+    from speaker.render import Renderer
+
+    renderer = Renderer(portrait)
+    seen, commanded = [], []
+    for index in range(0, len(track), step):
+        frame = track.frame(index)
+        shape, _ = probe.find(renderer.render(frame), portrait.box)
+        seen.append(mouth_opening(landmarks_of(shape)))
+        commanded.append(mouth_opening(np.asarray(frame.landmarks, np.float64)))
+    return {"r": pearson(np.asarray(seen), np.asarray(commanded)), "frames": len(seen)}
+
+
 def zoom_strip(portrait, track, path: Path) -> Path:
     """Eyes and mouth, zoomed, at rest, widest open, mid-blink and blink peak, as one PNG."""
     import cv2
@@ -791,6 +822,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="NAME", help="evaluate only portraits whose name contains one of these")
     parser.add_argument("--keep", type=Path, help="render into this folder and keep the videos")
     parser.add_argument("--media", type=Path, help="the shared media folder (holding portraits/)")
+    parser.add_argument("--mouth-direct", action="store_true",
+                        help="also measure dlib's mouth opening on frames rendered directly (every 2nd frame)")
     args = parser.parse_args(argv)
     global PORTRAITS_DIR
     if args.media:
@@ -807,6 +840,10 @@ def main(argv: list[str] | None = None) -> int:
         for case in cases:
             started = time.perf_counter()
             portrait, track = evaluate(case, folder, probe)
+            if args.mouth_direct and portrait is not None:
+                case.figures["mouth_direct"] = mouth_direct(portrait, track, probe)
+                print(f"{case.name}: mouth r on frames rendered directly {case.figures['mouth_direct']['r']:.3f}",
+                      file=sys.stderr, flush=True)
             status = f"skipped ({case.skipped})" if case.skipped else "done"
             print(f"[{time.perf_counter() - started:5.1f} s] {case.name}: {status}", file=sys.stderr, flush=True)
             if case.name == "grace_hopper" and portrait is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 from test_face import grace, grace_portrait  # noqa: F401  (the same photo's fixtures)
@@ -184,3 +185,37 @@ def test_far_jaw_hidden_behind_the_lower_lip_opens_with_it(grace_portrait):
     assert 12 in renderer.hidden_jaw
     frontal, renderer = folded(dataclasses.replace(turned, pose=(0.0, 0.0, 0.0)))
     assert len(renderer.hidden_jaw) == 0 and frontal > 0  # moved as a jaw point, the lip folds over it
+
+
+def _mouth_on_a_line(line_y: float, inner_y: float, open_gap: float = 0.0):
+    """A light face with a dark line between the lips at ``line_y`` and lip landmarks (68, 2) whose
+    inner lips lie at ``inner_y`` (the lower ones ``open_gap`` below), as a face mesh puts them."""
+    image = np.full((200, 200, 3), 200, np.uint8)
+    cv2.line(image, (60, int(line_y)), (140, int(line_y)), (60, 60, 60), 2)
+    lm = np.zeros((68, 2))
+    lm[48], lm[54] = (58, inner_y), (142, inner_y)
+    lm[49:54] = [(70, 94), (85, 90), (100, 91), (115, 90), (130, 94)]
+    lm[55:60] = [(130, 110), (115, 113), (100, 114), (85, 113), (70, 110)]
+    lm[60], lm[64] = (62, inner_y), (138, inner_y)
+    lm[61:64] = [(80, inner_y), (100, inner_y), (120, inner_y)]
+    lm[65:68] = [(120, inner_y + open_gap), (100, inner_y + open_gap), (80, inner_y + open_gap)]
+    return image, lm
+
+
+def test_mesh_inner_lips_are_seated_on_the_photos_lip_line():
+    """The face mesh's inner lips of a closed mouth lie on the lower lip, a few pixels off the dark
+    line between the lips where the mouth must open; they move onto that line (the corners with
+    them), the outer lips stay. An open mouth, or a photo without a line, keeps its points."""
+    from speaker.face.lipline import seat_inner_lips
+
+    image, lm = _mouth_on_a_line(line_y=100, inner_y=103.5)
+    seated = seat_inner_lips(image, lm)
+    assert np.all(np.abs(seated[60:68, 1] - 100.5) < 1.0), seated[60:68]
+    assert np.allclose(seated[[48, 54], 1], seated[[60, 64], 1])
+    assert np.allclose(seated[49:54], lm[49:54]) and np.allclose(seated[55:60], lm[55:60])
+    assert np.allclose(seated[:, 0], lm[:, 0])
+
+    image, lm = _mouth_on_a_line(line_y=100, inner_y=103.5, open_gap=8.0)
+    assert np.array_equal(seat_inner_lips(image, lm), lm)
+    blank = np.full_like(image, 200)
+    assert np.array_equal(seat_inner_lips(blank, lm), lm)

@@ -557,3 +557,23 @@ def test_gaze_json_round_trip(track, tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(SpeakerError, match="gaze"):
         load_track(path)
+
+
+def test_fitted_jaw_targets_keep_the_phonetic_order():
+    """The jaw targets fitted to GRID's mouths (scripts/fit_phone_targets.py) stay phonetic:
+    open vowels drop the jaw further than close ones, the close rounded vowel and the
+    lip-rounding glide least, and a vowel in a word opens the jaw well beyond its consonants."""
+    from speaker.motion.articulation import PHONE_TARGETS
+
+    jaw = {phone: targets[0][JAW] for phone, targets in PHONE_TARGETS.items()}
+    for open_vowel in ("AA", "AE", "AY", "AW"):
+        for close in ("IH", "IY", "UW", "UH"):
+            assert jaw[open_vowel] > jaw[close] + 0.2, (open_vowel, close)
+    assert jaw["UW"] < 0.3 and jaw["W"] < 0.2
+    assert all(0.0 <= value <= 1.0 for targets in PHONE_TARGETS.values() for target in targets for value in target)
+    # "bat": the lips shut on the b, the vowel opens the jaw at least twice as wide as the t.
+    phones = [Phone("SIL", 0.0, 0.3), Phone("B", 0.3, 0.38), Phone("AE", 0.38, 0.6), Phone("T", 0.6, 0.68),
+              Phone("SIL", 0.68, 1.2)]
+    values = articulation_from_phones(phones, np.array([0.34, 0.49, 0.66]))
+    assert values[0, CLOSURE] == 1.0 and values[1, CLOSURE] < 0.1
+    assert values[1, JAW] > 2 * values[2, JAW]

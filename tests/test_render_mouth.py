@@ -223,3 +223,52 @@ def test_the_photos_dark_lip_line_goes_into_the_opening(grace):
     assert edge > 0.5 * lip, (edge, lip)
     # At rest the frame is still the photo.
     assert np.abs(renderer.render(open_mouth(portrait, 0.0)).astype(int) - image).max() <= 1
+
+
+def _bunched_opening() -> np.ndarray:
+    """Inner lips 60..67 (8, 2) of a near-profile's open mouth as the face mesh gives them: the far
+    half bunched at the lips' front (x 90-96), so the outline is a wedge from the near corner with a
+    straight front edge."""
+    return np.array([(20.0, 52.0), (90.0, 41.0), (93.0, 40.0), (95.0, 40.5), (96.0, 50.0),
+                     (95.0, 61.0), (93.0, 62.0), (90.0, 61.0)], np.float64)
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_turned_mouth_opens_as_a_rounded_gap_not_a_wedge(mirrored):
+    """A near-profile's opening is a rounded gap between two lips: its edges bow out from the near
+    corner (fuller than the straight wedge of its landmarks) and its front closes in a rounded end
+    (shorter there than at its tallest), not along the landmarks' straight front edge; the same
+    for a face turned the other way."""
+    grey = np.full(3, 128.0)
+    palette = mouth.MouthPalette(grey, grey, np.full(3, 230.0), np.full(3, 40.0), np.full(3, 20.0), np.full(3, 50.0))
+    inner = _bunched_opening()
+    if mirrored:  # the landmarks' corner 60 stays on the image's left
+        inner[:, 0] = 119.0 - inner[:, 0]
+        inner = inner[[4, 3, 2, 1, 0, 7, 6, 5]]
+    assert mouth.side_view_share(inner) == 1.0
+    assert mouth.side_view_share(_turned_opening(0.5)) == 0.0  # a frontal mouth keeps its outline
+    frame = np.full((100, 120, 3), 128, np.uint8)
+    mouth.paint_interior(frame, inner, 90.0, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
+    painted = np.abs(frame[..., 0].astype(int) - 128) > 20
+    if mirrored:
+        painted = painted[:, ::-1]
+    height = painted.sum(axis=0)
+    tallest = int(height.max())
+    wedge_at_55 = (55.0 - 20.0) / (93.0 - 20.0) * 21.0  # the landmarks' straight edges, halfway to the midline
+    assert height[55] > 1.15 * wedge_at_55, (height[55], wedge_at_55)
+    assert height[95] < 0.75 * tallest, (height[95], tallest)
+    assert not painted[:, 98:].any()  # nothing past the lips' front
+
+
+def test_side_view_teeth_scale_with_the_near_half_not_the_foreshortened_width():
+    """A turned mouth's widths are foreshortened by its far half: its teeth are sized and lit by
+    the near half's width, so the same opening shows taller teeth seen from the side than the
+    landmarks' corner-to-corner width alone would allow."""
+    grey = np.full(3, 128.0)
+    palette = mouth.MouthPalette(grey, grey, np.full(3, 230.0), np.full(3, 40.0), np.full(3, 20.0), np.full(3, 50.0))
+    inner = _bunched_opening()
+    outer_width = 40.0  # teeth capped at UPPER_TEETH_OF_WIDTH of it: 4 px without the side view's scale
+    frame = np.full((100, 120, 3), 128, np.uint8)
+    mouth.paint_interior(frame, inner, outer_width, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
+    tallest = int((frame[:, 60:93, 0] > 170).sum(axis=0).max())
+    assert tallest >= mouth.UPPER_TEETH_OF_WIDTH * outer_width + 2, tallest

@@ -23,6 +23,7 @@ from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .image import load_image, looks_grayscale
+from .lipline import seat_inner_lips
 from .pose import FacePose, complete_turned_face, fit_pose
 from .silhouette import keep_lips_on_face
 
@@ -141,6 +142,9 @@ def find_portrait(
         landmarks, pose = _fit_with_mesh(image, box, refusal)
     landmarks = complete_turned_face(landmarks, pose)
     landmarks = keep_lips_on_face(image, landmarks, pose.yaw)
+    if refusal is not None:
+        # The mesh's inner lips lie on the lips, not on the line between them where the mouth opens.
+        landmarks = seat_inner_lips(image, landmarks)
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
         image=np.ascontiguousarray(image),

@@ -337,6 +337,89 @@ def _buccal_shadow(u: np.ndarray) -> np.ndarray:
     return (BUCCAL_SHADOW * t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 
+#: A turned mouth's midline (inner lips 62 and 66) lies off the middle of its
+#: inner-lip corners by this share of the half width where its opening starts
+#: to be drawn as a side view, fully at +SIDE_VIEW_RAMP (about 25 and 45
+#: degrees of yaw). A frontal mouth keeps its landmark outline.
+SIDE_VIEW_FROM = 0.35
+SIDE_VIEW_RAMP = 0.3
+#: A side view's opening closes at the front in a rounded end this many
+#: times its height long (the lips' fronts roll together there), and
+#: narrows towards the near corner with this power of an ellipse's profile.
+SIDE_VIEW_FRONT_CAP = 0.25
+SIDE_VIEW_CORNER_POWER = 1.5
+#: Samples along each lip curve of a side view's opening.
+SIDE_VIEW_SAMPLES = 33
+
+
+def side_view_share(inner: np.ndarray) -> float:
+    """How much an inner-lip outline is seen from the side (0 frontal .. 1 turned 45 degrees or more).
+
+    Parameters
+    ----------
+    inner : np.ndarray, shape (8, 2)
+        Inner-lip landmarks 60..67, pixels.
+    """
+    pts = np.asarray(inner, np.float64)
+    centre, along, _, half = _mouth_axes(pts)
+    midline = float(np.mean((pts[[2, 6]] - centre) @ along)) / half
+    return _smooth_step((abs(midline) - SIDE_VIEW_FROM) / SIDE_VIEW_RAMP)
+
+
+def _side_view_curves(pts: np.ndarray, upper_curve: np.ndarray, lower_curve: np.ndarray,
+                      share: float) -> tuple[np.ndarray, np.ndarray]:
+    """A turned mouth's opening as a side view shows it: a rounded gap between two lips.
+
+    On a face turned 45 degrees or more the landmarker bunches the far half of
+    the inner lips at the front of the mouth, so their outline is a triangle
+    from the near corner to a straight front edge (a hard black wedge). Here
+    the opening keeps its height at the midline and its near corner, but its
+    edges bow like a frontal opening foreshortened, narrowing into the near
+    corner, and its front closes in a rounded end
+    (:data:`SIDE_VIEW_FRONT_CAP`) where the lips' fronts meet, blended with
+    the landmark outline by ``share`` (:func:`side_view_share`).
+
+    Parameters
+    ----------
+    pts : np.ndarray, shape (8, 2)
+        Inner-lip points 60..67, pixels.
+    upper_curve, lower_curve : np.ndarray, shape (M, 2)
+        Their smooth upper and lower curves (:func:`_lip_curves`).
+    share : float
+        0..1.
+
+    Returns
+    -------
+    upper, lower : np.ndarray, shape (SIDE_VIEW_SAMPLES, 2)
+        Upper curve from corner 60 to corner 64, lower curve back, pixels.
+    """
+    centre, along, down, half = _mouth_axes(pts)
+
+    def to_uv(curve):
+        d = curve - centre
+        return np.stack([(d @ along) / half, d @ down], axis=-1)
+
+    upper_uv, lower_uv = to_uv(upper_curve), to_uv(lower_curve)
+    midline = float(np.mean(to_uv(pts[[2, 6]])[:, 0]))
+    front = 1.0 if midline >= 0 else -1.0  # the mouth's front is the side its midline is pushed to
+    u = np.linspace(-1.0, 1.0, SIDE_VIEW_SAMPLES)
+    ahead = front * u  # -1 at the near corner, 1 at the front
+    rise = max(-float(upper_uv[:, 1].min()), 0.25)
+    drop = max(float(lower_uv[:, 1].max()), 0.25)
+    cap = min(SIDE_VIEW_FRONT_CAP * (rise + drop) / half, 1.0)
+    peak = float(np.clip(min(abs(midline), 1.0 - cap), -0.5, 0.95))
+    behind = np.clip((peak - ahead) / (peak + 1.0), 0.0, 1.0)
+    beyond = np.clip((ahead - peak) / (1.0 - peak), 0.0, 1.0)
+    profile = np.where(ahead < peak, (1.0 - behind ** 2) ** SIDE_VIEW_CORNER_POWER, np.sqrt(1.0 - beyond ** 2))
+    v_up = (1.0 - share) * _curve_profile(upper_uv, u) - share * rise * profile
+    v_lo = (1.0 - share) * _curve_profile(lower_uv, u) + share * drop * profile
+
+    def to_xy(v):
+        return centre + (u * half)[:, None] * along + v[:, None] * down
+
+    return to_xy(v_up), to_xy(v_lo)[::-1]
+
+
 def paint_interior(
     frame: np.ndarray,
     inner: np.ndarray,
@@ -397,6 +480,9 @@ def paint_interior(
     shape = (y1 - y0, x1 - x0)
     pts = np.asarray(inner, np.float64) - np.array([x0, y0], np.float64)
     upper_curve, lower_curve = _lip_curves(pts)
+    side_view = side_view_share(pts)
+    if side_view > 0.0:
+        upper_curve, lower_curve = _side_view_curves(pts, upper_curve, lower_curve, side_view)
     hard = _polygon_mask(shape, np.concatenate([upper_curve[:-1], lower_curve[:-1]])).astype(np.float32) / 255.0
     if not hard.any():
         return
@@ -405,6 +491,9 @@ def paint_interior(
     # the lips are drawn along that polygon, so stay within a pixel of it.
     straight = np.zeros(shape, np.uint8)
     cv2.fillPoly(straight, [np.round(pts).astype(np.int32)], 1)
+    if side_view > 0.0:
+        # A side view's rounded outline replaces the landmark outline's straight edges.
+        cv2.fillPoly(straight, [np.round(np.concatenate([upper_curve, lower_curve])).astype(np.int32)], 1)
     reach = cv2.dilate(straight, np.ones((3, 3), np.uint8)).astype(np.float32)
     mask = np.minimum(cv2.GaussianBlur(hard, (0, 0), EDGE_FEATHER), reach)
 
@@ -424,9 +513,20 @@ def paint_interior(
     gap = np.maximum(v_lo - v_up, 0.5)
     mid = np.abs(upper_uv[:, 0]) < 0.5
     opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
+    midline = float(np.mean(to_uv(pts[[2, 6]])[:, 0]))
+    width = 2.0 * half
+    if side_view > 0.0:
+        # A side view's far half is foreshortened: its opening is measured at its midline and its
+        # widths are the near half's twice (teeth, their light and the tongue scale with those).
+        at_midline = np.abs(upper_uv[:, 0] - np.clip(midline, -MIDLINE_MAX_OFFSET, MIDLINE_MAX_OFFSET)) < 0.25
+        if at_midline.any():
+            side_opening = float(np.mean(_curve_profile(lower_uv, upper_uv[at_midline, 0]) - upper_uv[at_midline, 1]))
+            opening = (1.0 - side_view) * opening + side_view * side_opening
+        scale = 1.0 + side_view * min(abs(midline), 1.0)
+        outer_width, width = outer_width * scale, width * scale
     opening = max(opening, 0.5)
     below_lip = np.clip((v - v_up) / gap, 0.0, 1.0)
-    arch, arch_half = _arch_coordinate(u, float(np.mean(to_uv(pts[[2, 6]])[:, 0])), half)
+    arch, arch_half = _arch_coordinate(u, midline, half)
     corner_dim = (1.0 - TEETH_CORNER_DIM * np.clip(np.abs(arch), 0, 1) ** 2)[..., None]
 
     # Cavity: darker away from the lips and towards the lower back of the mouth.
@@ -441,7 +541,7 @@ def paint_interior(
         colour = colour + (paint - colour) * weight[..., None]
 
     # Tongue: a soft, darker reddish mound resting on the floor of wide openings.
-    tongue_weight = float(np.clip((opening / (2 * half) - TONGUE_FROM) / TONGUE_RAMP, 0, 1))
+    tongue_weight = float(np.clip((opening / width - TONGUE_FROM) / TONGUE_RAMP, 0, 1))
     if tongue_weight > 0:
         top = v_lo - 0.38 * gap
         rise = (v - top) / np.maximum(0.38 * gap, 0.5)  # 0 at the tongue's top, 1 on the lip
