@@ -8,11 +8,15 @@ crease come down over the eye. Over the eyeball the lid shades from the
 photo's tone at the crease to the tone of the skin below the eye (a closed
 lid bulges into the light; the stretched skin alone is often the socket's
 shadow, which read as a grey patch in the outline of an open eye), in the
-photo's own colours (grey stays grey). At full closure the edge reaches the
+photo's own colours (grey stays grey), and never darker than the photo's
+own lid skin (on eyes cast down and lit from above, the skin below the eye
+is the one in shadow). At full closure the edge reaches the
 lower lid along one smooth arc from corner to corner; a dark lash line is
-drawn along it, as thick as a shut eye's bunched lashes. As the lid shuts it
-becomes one lit surface from its edge up towards the brow: the fold and the
-socket's shadow of the open eye flatten out. Its skin texture is the
+drawn along it, as thick as a shut eye's bunched lashes and centred on the
+arc, so that it lies over the photo's lower-lid margin and the two read as
+one line. As the lid shuts it becomes one lit surface from its edge up
+towards the brow (never past the face's outline): the fold and the socket's
+shadow of the open eye flatten out. Its skin texture is the
 photo's skin below the eye, mirrored across the lid edge, and its lash line
 is no darker than the photo's own lid line. The lower lid rises with the
 landmarks the motion stage gives it.
@@ -35,11 +39,13 @@ import numpy as np
 from ..imaging import LUMA, eye_opening_darkness, luma
 from .curves import catmull_rom
 
-#: Eye landmark indices: outer corner, upper lid (2), inner corner, lower lid (2),
-#: and the brow above; for the left and the right eye of the image.
+#: Eye landmark indices: the corners, upper lid (2), lower lid (2), the brow
+#: above and the face's outline level with each corner (the jaw line's top
+#: point by the outer corner, the nose's bridge by the inner one); for the
+#: left and the right eye of the image.
 EYES = (
-    {"corners": (36, 39), "upper": (37, 38), "lower": (41, 40), "brow": (17, 18, 19, 20, 21)},
-    {"corners": (42, 45), "upper": (43, 44), "lower": (47, 46), "brow": (22, 23, 24, 25, 26)},
+    {"corners": (36, 39), "upper": (37, 38), "lower": (41, 40), "brow": (17, 18, 19, 20, 21), "outline": (0, 27)},
+    {"corners": (42, 45), "upper": (43, 44), "lower": (47, 46), "brow": (22, 23, 24, 25, 26), "outline": (27, 16)},
 )
 #: Closures below this are not drawn (the eye is left exactly as in the photo).
 MIN_CLOSURE = 0.02
@@ -75,7 +81,12 @@ LID_SHADE_FROM = (0.0, 0.45)
 #: renderer scales it down to the photo's own lid line, :func:`photo_lash_darkness`)
 #: and half height (eye widths, at least 0.6 px). A thinner, paler line (0.55, 0.022) left
 #: dlib's landmarks on the outline of an open eye (peak eye aspect ratio 0.96
-#: of open, median of 17 portraits; 0.66 with these).
+#: of open, median of 17 portraits; 0.66 with these). The line is centred on
+#: the lid edge: drawn just above it, the photo's own lower-lid margin below
+#: made a second dark line (or one as tall as a narrow open eye) that dlib
+#: fitted as an opening (Pinkerton shut 0.90 of open; 0.60 centred). On a
+#: half-closed lid the line hangs just above the edge, over the eye, and
+#: comes onto the edge from OPENING_FROM_REACH of the way down.
 LASH_DARKNESS = 0.9
 LASH_HALF_HEIGHT = 0.05
 #: The photo's own lid line is looked for this far (eye widths) either side
@@ -152,6 +163,9 @@ class LidWarp:
         the lid edge (:data:`LID_TEXTURE_FROM`).
     texture_blur : float
         Pixels of the blur that texture is measured against.
+    least_luma : float
+        The lid's tone is no darker than this luma, 0-255: the photo's own
+        lid skin (:func:`photo_lid_luma`); 0 for no such bound.
     """
 
     box: tuple[int, int, int, int]
@@ -164,6 +178,7 @@ class LidWarp:
     texture_dx: np.ndarray | None = None
     texture_dy: np.ndarray | None = None
     texture_blur: float = 1.0
+    least_luma: float = 0.0
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
@@ -270,6 +285,25 @@ def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> 
     return float(np.clip(darkness, 0.0, LASH_DARKNESS))
 
 
+def photo_lid_luma(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
+    """Median luma (0-255) of the photo's lid skin, the least a shut lid's tone may be.
+
+    Over the middle three fifths of the eye, from :data:`LID_MARGIN_SKIP` to
+    :data:`LID_SKIN_HEIGHT` eye widths above the upper lid line; 0 when that
+    band is off the photo. The parameters are those of :func:`lid_tone`.
+    """
+    window = _eye_window(image, landmarks, eye)
+    if window is None:
+        return 0.0
+    box, width, u, v, upper_v, _ = window
+    above = upper_v - v
+    band = ((u > 0.2 * width) & (u < 0.8 * width)
+            & (above > LID_MARGIN_SKIP * width) & (above < LID_SKIN_HEIGHT * width))
+    if band.sum() < 3:
+        return 0.0
+    return float(np.median(luma(image[box])[band]))
+
+
 def _curve_v(curve_uv: np.ndarray, u: np.ndarray) -> np.ndarray:
     order = np.argsort(curve_uv[:, 0])
     return np.interp(u, curve_uv[order, 0], curve_uv[order, 1])
@@ -320,7 +354,7 @@ def _to_uv(points: np.ndarray, origin: np.ndarray, along: np.ndarray, down: np.n
 
 
 def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: float,
-             limit: tuple[int, int, int, int]) -> LidWarp | None:
+             limit: tuple[int, int, int, int], outline: np.ndarray | None = None) -> LidWarp | None:
     """The warp that closes one eye's upper lid by ``closure``.
 
     Parameters
@@ -337,6 +371,12 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
         0 open to 1 shut.
     limit : tuple of int
         ``(x0, y0, x1, y1)`` the box must stay inside.
+    outline : np.ndarray, shape (2, 2), optional
+        The face's outline level with each corner (in the order of the
+        corners), output pixels: the lid's surface reaches past a corner
+        :data:`LID_SURFACE_BEYOND` eye widths at most and never past the
+        outline (on a turned face the far eye's outer corner is at the
+        outline, and the lid's tone spread onto the hair).
 
     Returns
     -------
@@ -355,12 +395,17 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
     brow_v = float(np.mean(_to_uv(brow, corner_a, along, down)[:, 1]))
     mid_old = float(_curve_v(old_uv, np.array([0.5 * eye_width]))[0])
     skin = max(min(LID_SKIN_HEIGHT * eye_width, LID_SKIN_OF_BROW * (mid_old - brow_v)), 1.0)
-    bottom_v = float(max(lower_uv[:, 1].max(), old_uv[:, 1].max())) + 2.0
+    lash_half = max(LASH_HALF_HEIGHT * eye_width, 0.6)
+    # The lash line's lower half lies over the lower lid's margin.
+    bottom_v = float(max(lower_uv[:, 1].max(), old_uv[:, 1].max())) + 2.0 * lash_half + 2.0
     surface_top_v = mid_old - LID_SURFACE_REACH * max(mid_old - brow_v, skin)
     top_v = min(float(old_uv[:, 1].min()) - skin, surface_top_v) - 1.0
-    beyond = LID_SURFACE_BEYOND * eye_width
+    beyond = np.full(2, LID_SURFACE_BEYOND * eye_width)
+    if outline is not None:
+        past = _to_uv(outline, corner_a, along, down)[:, 0] * (-1.0, 1.0) - (0.0, eye_width)
+        beyond = np.clip(past, 0.0, beyond)
 
-    corners = np.array([corner_a + along * u + down * v for u in (-beyond - 1.0, eye_width + beyond + 1.0)
+    corners = np.array([corner_a + along * u + down * v for u in (-beyond[0] - 1.0, eye_width + beyond[1] + 1.0)
                         for v in (top_v, bottom_v)])
     x0 = int(max(limit[0], np.floor(corners[:, 0].min())))
     y0 = int(max(limit[1], np.floor(corners[:, 1].min())))
@@ -386,8 +431,10 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
 
     across = np.clip(u / eye_width, 0.0, 1.0)
     onset = float(np.clip(closure / ONSET_CLOSURE, 0.0, 1.0))
-    lash_half = max(LASH_HALF_HEIGHT * eye_width, 0.6)
-    lash = (onset * LASH_DARKNESS * np.exp(-0.5 * ((v - (v_new - lash_half)) / lash_half) ** 2)
+    # The lash line hangs just above the edge of a half-closed lid and comes
+    # onto the lower lid's margin as the lid meets it.
+    shut = float(_smooth(np.array((reach - OPENING_FROM_REACH) / (1.0 - OPENING_FROM_REACH))))
+    lash = (onset * LASH_DARKNESS * np.exp(-0.5 * ((v - (v_new - (1.0 - shut) * lash_half)) / lash_half) ** 2)
             * np.sin(np.pi * across) ** 0.4 * inside_u)
     down_lid = (v - v_top) / np.maximum(v_new - v_top, 1e-6)
     rise = _smooth((down_lid - LID_SHADE_FROM[0]) / (LID_SHADE_FROM[1] - LID_SHADE_FROM[0]))
@@ -396,7 +443,8 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
     mid_new = mid_old + reach * (float(_curve_v(lower_uv, np.array([0.5 * eye_width]))[0]) - mid_old)
     # A rounded box (super-ellipse) rather than an ellipse: an ellipse left
     # the socket's shadow at the corners, an almond again.
-    dome = (np.abs((u - 0.5 * eye_width) / (0.5 * eye_width + beyond)) ** LID_SURFACE_ROUNDNESS
+    half_width = 0.5 * eye_width + np.where(u < 0.5 * eye_width, beyond[0], beyond[1])
+    dome = (np.abs((u - 0.5 * eye_width) / half_width) ** LID_SURFACE_ROUNDNESS
             + (np.maximum(v_new - v, 0.0) / max(mid_new - surface_top_v, 1.0)) ** LID_SURFACE_ROUNDNESS
             ) ** (1.0 / LID_SURFACE_ROUNDNESS)
     surface = onset * reach ** 2 * below_edge * _smooth((1.0 - dome) / LID_SURFACE_SOFT)
@@ -408,7 +456,6 @@ def lid_warp(upper: np.ndarray, lower: np.ndarray, brow: np.ndarray, closure: fl
                               corner_a, along, down), u)
     feather = max(OPENING_FEATHER * eye_width, 0.75)
     opening = (v > v_new - 0.5) * _smooth((lower_v + feather - v) / (2.0 * feather))
-    shut = float(_smooth(np.array((reach - OPENING_FROM_REACH) / (1.0 - OPENING_FROM_REACH))))
     cover = np.maximum(cover, shut * opening * inside_u)
     # The lid's skin texture: the skin below the eye, mirrored across the lid
     # edge and folded back and forth within a band there (further down are
@@ -514,16 +561,25 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
         in proportion to it (the lifted lid would otherwise look smoother
         than the photo), on a lid without texture offsets only (the skin
         texture :func:`lid_warp` borrows has the photo's own grain).
+
+    The lash line darkens each pixel by ``lid.lash`` but not below its own
+    darkest tone (its peak darkening of the skin below the eye); a pixel
+    already darker (the photo's lower-lid margin) is left as it is.
     """
     x0, y0, x1, y1 = lid.box
     region = frame[y0:y1, x0:x1].astype(np.float32)
     weights = np.asarray(LUMA, np.float32)
     cheek_tone = LID_TONE_OF_UNDER_EYE * np.asarray(skin, np.float32)
     tone = np.asarray(lid.tone if lid.tone is not None else cheek_tone, np.float32)
+    under_eye_luma = float(tone @ weights) / LID_TONE_OF_UNDER_EYE
     # A shut lid bulges into the light: never darker than the cheeks' tone
     # (the skin below the eye is often in the socket's shadow).
     if float(cheek_tone @ weights) > float(tone @ weights):
         tone = tone + LID_TOWARDS_CHEEK * (cheek_tone - tone)
+    # Nor darker than the photo's own lid skin: where the eye is cast down
+    # and lit from above, the skin below it is the one in shadow.
+    if 0.0 < float(tone @ weights) < lid.least_luma:
+        tone = tone * np.float32(lid.least_luma / float(tone @ weights))
     tone_luma = float(tone @ weights)
     lumas = region @ weights
     level = cv2.GaussianBlur(lumas, (0, 0), lid.blur)
@@ -542,7 +598,12 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
         gx, gy = x0 - grain_origin[0], y0 - grain_origin[1]
         share = np.clip(light / max(0.25 * skin_luma, 1.0), 0.0, 1.0)
         region += (grain[gy:gy + (y1 - y0), gx:gx + (x1 - x0)] * share)[..., None]
-    region *= (1.0 - lid.lash)[..., None]
+    # The lash line darkens down to its own darkest tone and no further: over
+    # the photo's dark lower-lid margin a multiplied line compounded into one
+    # darker than the photo's own lid line (eyeliner on a faded painting).
+    floor = (1.0 - float(lid.lash.max())) * under_eye_luma
+    lumas = np.maximum(region @ weights, 1.0)
+    region *= np.maximum(1.0 - lid.lash, np.minimum(floor / lumas, 1.0))[..., None]
     frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 
 

@@ -137,6 +137,7 @@ class Renderer:
             self.eye_visible[far_eye] = False
         self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
         self.lash_darkness = [eyes.photo_lash_darkness(image, landmarks, e) for e in eyes.EYES]
+        self.lid_lumas = [eyes.photo_lid_luma(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
         self.gaze_warps = warps if all(w is not None for w in warps) else []
@@ -382,14 +383,17 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible, tone, darkness in zip(eyes.EYES, self.eye_visible, self.lid_tones, self.lash_darkness):
+        for eye, visible, tone, darkness, lid_luma in zip(eyes.EYES, self.eye_visible, self.lid_tones,
+                                                          self.lash_darkness, self.lid_lumas):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
             upper = moved[[ca, *eye["upper"], cb]]
-            lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi)
+            lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi,
+                                moved[list(eye["outline"])])
             if lid is not None:
                 lid.tone = tone
+                lid.least_luma = lid_luma
                 lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
                 lids.append(lid)
         return lids
