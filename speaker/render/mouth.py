@@ -360,10 +360,14 @@ def side_view_share(inner: np.ndarray) -> float:
     inner : np.ndarray, shape (8, 2)
         Inner-lip landmarks 60..67, pixels.
     """
-    pts = np.asarray(inner, np.float64)
+    return _smooth_step((abs(_midline_offset(np.asarray(inner, np.float64))) - SIDE_VIEW_FROM) / SIDE_VIEW_RAMP)
+
+
+def _midline_offset(pts: np.ndarray) -> float:
+    """Where the mouth's midline (inner lips 62 and 66) lies along the mouth, in half widths from the
+    middle of the inner-lip corners (0 frontal; its sign is the side the mouth's front turns to)."""
     centre, along, _, half = _mouth_axes(pts)
-    midline = float(np.mean((pts[[2, 6]] - centre) @ along)) / half
-    return _smooth_step((abs(midline) - SIDE_VIEW_FROM) / SIDE_VIEW_RAMP)
+    return float(np.mean((pts[[2, 6]] - centre) @ along)) / half
 
 
 def _side_view_curves(pts: np.ndarray, upper_curve: np.ndarray, lower_curve: np.ndarray,
@@ -400,7 +404,7 @@ def _side_view_curves(pts: np.ndarray, upper_curve: np.ndarray, lower_curve: np.
         return np.stack([(d @ along) / half, d @ down], axis=-1)
 
     upper_uv, lower_uv = to_uv(upper_curve), to_uv(lower_curve)
-    midline = float(np.mean(to_uv(pts[[2, 6]])[:, 0]))
+    midline = _midline_offset(pts)
     front = 1.0 if midline >= 0 else -1.0  # the mouth's front is the side its midline is pushed to
     u = np.linspace(-1.0, 1.0, SIDE_VIEW_SAMPLES)
     ahead = front * u  # -1 at the near corner, 1 at the front
@@ -513,7 +517,7 @@ def paint_interior(
     gap = np.maximum(v_lo - v_up, 0.5)
     mid = np.abs(upper_uv[:, 0]) < 0.5
     opening = float(np.mean(_curve_profile(lower_uv, upper_uv[mid, 0]) - upper_uv[mid, 1])) if mid.any() else 0.5
-    midline = float(np.mean(to_uv(pts[[2, 6]])[:, 0]))
+    midline = _midline_offset(pts)
     width = 2.0 * half
     if side_view > 0.0:
         # A side view's far half is foreshortened: its opening is measured at its midline and its
