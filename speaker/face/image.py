@@ -13,6 +13,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from ..errors import SpeakerError
@@ -210,3 +211,9 @@ def _fit_within(picture, max_side: int):
     size = (max(MIN_SIDE, round(width * scale)), max(MIN_SIDE, round(height * scale)))
     # reducing_gap does a fast integer box reduction first: bounded time and memory.
     return picture.resize(size, Image.LANCZOS, reducing_gap=3.0)
+
+
+def sample_bilinear(grey: np.ndarray, xy: np.ndarray) -> np.ndarray:
+    """Bilinear samples (N,) of a float32 image at points (N, 2), pixels (clamped at the border)."""
+    xy = np.asarray(xy, np.float32).reshape(-1, 1, 2)
+    return cv2.remap(grey, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).ravel()

@@ -13,6 +13,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .image import sample_bilinear
+
 #: Places along the mouth (shares of the way from inner corner 60 to 64) where the line is looked for.
 LINE_SAMPLES = np.linspace(0.05, 0.95, 19)
 #: The line is looked for this share of the lips' height either side of the inner-lip line, and is
@@ -82,8 +84,7 @@ def seat_inner_lips(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     for share in LINE_SAMPLES:
         base = start + share * length * along + inner_line(share) * down
         points = (base + offsets[:, None] * down).astype(np.float32)
-        level = cv2.remap(grey, points[None, :, 0], points[None, :, 1], cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REPLICATE)[0]
+        level = sample_bilinear(grey, points)
         within = np.flatnonzero(np.abs(offsets) <= reach)
         darkest = int(within[np.argmin(level[within])])
         side = int(round(LINE_HALF_WIDTH / 0.5))

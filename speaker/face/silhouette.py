@@ -12,6 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
+from .image import sample_bilinear
+
 #: From this yaw (degrees) on, the far lip points are checked against the silhouette (the three-quarter
 #: portraits, 25-35 degrees, keep their fits: their far lips are well inside the far cheek).
 SILHOUETTE_FROM_YAW = 40.0
@@ -67,9 +69,9 @@ def keep_lips_on_face(image: np.ndarray, landmarks: np.ndarray, yaw: float) -> n
     near = result[48] if yaw > 0 else result[54]
     lips = result[48:68]
     centre = lips.mean(axis=0)
-    skin = float(np.median(_sample(grey, near + np.linspace(0.0, 0.5, 12)[:, None] * (centre - near))))
+    skin = float(np.median(sample_bilinear(grey, near + np.linspace(0.0, 0.5, 12)[:, None] * (centre - near))))
     farthest = lips[int(np.argmax((lips - near) @ far))]
-    beyond = float(np.median(_sample(grey, farthest + np.linspace(0.1, 0.25, 8)[:, None] * scale * far)))
+    beyond = float(np.median(sample_bilinear(grey, farthest + np.linspace(0.1, 0.25, 8)[:, None] * scale * far)))
     if not abs(beyond - skin) >= MIN_SILHOUETTE_CONTRAST:
         return result
     centre_out = float((centre - near) @ far)
@@ -80,7 +82,7 @@ def keep_lips_on_face(image: np.ndarray, landmarks: np.ndarray, yaw: float) -> n
             continue
         start = point - out * far  # the near corner's place along the eye line, at this point's height
         steps = np.arange(0.0, out + 1.0, 0.5)
-        values = _sample(grey, start + steps[:, None] * far)
+        values = sample_bilinear(grey, start + steps[:, None] * far)
         off_face = np.abs(values - beyond) < np.abs(values - skin)
         # The first place from which the tones stay the background's for two pixels.
         run = np.convolve(off_face.astype(np.int32), np.ones(4, np.int32), "full")[3:len(off_face) + 3]
@@ -92,9 +94,3 @@ def keep_lips_on_face(image: np.ndarray, landmarks: np.ndarray, yaw: float) -> n
         if inside < out and out - inside <= MAX_SHIFT * mouth_width:
             result[index] = start + inside * far
     return result
-
-
-def _sample(grey: np.ndarray, xy: np.ndarray) -> np.ndarray:
-    """Bilinear samples (N,) of a float32 image at points (N, 2), pixels (clamped at the border)."""
-    xy = np.asarray(xy, np.float32).reshape(-1, 1, 2)
-    return cv2.remap(grey, xy[..., 0], xy[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).ravel()
