@@ -114,18 +114,6 @@ def jaw_table(jaw: dict[tuple[str, int], float]):
         articulation.PHONE_TARGETS.update(saved)
 
 
-@contextmanager
-def constant(name: str, value: float):
-    from speaker.motion import articulation
-
-    saved = getattr(articulation, name)
-    setattr(articulation, name, value)
-    try:
-        yield
-    finally:
-        setattr(articulation, name, saved)
-
-
 def collect(clip: Path, cache: Path, meter) -> dict:
     """Real opening (T,), speech of the transcript path, portrait and fps of one sentence (cached)."""
     path = cache / f"{clip.stem}.pkl"
@@ -182,7 +170,7 @@ def design(entry: dict, keys: list[tuple[str, int]]) -> tuple[np.ndarray, np.nda
 
     speech, fps = entry["speech"], entry["fps"]
     hand = articulation_from_speech(speech, fps).astype(np.float64)
-    with constant("BREATH_JAW", 0.0):
+    with constants_set({"BREATH_JAW": 0.0}):
         no_breath = articulation_from_speech(speech, fps).astype(np.float64)
         open_lips = 1.0 - hand[:, CLOSURE]
         zero = {key: 0.0 for key in keys}
