@@ -830,9 +830,9 @@ def print_details(cases: list[Case]) -> None:
             f"first vs source {f['background_first_vs_source']:.2f}"
             + (f", other faces max {others:.2f}" if others is not None else "")
             + f"; video blink EAR open {f['blink']['open_ratio']:.3f} peak {f['blink']['peak_ratio']:.3f}"
-            f" (direct shut/open over small poses {f['blink_direct']['jittered_peak_over_open']:.2f}"
-            f" +- {f['blink_direct']['jittered_spread']:.2f})"
             f" ({f['blink']['peak_frames']} peak frames)"
+            f"; direct blink shut/open over small poses {f['blink_direct']['jittered_peak_over_open']:.2f}"
+            f" +- {f['blink_direct']['jittered_spread']:.2f}"
             + f"; mouth best r {mouth['best_r']:.3f} at lag {mouth['best_lag']}, gain {mouth['gain']:.2f}, "
             f"range rendered {mouth['rendered_range']:.3f} vs commanded {mouth['commanded_range']:.3f}"
             + (f"; pipeline error: {f['pipeline_error']}" if f["pipeline_error"] else "")
