@@ -333,3 +333,43 @@ def test_a_shut_lid_covers_the_white_past_the_landmarks_corners():
         # 191-204 before).
         assert shut[wedge].max() < 0.7 * 235, (shut[wedge].max(), skin)
         assert np.median(shut[wedge]) < skin + 0.25 * (235 - skin), (np.median(shut[wedge]), skin)
+
+
+
+def lit_lid_portrait() -> Portrait:
+    """The astronaut twice her size, grey, lit from above: the skin 0.1-0.6 eye widths below each
+    eye halved, so the photo's lid skin is lighter than the skin below the eye and the cheeks."""
+    image, lm, box = _astronaut_twice()
+    grey = image @ LUMA
+    for a, _u1, _u2, b, l1, l2, _brow in EYES:
+        width = float(np.linalg.norm(lm[b] - lm[a]))
+        lower = lm[[l1, l2], 1].mean()
+        shadow = np.zeros(grey.shape, np.float32)
+        shadow[int(lower + 0.1 * width):int(lower + 0.6 * width), int(lm[a, 0] - 0.2 * width):int(lm[b, 0] + 0.2 * width)] = 1
+        grey *= 1.0 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 0.03 * width)
+    return Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
+                    lm.astype(np.float32), box, grayscale=True)
+
+
+def test_a_lit_lid_keeps_the_photos_socket_above_it():
+    """Where the photo's own lid skin is lighter than the tone a shut lid would take (eyes cast down
+    and lit from above, Apsaroke; a lit lid, Obama and Biden), that skin is the lit lid: the lid's
+    tone covers the eyeball only, and the socket above the stretched lid skin (0.45-0.7 of the way
+    from the lid line up to the brow) stays as in the photo. Spread up towards the brow as on a
+    shadowed socket, the lid's tone filled the socket in one lighter oval (mean change there
+    1.7 and 6.5 levels, its texture 0.92 of the photo's; 0.0 now)."""
+    portrait = lit_lid_portrait()
+    shut = luma(Renderer(portrait).render(blink(portrait, 1.0))).astype(np.float64)
+    photo = luma(portrait.image).astype(np.float64)
+    lm = portrait.landmarks.astype(np.float64)
+    for a, u1, u2, b, l1, l2, brow in EYES:
+        width = float(np.linalg.norm(lm[b] - lm[a]))
+        upper, brow_y = lm[[u1, u2], 1].mean(), lm[list(brow), 1].mean()
+        socket = (slice(int(upper - 0.7 * (upper - brow_y)), int(upper - 0.45 * (upper - brow_y))),
+                  slice(int(lm[a, 0]), int(lm[b, 0])))
+        assert np.abs(shut[socket] - photo[socket]).mean() < 1.0, np.abs(shut[socket] - photo[socket]).mean()
+        # ... and the eye did shut: its opening is lid-toned, no darker than the photo's lid skin.
+        columns = slice(int(lm[a, 0] + 0.3 * width), int(lm[b, 0] - 0.3 * width))
+        lid_skin = np.median(photo[int(upper - 0.3 * width):int(upper - 0.08 * width), columns])
+        lower = lm[[l1, l2], 1].mean()
+        assert np.median(shut[int(upper):int(lower - 0.15 * width), columns]) > 0.85 * lid_skin
