@@ -32,7 +32,13 @@ blink
     shut eye under half the open value); and re-detected on every frame of
     the video: its median over frames with the eyes open (track eyelid below
     0.05) and at the blink peaks (eyelid at least 0.9: the script's 5 s
-    have three seeded blinks, each shut on one frame).
+    have three seeded blinks, each shut on one frame). dlib's fit of a shut
+    eye is chaotic: a change of a few levels on a hundred pixels moved the
+    shut/open ratio by up to 0.2. ``blink_direct`` therefore also gives
+    ``jittered_peak_over_open``, the mean of that ratio over the head turned
+    by a fraction of a degree or moved by half a pixel
+    (:data:`BLINK_JITTER`), with its spread: a change to the lids should
+    move it, not only the one ratio at rest.
 grey, size, frames
     A greyscale photo must give greyscale frames (max |R-G|, |G-B|); the video
     has the portrait's size and the track's frame count; no black frame
@@ -524,6 +530,41 @@ def speed_at_512(grace_path: Path, grace_portrait, grace_track, folder: Path) ->
 
 #: Lid closures of the directly rendered blink frames: open, half, shut.
 BLINK_CLOSURES = (0.0, 0.5, 1.0)
+#: Head poses (yaw, pitch, roll degrees; tx, ty pixels; scale) over which the
+#: jittered blink ratio is averaged: at rest, moved half a pixel each way,
+#: turned a degree either way and tilted 0.7 degrees either way.
+BLINK_JITTER = ((0, 0, 0, 0, 0, 1), (0, 0, 0, 0.5, 0, 1), (0, 0, 0, -0.5, 0, 1), (0, 0, 0, 0, 0.5, 1),
+                (0, 0, 0, 0, -0.5, 1), (1, 0, 0, 0, 0, 1), (-1, 0, 0, 0, 0, 1), (0, 0, 0.7, 0, 0, 1),
+                (0, 0, -0.7, 0, 0, 1))
+
+
+def jittered_blink(renderer, portrait, probe: FaceProbe, eyes: tuple[int, ...]) -> dict:
+    """Shut over open eye aspect ratio averaged over small head poses (:data:`BLINK_JITTER`).
+
+    Returns
+    -------
+    dict
+        ``peak_over_open`` (mean over the poses where dlib found the face
+        open and shut; NaN when none), ``spread`` (their standard
+        deviation) and ``ratios`` (one per pose, NaN where not found).
+    """
+    from speaker.motion.landmarks import mouth_landmarks
+    from speaker.types import ARTICULATION_NAMES, TrackFrame
+
+    neutral = np.asarray(portrait.landmarks, np.float64)
+    rest = np.zeros(len(ARTICULATION_NAMES), np.float32)
+    ratios = []
+    for pose in BLINK_JITTER:
+        ears = []
+        for closure in (0.0, 1.0):
+            frame = renderer.render(TrackFrame(mouth_landmarks(neutral, rest, eyelid=closure),
+                                               np.asarray(pose, np.float32), rest, closure))
+            shape, detected = probe.find(frame, portrait.box)
+            ears.append(eye_aspect_ratio(landmarks_of(shape), eyes) if detected else float("nan"))
+        ratios.append(ears[1] / ears[0] if math.isfinite(ears[0]) and ears[0] > 0 else float("nan"))
+    found = [ratio for ratio in ratios if math.isfinite(ratio)]
+    return {"peak_over_open": float(np.mean(found)) if found else float("nan"),
+            "spread": float(np.std(found)) if found else float("nan"), "ratios": ratios}
 
 
 def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
@@ -550,7 +591,8 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
         dlib found no face) over the eyes the renderer blinks
         (:func:`blinked_eyes`, listed as ``eyes_measured``), ``per_eye``
         (each eye's EAR open, half and shut, both eyes), ``strip`` (the PNG
-        path or None).
+        path or None), ``jittered_peak_over_open`` and ``jittered_spread``
+        (:func:`jittered_blink`).
     """
     import cv2
     from PIL import Image
@@ -591,7 +633,11 @@ def blink_direct(portrait, probe: FaceProbe, path: Path | None = None) -> dict:
         Image.fromarray(np.concatenate(marked, axis=1)).save(path.with_name(path.stem + "_dlib.png"))
     open_ratio = ratios[0]
     usable = math.isfinite(open_ratio) and open_ratio > 0
+    jittered = jittered_blink(renderer, portrait, probe, measured)
     return {
+        "jittered_peak_over_open": jittered["peak_over_open"],
+        "jittered_spread": jittered["spread"],
+        "jittered_ratios": jittered["ratios"],
         "open_ratio": open_ratio,
         "half_over_open": ratios[1] / open_ratio if usable else float("nan"),
         "peak_over_open": ratios[2] / open_ratio if usable else float("nan"),
@@ -785,6 +831,8 @@ def print_details(cases: list[Case]) -> None:
             + (f", other faces max {others:.2f}" if others is not None else "")
             + f"; video blink EAR open {f['blink']['open_ratio']:.3f} peak {f['blink']['peak_ratio']:.3f}"
             f" ({f['blink']['peak_frames']} peak frames)"
+            f"; direct blink shut/open over small poses {f['blink_direct']['jittered_peak_over_open']:.2f}"
+            f" +- {f['blink_direct']['jittered_spread']:.2f}"
             + f"; mouth best r {mouth['best_r']:.3f} at lag {mouth['best_lag']}, gain {mouth['gain']:.2f}, "
             f"range rendered {mouth['rendered_range']:.3f} vs commanded {mouth['commanded_range']:.3f}"
             + (f"; pipeline error: {f['pipeline_error']}" if f["pipeline_error"] else "")
@@ -802,6 +850,8 @@ def print_verdict(cases: list[Case]) -> None:
         ("identity median <= 0.3", lambda f: f["identity_median"], lambda v: v <= 0.3),
         ("mouth r >= 0.5", lambda f: f["mouth"]["r"], lambda v: v >= 0.5),
         ("blink peak < half open", lambda f: f["blink_direct"]["peak_over_open"], lambda v: v < 0.5),
+        ("blink peak < half open, mean over small poses", lambda f: f["blink_direct"]["jittered_peak_over_open"],
+         lambda v: v < 0.5),
         ("video blink peak < half open", lambda f: f["blink"]["peak_over_open"], lambda v: v < 0.5),
         ("background max < 1", lambda f: f["background_max_change"], lambda v: v < 1.0),
     ):

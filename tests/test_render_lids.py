@@ -271,16 +271,8 @@ def test_a_shut_lid_is_no_darker_than_the_photos_own_lid_skin():
     """Eyes cast down and lit from above (Apsaroke): the lid is lit and the skin below the eye, whose
     tone the shut lid takes, is in shadow; the shut lid was a dark smooth oval over the lit lid.
     Here a shadow 0.1-0.6 eye widths below each eye halves the skin there."""
-    image, lm, box = _astronaut_twice()
-    grey = image @ LUMA
-    for a, u1, u2, b, l1, l2, _brow in EYES:
-        width = float(np.linalg.norm(lm[b] - lm[a]))
-        lower = lm[[l1, l2], 1].mean()
-        shadow = np.zeros(grey.shape, np.float32)
-        shadow[int(lower + 0.1 * width):int(lower + 0.6 * width), int(lm[a, 0] - 0.2 * width):int(lm[b, 0] + 0.2 * width)] = 1
-        grey *= 1.0 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 0.03 * width)
-    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
-                        lm.astype(np.float32), box, grayscale=True)
+    portrait = lit_lid_portrait()
+    lm = portrait.landmarks.astype(np.float64)
     shut = luma(Renderer(portrait).render(blink(portrait, 1.0))).astype(np.float64)
     photo = luma(portrait.image).astype(np.float64)
     for a, u1, u2, b, l1, l2, _brow in EYES:
@@ -291,3 +283,84 @@ def test_a_shut_lid_is_no_darker_than_the_photos_own_lid_skin():
         shut_lid = np.median(shut[int(upper):int(lower - 0.15 * width), columns])
         # 0.92 of it (the lid's shading and lash line), 0.63 before.
         assert shut_lid > 0.85 * lid_skin, (shut_lid, lid_skin)
+
+
+def white_past_the_corners_portrait() -> tuple[Portrait, list]:
+    """The astronaut twice her size, grey, with the white of each eye reaching past its outer corner
+    landmark (a wedge 0.12 eye widths long, luma 235), as on Mark Twain, where the landmarker put the
+    outer corner 6 px inside the white; with the wedges' masks (H, W) bool."""
+    image, lm, box = _astronaut_twice()
+    grey = image @ LUMA
+    wedges = []
+    for outer, inner in ((36, 39), (45, 42)):
+        width = float(np.linalg.norm(lm[outer] - lm[inner]))
+        along = (lm[outer] - lm[inner]) / width
+        down = np.array([-along[1], along[0]])
+        tip = lm[outer] + 0.12 * width * along
+        wedge = np.zeros(grey.shape, np.uint8)
+        corners = [lm[outer] - 0.02 * width * along + 0.04 * width * side * down for side in (-1, 1)]
+        cv2.fillPoly(wedge, [np.round(np.array([corners[0], tip, corners[1]])).astype(np.int32)], 1)
+        grey[wedge > 0] = 235.0
+        wedges.append(wedge > 0)
+    portrait = Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
+                        lm.astype(np.float32), box, grayscale=True)
+    return portrait, wedges
+
+
+def test_a_shut_lid_covers_the_white_past_the_landmarks_corners():
+    """A shut lid covers the eye to its true corners, which often lie past the landmarks' corners:
+    on Mark Twain a sliver of white at the outer corner shone beside the shut lash line. Here the
+    white reaches 0.12 eye widths past each outer corner landmark: open it is there, shut it is gone
+    (it stayed at up to 232-235 before the rule of :data:`speaker.render.eyes.CANTHUS_REACH`)."""
+    portrait, wedges = white_past_the_corners_portrait()
+    renderer = Renderer(portrait)
+    opened, shut = (luma(renderer.render(blink(portrait, closure))).astype(np.float64) for closure in (0.0, 1.0))
+    lm = portrait.landmarks.astype(np.float64)
+    for wedge, (outer, inner) in zip(wedges, ((36, 39), (45, 42))):
+        width = float(np.linalg.norm(lm[outer] - lm[inner]))
+        assert np.median(opened[wedge]) > 225
+        ring = (cv2.dilate(wedge.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=int(0.1 * width)) > 0) & ~wedge
+        skin = np.median(luma(portrait.image)[ring])
+        # Shut: at most 152 and 138, the median 138 and 118 beside skin of 136 and 99 (232-235 and
+        # 191-204 before).
+        assert shut[wedge].max() < 0.7 * 235, (shut[wedge].max(), skin)
+        assert np.median(shut[wedge]) < skin + 0.25 * (235 - skin), (np.median(shut[wedge]), skin)
+
+
+
+def lit_lid_portrait() -> Portrait:
+    """The astronaut twice her size, grey, lit from above: the skin 0.1-0.6 eye widths below each
+    eye halved, so the photo's lid skin is lighter than the skin below the eye and the cheeks."""
+    image, lm, box = _astronaut_twice()
+    grey = image @ LUMA
+    for a, _u1, _u2, b, l1, l2, _brow in EYES:
+        width = float(np.linalg.norm(lm[b] - lm[a]))
+        lower = lm[[l1, l2], 1].mean()
+        shadow = np.zeros(grey.shape, np.float32)
+        shadow[int(lower + 0.1 * width):int(lower + 0.6 * width), int(lm[a, 0] - 0.2 * width):int(lm[b, 0] + 0.2 * width)] = 1
+        grey *= 1.0 - 0.5 * cv2.GaussianBlur(shadow, (0, 0), 0.03 * width)
+    return Portrait(np.clip(grey, 0, 255).astype(np.uint8)[..., None].repeat(3, axis=2),
+                    lm.astype(np.float32), box, grayscale=True)
+
+
+def test_a_lit_lid_keeps_the_photos_socket_above_it():
+    """Where the photo's own lid skin is lighter than the tone a shut lid would take (eyes cast down
+    and lit from above, Apsaroke; a lit lid, Obama and Biden), that skin is the lit lid: the lid's
+    tone covers the eyeball only, and the socket above the stretched lid skin (0.45-0.7 of the way
+    from the lid line up to the brow) stays as in the photo. Spread up towards the brow as on a
+    shadowed socket, the lid's tone filled the socket in one lighter oval (mean change there
+    1.7 and 6.5 levels, its texture 0.92 of the photo's; 0.0 now)."""
+    portrait = lit_lid_portrait()
+    shut = luma(Renderer(portrait).render(blink(portrait, 1.0))).astype(np.float64)
+    photo = luma(portrait.image).astype(np.float64)
+    lm = portrait.landmarks.astype(np.float64)
+    for a, u1, u2, b, l1, l2, brow in EYES:
+        width = float(np.linalg.norm(lm[b] - lm[a]))
+        upper, brow_y = lm[[u1, u2], 1].mean(), lm[list(brow), 1].mean()
+        socket = (slice(int(upper - 0.7 * (upper - brow_y)), int(upper - 0.45 * (upper - brow_y))),
+                  slice(int(lm[a, 0]), int(lm[b, 0])))
+        assert np.abs(shut[socket] - photo[socket]).mean() < 1.0, np.abs(shut[socket] - photo[socket]).mean()
+        # ... and the eye did shut: its middle changed (the shut lid's tone there is
+        # test_a_shut_lid_is_no_darker_than_the_photos_own_lid_skin's).
+        middle = (slice(int(upper), int(lm[[l1, l2], 1].mean())), slice(int(lm[a, 0] + 0.3 * width), int(lm[b, 0] - 0.3 * width)))
+        assert np.abs(shut[middle] - photo[middle]).mean() > 20
