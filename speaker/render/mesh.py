@@ -269,7 +269,12 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
     depth = np.concatenate(kept_z)
     group = np.concatenate(groups)
 
-    triangles = _drop_slivers(delaunay(_reference_shape(points, frame)), points)
+    # Slivers are judged in the shape that was triangulated: a closed mouth's inner-lip triangles
+    # have no area in the photo (dlib puts 63 on 65 on Grace Hopper) but open with the lips;
+    # dropped, they left a hole whose pixels showed the unwarped photo (her lower lip's
+    # highlight as a speck on the opened upper lip).
+    reference = _reference_shape(points, frame)
+    triangles = _drop_slivers(delaunay(reference), reference)
 
     pivot_xy = frame.to_image(np.array([PIVOT_LOCAL[:2]]))[0]
     pivot = np.array([pivot_xy[0], pivot_xy[1], PIVOT_LOCAL[2] * fw])
@@ -366,7 +371,7 @@ def delaunay(points: np.ndarray) -> np.ndarray:
 
 
 def _drop_slivers(triangles: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Remove zero-area triangles (collinear ring points)."""
+    """Remove zero-area triangles (collinear ring points) of ``points``, the triangulated shape."""
     p = points[triangles]
     e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
     area = np.abs(e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0])
