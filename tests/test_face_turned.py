@@ -151,22 +151,32 @@ def test_far_lip_points_past_the_silhouette_come_back_onto_the_face(grace_portra
     assert np.array_equal(keep_lips_on_face(np.full_like(image, 180), lm, 60.0), lm)
 
 
+def _turned_with_open_jaw(grace_portrait, landmarks: np.ndarray):
+    """Grace Hopper's photo with the given landmarks (68, 2) as a face turned 60 degrees, and a frame
+    of her jaw fully open (the motion stage's own landmarks, no head pose)."""
+    import dataclasses
+
+    from speaker.motion import mouth_landmarks
+    from speaker.types import TrackFrame
+
+    turned = dataclasses.replace(grace_portrait, landmarks=landmarks.astype(np.float32), pose=(60.0, 0.0, 0.0))
+    open_jaw = np.array([1.0, 0, 0, 0, 0, 0], np.float32)
+    target = mouth_landmarks(turned.landmarks, open_jaw, 0.0, own_mouth=0.0)
+    frame = TrackFrame(target, np.array([0, 0, 0, 0, 0, 1.0], np.float32), open_jaw, 0.0, np.zeros(2, np.float32))
+    return turned, frame
+
+
 def test_far_jaw_hidden_behind_the_lower_lip_opens_with_it(grace_portrait):
     """On a turned face whose fit put a far jaw point on the lower lip (the native woman's landmark 12),
     an open jaw moves that point with the lip: no triangle of the warp mesh folds over (a fold drew a dark
     triangle under her lip). The same face seen from the front keeps its jaw landmarks' own movement."""
     import dataclasses
 
-    from speaker.motion import mouth_landmarks
     from speaker.render import Renderer
-    from speaker.types import TrackFrame
 
     lm = grace_portrait.landmarks.astype(np.float64)
     lm[12] = 0.5 * (lm[57] + lm[58]) + 0.3 * (lm[66] - lm[57])  # on the lower lip, as a near-profile fit has it
-    turned = dataclasses.replace(grace_portrait, landmarks=lm.astype(np.float32), pose=(60.0, 0.0, 0.0))
-    open_jaw = np.array([1.0, 0, 0, 0, 0, 0], np.float32)
-    target = mouth_landmarks(turned.landmarks, open_jaw, 0.0, own_mouth=0.0)
-    frame = TrackFrame(target, np.array([0, 0, 0, 0, 0, 1.0], np.float32), open_jaw, 0.0, np.zeros(2, np.float32))
+    turned, frame = _turned_with_open_jaw(grace_portrait, lm)
 
     def folded(portrait):
         renderer = Renderer(portrait)
@@ -178,13 +188,47 @@ def test_far_jaw_hidden_behind_the_lower_lip_opens_with_it(grace_portrait):
             e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
             return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
 
-        return int(np.sum(np.sign(signed_area(renderer.mesh.points)) != np.sign(signed_area(moved)))), renderer
+        # A fold turns a triangle over; a closed mouth's inner-lip triangles have no area in the photo and open.
+        return int(np.sum(signed_area(renderer.mesh.points) * signed_area(moved) < 0)), renderer
 
     folds, renderer = folded(turned)
     assert folds == 0
     assert 12 in renderer.hidden_jaw
     frontal, renderer = folded(dataclasses.replace(turned, pose=(0.0, 0.0, 0.0)))
     assert len(renderer.hidden_jaw) == 0 and frontal > 0  # moved as a jaw point, the lip folds over it
+
+
+def test_far_jaw_just_past_the_mouths_front_drops_with_lip_and_chin(grace_portrait):
+    """On a near-profile the fit puts far jaw points in the hair just past the front of the mouth,
+    between the lower lip and the chin (the native woman's 9-11). Moved as jaw points they dropped
+    less than the lip and the chin around them, so the skin under the lip's front sheared into a
+    light notch with a dark wedge under it. Hidden behind the chin's front, such a point drops with
+    the lip's front and the chin; the same face seen from the front keeps its jaw point's movement."""
+    import dataclasses
+
+    from speaker.render import Renderer
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    width = float(np.linalg.norm(lm[16] - lm[0]))
+    # Just past the mouth's far corner (54), halfway down to the chin, as a near-profile fit has it.
+    lm[11] = lm[54] + np.array([0.05 * width, 0.5 * (lm[8, 1] - lm[54, 1])])
+    turned, frame = _turned_with_open_jaw(grace_portrait, lm)
+    target = np.asarray(frame.landmarks, np.float64)
+
+    def drops(portrait):
+        renderer = Renderer(portrait)
+        moved = renderer._targets(frame)[0]
+        return (moved - renderer.mesh.points)[[11, 54, 8], 1], renderer
+
+    own = float(target[11, 1] - lm[11, 1])
+    (point, lip_front, chin), renderer = drops(turned)
+    assert 11 in renderer.hidden_jaw
+    # Halfway between the lip's front and the chin, it drops about halfway between theirs.
+    halfway = 0.5 * (lip_front + chin)
+    assert abs(point - halfway) < 0.15 * (chin - lip_front), (point, lip_front, chin)
+    assert abs(own - halfway) > 0.25 * (chin - lip_front), (own, lip_front, chin)  # the rule changes it
+    (point, _, _), renderer = drops(dataclasses.replace(turned, pose=(0.0, 0.0, 0.0)))
+    assert 11 not in renderer.hidden_jaw and abs(point - own) < 1e-3
 
 
 def _mouth_on_a_line(line_y: float, inner_y: float, open_gap: float = 0.0):

@@ -272,3 +272,29 @@ def test_side_view_teeth_scale_with_the_near_half_not_the_foreshortened_width():
     mouth.paint_interior(frame, inner, outer_width, 1.0, 0.5, 0.0, palette, (0, 0, 120, 100))
     tallest = int((frame[:, 60:93, 0] > 170).sum(axis=0).max())
     assert tallest >= mouth.UPPER_TEETH_OF_WIDTH * outer_width + 2, tallest
+
+
+def test_opening_a_mouth_whose_inner_lips_coincide_leaves_no_hole(grace):
+    """dlib often puts a closed mouth's inner lips on one another (63 on 65 on Grace Hopper): the
+    mesh's inner-lip triangles have no area in the photo but open with the lips, so they must be
+    kept. Dropped, they left a hole whose pixels showed the unwarped photo (her lower lip's
+    highlight as a pinkish-white speck on the opened upper lip of the demo). Here the photo's
+    lower lip is white: the opened mouth shows none of it between the lips' outer lines."""
+    landmarks = grace.landmarks.astype(np.float64).copy()
+    landmarks[[65, 66, 67]] = landmarks[[63, 62, 61]]
+    image = grace.image.copy()
+    lower_lip = polygon_mask(image.shape, landmarks[[54, 55, 56, 57, 58, 59, 48, 60, 67, 66, 65, 64]])
+    image[lower_lip] = 255
+    portrait = Portrait(image, landmarks.astype(np.float32), grace.box)
+    renderer = Renderer(portrait)
+    frame = open_mouth(portrait)
+    out = renderer.render(frame)
+    target = np.asarray(frame.landmarks, np.float64)
+    # The lower lip itself is white in this photo; above it (upper lip and opening) nothing is,
+    # away from the corners, where the lower lip meets the upper one.
+    upper_part = polygon_mask(out.shape, target[[48, 49, 50, 51, 52, 53, 54, 64, 65, 66, 67, 60]])
+    upper_part[:, : int(np.ceil(target[49, 0]))] = False
+    upper_part[:, int(target[53, 0]) :] = False
+    white = (luma(out) > 235) & upper_part
+    assert upper_part.sum() > 100
+    assert white.sum() == 0, np.argwhere(white).tolist()
