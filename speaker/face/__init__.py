@@ -22,9 +22,10 @@ from ..errors import SpeakerError, warn
 from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo
 from .core import BACKENDS, Detection, available_backends, get_landmarker
+from .eyefit import seat_far_eye
 from .image import load_image, looks_grayscale
 from .lipline import seat_inner_lips
-from .pose import FacePose, complete_turned_face, fit_pose
+from .pose import FIT_FAR_JAW_FROM, FacePose, complete_turned_face, fit_pose
 from .silhouette import keep_lips_on_face
 
 __all__ = [
@@ -140,6 +141,12 @@ def find_portrait(
         # it laid a frontal face over, a mouth behind fingers): the face mesh
         # fits the whole head as one shape and may see it.
         landmarks, pose = _fit_with_mesh(image, box, refusal)
+    elif abs(pose.yaw) >= FIT_FAR_JAW_FROM:
+        # dlib's far eye of a turned face depends on the detector's box (it
+        # can land up and out of the eye); seated on the opening, then the
+        # pose refitted with it.
+        landmarks = seat_far_eye(landmarker, image, box, landmarks, pose.yaw)
+        pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     landmarks = complete_turned_face(landmarks, pose)
     landmarks = keep_lips_on_face(image, landmarks, pose.yaw)
     if refusal is not None:
