@@ -52,3 +52,17 @@ GENERIC_FACE = np.array(
 
 #: (68,) depth of each landmark towards the camera, face widths.
 GENERIC_DEPTH = GENERIC_FACE[:, 2].copy()
+
+#: iBUG-68 points of each eye: 36-41 on the image left of a frontal face, 42-47 on its right.
+EYE_POINTS = (tuple(range(36, 42)), tuple(range(42, 48)))
+
+
+def far_eye(yaw: float) -> int:
+    """Which eye (an index into :data:`EYE_POINTS`) is turned away from the camera.
+
+    Parameters
+    ----------
+    yaw : float
+        Degrees, positive when the nose turns to the image right.
+    """
+    return 1 if yaw > 0 else 0

@@ -7,7 +7,8 @@ import pytest
 from test_face import grace, grace_portrait  # noqa: F401  (the same photo's fixtures)
 
 from speaker.face import find_portrait, get_landmarker
-from speaker.face.eyefit import LEFT_EYE, RIGHT_EYE, far_eye, seat_far_eye
+from speaker.face.eyefit import seat_far_eye
+from speaker.face_model import EYE_POINTS, far_eye
 
 #: How far our renderer turns Grace Hopper's head: a three-quarter view, the Chief's (32 degrees, nose to
 #: the image left; dlib's fit of her far eye there lies 0.25 eye widths off it).
@@ -34,7 +35,7 @@ def turned(grace_portrait):
 
 
 def test_far_eye_is_the_one_turned_away():
-    assert far_eye(30.0) == RIGHT_EYE and far_eye(-30.0) == LEFT_EYE
+    assert EYE_POINTS[far_eye(30.0)] == tuple(range(42, 48)) and EYE_POINTS[far_eye(-30.0)] == tuple(range(36, 42))
 
 
 def test_far_eye_put_up_and_out_of_the_eye_comes_back_onto_it(turned):
@@ -43,7 +44,7 @@ def test_far_eye_put_up_and_out_of_the_eye_comes_back_onto_it(turned):
     frame, truth = turned
     landmarker = get_landmarker("dlib")
     box, _, fitted = landmarker.detect(frame)[0]
-    eye = list(far_eye(TURN_YAW))
+    eye = list(EYE_POINTS[far_eye(TURN_YAW)])
     width = _eye_width(truth[eye])
     off_the_eye = np.asarray(fitted, np.float64).copy()
     # The far eye is on the image left: out is -x.
@@ -63,7 +64,7 @@ def test_turned_portrait_keeps_both_eyes_on_the_eyes(turned):
     frame, truth = turned
     portrait = find_portrait(frame, False)
     assert portrait.pose[0] < -20  # turned to the image left, as rendered
-    for eye in (list(LEFT_EYE), list(RIGHT_EYE)):
+    for eye in map(list, EYE_POINTS):
         width = _eye_width(truth[eye])
         error = np.linalg.norm(portrait.landmarks[eye].mean(axis=0) - truth[eye].mean(axis=0)) / width
         assert error < 0.15, (eye[0], error)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..face_model import EYE_POINTS, far_eye
 from .checks import MIRROR_INDEX
 from .facemesh import SNAP_GAIN, SNAP_REACH
 
@@ -24,21 +25,6 @@ from .facemesh import SNAP_GAIN, SNAP_REACH
 BOX_SCALES = (0.9, 1.0, 1.1)
 #: ... and shifts of it, as shares of its width, both along and down.
 BOX_SHIFTS = (-0.05, 0.0, 0.05)
-#: iBUG-68 points of each eye: 36-41 on the image left of a frontal face, 42-47 on its right.
-LEFT_EYE = tuple(range(36, 42))
-RIGHT_EYE = tuple(range(42, 48))
-
-
-def far_eye(yaw: float) -> tuple[int, ...]:
-    """The iBUG-68 points of the eye turned away from the camera.
-
-    Parameters
-    ----------
-    yaw : float
-        Degrees, positive when the nose turns to the image right
-        (:class:`speaker.face.pose.FacePose`).
-    """
-    return RIGHT_EYE if yaw > 0 else LEFT_EYE
 
 
 def seat_far_eye(landmarker, image: np.ndarray, box: np.ndarray, landmarks: np.ndarray,
@@ -62,7 +48,7 @@ def seat_far_eye(landmarker, image: np.ndarray, box: np.ndarray, landmarks: np.n
     Returns
     -------
     np.ndarray, shape (68, 2), float32
-        Only the far eye's points (:func:`far_eye`) may differ: they are the
+        Only the far eye's points (:func:`speaker.face_model.far_eye`) may differ: they are the
         candidate fit's whose opening is darkest (by
         :func:`speaker.imaging.eye_opening_darkness`) among the fits on
         :data:`BOX_SCALES` x :data:`BOX_SHIFTS` boxes and their mirror
@@ -77,7 +63,7 @@ def seat_far_eye(landmarker, image: np.ndarray, box: np.ndarray, landmarks: np.n
     fit = getattr(landmarker, "fit", None)
     if fit is None:
         return result.astype(np.float32)
-    eye = list(far_eye(yaw))
+    eye = list(EYE_POINTS[far_eye(yaw)])
     points = result[eye]
     width = float(np.linalg.norm(points[3] - points[0]))
     start = eye_opening_darkness(image, points)
@@ -98,7 +84,7 @@ def seat_far_eye(landmarker, image: np.ndarray, box: np.ndarray, landmarks: np.n
 
 def _candidate_fits(fit, image: np.ndarray, box: np.ndarray):
     """The landmarker's fits (68, 2) float64 on boxes about ``box``, each also on the mirror image (mapped back)."""
-    height, width = image.shape[:2]
+    width = image.shape[1]
     mirrored = np.ascontiguousarray(image[:, ::-1])
     x0, y0, x1, y1 = (float(v) for v in box)
     side = x1 - x0

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from ..face_model import GENERIC_DEPTH
+from ..face_model import GENERIC_DEPTH, far_eye
 from ..types import Portrait
 
 #: Generic depth of the 68 iBUG landmarks towards the camera, in face widths
@@ -403,7 +403,7 @@ def hidden_far_eye(pose: tuple[float, float, float] | None) -> int | None:
     """
     if pose is None or not abs(float(pose[0])) >= FAR_EYE_HIDDEN_FROM_YAW:
         return None
-    return 1 if pose[0] > 0 else 0
+    return far_eye(float(pose[0]))
 
 
 def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
