@@ -318,7 +318,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sets", nargs="+", default=["clips", "clips_dev"])
     parser.add_argument("--limit", type=int, help="at most this many clips per set")
     parser.add_argument("--only", nargs="+", help="only the clips whose names contain one of these")
-    parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"])
+    # The loudness floor is measured on every run; it is not one of these.
+    parser.add_argument("--methods", nargs="+", default=["transcript", "recognised", "phones", "audio-model"],
+                        choices=["transcript", "recognised", "phones", "audio-model"])
     parser.add_argument("--out", type=Path, help="also write the figures as JSON")
     parser.add_argument("--series", type=Path, help="also keep the per-frame openings (.npz: clip/method)")
     parser.add_argument("--keep", type=Path, help="keep the rendered videos in this folder")
