@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import os
 import struct
+import warnings
 import zlib
 from pathlib import Path
 
@@ -140,6 +141,21 @@ def test_tiny_face_is_refused(grace):
     tiny = np.asarray(Image.fromarray(grace).resize((100, 116), Image.LANCZOS))
     with pytest.raises(SpeakerError, match="too small"):
         find_portrait(tiny, False)
+
+
+@pytest.mark.filterwarnings("ignore::speaker.errors.SpeakerWarning")
+def test_a_photo_cut_off_above_the_mouth_is_refused_and_one_cut_through_it_is_not(grace, grace_portrait):
+    # Cut half way from the nose's base to the upper lip: the face is still found, its mouth lies below the edge.
+    lm = grace_portrait.landmarks
+    cut = 0.5 * (float(lm[33, 1]) + float(lm[48:60, 1].min()))
+    above = np.ascontiguousarray(grace[: int(cut) // 2 * 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpeakerWarning)  # refused in one sentence, no face-mesh warning before it
+        with pytest.raises(SpeakerError, match="mouth is outside the photo"):
+            find_portrait(above, False)
+    inner_middle = float(grace_portrait.landmarks[[62, 66], 1].mean())
+    through = find_portrait(np.ascontiguousarray(grace[: int(inner_middle + 6) // 2 * 2]), False)
+    assert through.landmarks[60:68, 1].min() < through.image.shape[0]
 
 
 def test_face_turned_too_far_is_refused(grace_portrait):

@@ -625,6 +625,23 @@ def test_no_lid_is_drawn_where_the_photo_shows_no_eye(grace):
     assert np.abs(frame[right].astype(int) - image[right]).mean() > 10
 
 
+def test_a_face_cut_by_the_photos_edge_blinks_and_speaks_with_what_it_shows(grace):
+    """A photo cropped through the face (its left eye past the edge, as a detail of a painting) animates."""
+    lm = grace.landmarks.astype(np.float64)
+    cut = int(np.ceil(lm[36:42, 0].max())) + 8  # the left eye and its surroundings are off the photo
+    image = np.ascontiguousarray(grace.image[:, cut:])
+    shifted = (lm - [cut, 0]).astype(np.float32)
+    portrait = Portrait(image, shifted, grace.box - np.float32([cut, 0, cut, 0]))
+    renderer = Renderer(portrait)
+    shut = renderer.render(blink(portrait, 1.0))
+    spoken = renderer.render(open_mouth(portrait))
+    assert shut.shape == spoken.shape == image.shape
+    right = polygon_mask(image.shape, shifted[42:48])
+    assert np.abs(shut[right].astype(int) - image[right]).mean() > 10
+    lips = polygon_mask(image.shape, shifted[60:68] + [0.0, 0.06 * portrait.face_width])
+    assert luma(spoken)[lips > 0].mean() < luma(image)[lips > 0].mean() - 20
+
+
 def _closed_eye_figures(frame: np.ndarray, portrait: Portrait, eye: tuple[int, ...]) -> tuple[float, float, float]:
     """Over the middle of the photo's eye opening, above the lid edge: the mean
     luma and its darkest tenth; and the luma of the skin just below the eye."""

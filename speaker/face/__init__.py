@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import SpeakerError, warn
 from ..types import Portrait
-from .checks import landmarks_are_reliable, mouth_is_on_the_photo
+from .checks import landmarks_are_reliable, mouth_is_on_the_photo, mouth_within_frame
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .eyefit import seat_far_eye
 from .image import load_image, looks_grayscale
@@ -100,8 +100,8 @@ def find_portrait(
     Raises
     ------
     SpeakerError
-        No face, ``face_index`` out of range, face too small, or turned too far
-        from the camera.
+        No face, ``face_index`` out of range, face too small, turned too far
+        from the camera, or its mouth outside the photo.
     """
     # H.264 yuv420p needs even sides; load_image already gives them, other callers may not.
     image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
@@ -152,6 +152,16 @@ def find_portrait(
     if refusal is not None:
         # The mesh's inner lips lie on the lips, not on the line between them where the mouth opens.
         landmarks = seat_inner_lips(image, landmarks)
+    if not mouth_within_frame(landmarks, image.shape[0], image.shape[1]):
+        raise SpeakerError(
+            "The face's mouth is outside the photo (the photo is cut off across the face); "
+            "use a photo that shows the mouth."
+        )
+    if refusal is not None:
+        # Told, because the mesh's fits are less proven than dlib's (no second
+        # landmarker can check their mouth opening); once the face is accepted.
+        warn("dlib's landmarks did not fit this face (a near-profile, or eyes or mouth partly hidden); "
+             "MediaPipe's face mesh fitted it instead: check the eyes and mouth in the result.")
     others = [detection[0] for index, detection in enumerate(detections) if index != chosen]
     return Portrait(
         image=np.ascontiguousarray(image),
@@ -300,10 +310,6 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
         check_frontal(landmarks, pose)
     except SpeakerError:
         raise refusal from None
-    # Told, because the mesh's fits are less proven than dlib's (no second
-    # landmarker can check their mouth opening).
-    warn("dlib's landmarks did not fit this face (a near-profile, or eyes or mouth partly hidden); "
-         "MediaPipe's face mesh fitted it instead: check the eyes and mouth in the result.")
     return landmarks, pose
 
 

@@ -77,6 +77,18 @@ def mouth_is_on_the_photo(image: np.ndarray, landmarks: np.ndarray) -> bool:
     return not np.isfinite(darkness) or darkness <= SEAM_MAX_OF_SKIN
 
 
+def mouth_within_frame(landmarks: np.ndarray, height: int, width: int) -> bool:
+    """Whether any inner-lip point (60-67, pixels) lies inside a ``height`` x ``width`` photo.
+
+    A photo cut off across the face (below the nose, say) still gives a
+    face, and the landmarker extends it past the edge; the mouth it puts
+    there would open where nobody sees it.
+    """
+    inner = np.asarray(landmarks, np.float64)[60:68]
+    inside = (inner[:, 0] >= 0) & (inner[:, 0] <= width - 1) & (inner[:, 1] >= 0) & (inner[:, 1] <= height - 1)
+    return bool(inside.any())
+
+
 #: iBUG-68 index of each landmark's mirror image (left and right swap).
 MIRROR_INDEX = (list(range(16, -1, -1)) + list(range(26, 16, -1)) + [27, 28, 29, 30]
                 + [35, 34, 33, 32, 31] + [45, 44, 43, 42, 47, 46] + [39, 38, 37, 36, 41, 40]

@@ -755,6 +755,8 @@ def gaze_warp(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> GazeWarp |
     y0 = int(max(np.floor(outline[:, 1].min() - margin) - 2, 0))
     x1 = int(min(np.ceil(outline[:, 0].max() + margin) + 3, w))
     y1 = int(min(np.ceil(outline[:, 1].max() + margin) + 3, h))
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return None  # the eye lies past the photo's edge
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float64)
     u = (xx - a[0]) * along[0] + (yy - a[1]) * along[1]
     v = (xx - a[0]) * down[0] + (yy - a[1]) * down[1]
