@@ -158,6 +158,17 @@ def test_a_photo_cut_off_above_the_mouth_is_refused_and_one_cut_through_it_is_no
     assert through.landmarks[60:68, 1].min() < through.image.shape[0]
 
 
+@pytest.mark.parametrize("quarter_turns", [1, 2])
+def test_a_photo_lying_on_its_side_or_upside_down_is_stood_upright(grace, grace_portrait, quarter_turns):
+    stored = np.ascontiguousarray(np.rot90(grace, quarter_turns))  # a scan with no orientation tag
+    with pytest.warns(SpeakerWarning, match="to stand it upright"):
+        portrait = find_portrait(stored, False)
+    assert portrait.image.shape == grace.shape
+    assert np.array_equal(portrait.image, grace)
+    _assert_face_layout(portrait.landmarks, portrait.box)
+    assert np.abs(portrait.landmarks - grace_portrait.landmarks).max() < 2.0
+
+
 def test_face_turned_too_far_is_refused(grace_portrait):
     landmarks = grace_portrait.landmarks.copy()
     check_frontal(landmarks)  # Grace Hopper faces the camera

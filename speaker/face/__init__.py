@@ -6,8 +6,8 @@
 ((68, 2), 1)
 
 :func:`find_portrait` may upscale a small photo whose face is small (see
-:func:`prepare_image`); use ``portrait.image``, not the loaded image, from
-then on. Where the backend's landmarks fail the checks (a near-profile
+:func:`prepare_image`), or turn a photo lying on its side upright; use
+``portrait.image``, not the loaded image, from then on. Where the backend's landmarks fail the checks (a near-profile
 dlib lays a frontal face over, a mouth behind fingers), the face mesh of
 :mod:`speaker.face.facemesh` fits the face instead.
 """
@@ -102,15 +102,27 @@ def find_portrait(
     SpeakerError
         No face, ``face_index`` out of range, face too small, turned too far
         from the camera, or its mouth outside the photo.
+
+    Warns
+    -----
+    SpeakerWarning
+        The photo was turned by quarter turns to find its face upright (a scan
+        lying on its side; ``image`` is then the turned photo), or the face
+        mesh fitted the face in place of the backend's landmarks.
     """
     # H.264 yuv420p needs even sides; load_image already gives them, other callers may not.
     image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
     landmarker = get_landmarker(backend)
     detections = _credible(landmarker.detect(image))
     if not detections:
-        raise SpeakerError(
-            "No face was found in the photo; use a clearer photo with the face looking at the camera."
-        )
+        # Scans of old prints often lie on their side with no orientation tag.
+        image, detections, quarter_turns = _stood_upright(landmarker, image)
+        if not detections:
+            raise SpeakerError(
+                "No face was found in the photo; use a clearer photo with the face looking at the camera."
+            )
+        lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
+        warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, as the video shows it.")
 
     widest = max(float(box[2] - box[0]) for box, _, _ in detections)
     upscaled, scale = prepare_image(image, max_side, face_width=widest)
@@ -311,6 +323,39 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
     except SpeakerError:
         raise refusal from None
     return landmarks, pose
+
+
+#: How :func:`_stood_upright` turned a photo, by its number of quarter turns counterclockwise.
+_QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"), 2: ("is upside down", "half a turn"),
+                       3: ("lies on its side", "a quarter turn clockwise")}
+
+
+def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:
+    """The photo turned by quarter turns so that the landmarker finds a face in it.
+
+    Returns
+    -------
+    image : np.ndarray, shape (H', W', 3), uint8
+        The turned photo with the faces found (``image`` itself when none is).
+    detections : list of Detection
+        Its faces (credible ones only), empty when no turn shows a face.
+    quarter_turns : int
+        Quarter turns counterclockwise (1-3; 0 when no turn shows a face);
+        of several that show faces, the one whose best face scores highest.
+    """
+    # A backend's quick pass when it has one: a photo with no face at all pays it three times.
+    detect = getattr(landmarker, "detect_quick", landmarker.detect)
+    best: tuple[float, np.ndarray, list[Detection], int] | None = None
+    for quarter_turns in (1, 3, 2):
+        turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
+        detections = _credible(detect(turned))
+        if detections:
+            score = max(float(found_score) for _, found_score, _ in detections)
+            if best is None or score > best[0]:
+                best = (score, turned, detections, quarter_turns)
+    if best is None:
+        return image, [], 0
+    return best[1], best[2], best[3]
 
 
 def _turned_too_far_message(yaw: float) -> str:

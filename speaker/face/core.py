@@ -1,7 +1,10 @@
 """The landmarker interface: find faces and their 68 landmarks, by backend name.
 
 A backend is a folder of :mod:`speaker.face` holding a class with one method,
-``detect(image)``; :func:`get_landmarker` builds it by name. Backends import
+``detect(image)``; :func:`get_landmarker` builds it by name. A backend may
+also offer ``fit(image, box)`` (the landmarks in a given box, without
+detecting) and ``detect_quick(image)`` (its cheap detection passes only);
+the face stage uses them where present. Backends import
 their heavy libraries (dlib, torch) only when built, so importing
 :mod:`speaker.face` stays instant.
 """

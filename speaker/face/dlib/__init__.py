@@ -121,11 +121,18 @@ class DlibLandmarker:
         the score is the HOG detector's SVM margin (about 0 to 3), or the CNN
         detector's confidence (about 1) when HOG found nothing.
         """
+        return self._detect(image, cnn=True)
+
+    def detect_quick(self, image: np.ndarray) -> list[tuple[np.ndarray, float, np.ndarray]]:
+        """:meth:`detect` without the CNN detector's pass (a second or two a photo): the HOG detector alone."""
+        return self._detect(image, cnn=False)
+
+    def _detect(self, image: np.ndarray, cnn: bool) -> list[tuple[np.ndarray, float, np.ndarray]]:
         image = np.ascontiguousarray(image, dtype=np.uint8)
         rects, scores, _ = self._detector.run(image, DETECTOR_UPSAMPLE, DETECTION_THRESHOLD)
         if not rects and max(image.shape[:2]) < SMALL_IMAGE_SIDE:
             rects, scores, _ = self._detector.run(image, SMALL_IMAGE_UPSAMPLE, DETECTION_THRESHOLD)
-        if not rects:
+        if not rects and cnn:
             rects, scores = self._detect_cnn(image)
         height, width = image.shape[:2]
         detections = []
