@@ -63,6 +63,17 @@ def test_preview_finds_the_face(grace_hopper_path, noise_image_path):
     assert nothing.image is None and nothing.message.startswith("No face was found")
 
 
+@pytest.mark.slow
+def test_preview_tells_that_a_photo_on_its_side_was_stood_upright(grace_hopper_path, tmp_path):
+    from PIL import Image
+
+    sideways = tmp_path / "sideways.png"
+    Image.open(grace_hopper_path).rotate(90, expand=True).save(sideways)
+    preview = Studio().preview_faces(str(sideways))
+    assert preview.image is not None and preview.image.shape[0] > preview.image.shape[1]  # shown upright
+    assert preview.message.startswith("1 face found. Note: The face in the photo lies on its side")
+
+
 # ----------------------------------------------------------------------------- in the browser (slow)
 
 

@@ -18,6 +18,7 @@ import shutil
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import SpeakerError
+from ..errors import SpeakerError, SpeakerWarning
 
 #: Longest side of the face preview, pixels.
 PREVIEW_SIDE = 640
@@ -97,9 +98,13 @@ class Studio:
 
         try:
             self._check_size(image_path, self.settings.max_image_mb, "portrait")
-            portrait = find_faces(image_path, face_backend=face_backend)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SpeakerWarning)
+                portrait = find_faces(image_path, face_backend=face_backend)
         except SpeakerError as error:
             return FacePreview(None, message=str(error))
+        # What the face stage had to do to find the face (a photo turned upright, the face mesh's fit).
+        notes = [str(warning.message) for warning in caught if issubclass(warning.category, SpeakerWarning)]
         boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
         centres = (boxes[:, 0] + boxes[:, 2]) / 2
         order = np.argsort(centres, kind="stable")
@@ -110,6 +115,8 @@ class Studio:
         choices = [("The clearest face", SUREST_FACE)]
         choices += [(f"Face {n}" + (" (the clearest)" if n == default_number else ""), n) for n in range(count)]
         found = "1 face found." if count == 1 else f"{count} faces found, numbered left to right; choose one below."
+        if notes:
+            found += " Note: " + " ".join(notes)
         return FacePreview(picture, choices, found)
 
     # ------------------------------------------------------------------ the job
