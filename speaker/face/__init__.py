@@ -7,9 +7,10 @@
 
 :func:`find_portrait` may upscale a small photo whose face is small (see
 :func:`prepare_image`), or turn a photo lying on its side upright; use
-``portrait.image``, not the loaded image, from then on. Where the backend's landmarks fail the checks (a near-profile
-dlib lays a frontal face over, a mouth behind fingers), the face mesh of
-:mod:`speaker.face.facemesh` fits the face instead.
+``portrait.image``, not the loaded image, from then on. Where the backend's
+landmarks fail the checks (a near-profile dlib lays a frontal face over, a
+mouth behind fingers), the face mesh of :mod:`speaker.face.facemesh` fits
+the face instead.
 """
 
 from __future__ import annotations
