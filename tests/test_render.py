@@ -705,6 +705,34 @@ def test_a_closing_smile_covers_the_teeth_beyond_the_inner_lips(astronaut):
     assert after < 0.5 * before, (before, after)
 
 
+def test_a_closing_smile_keeps_the_lower_lips_highlight_and_its_dark_corners(astronaut):
+    """Only what lies along the line between the lips is covered as a smile closes: a highlight
+    in the middle of the lower lip stays (painted over as a tooth it was a dull blotch), and a
+    half-closed smile keeps the dark corners of its opening."""
+    lm = astronaut.landmarks.astype(np.float64)
+    spot = np.round((lm[66] + lm[57]) / 2).astype(int)
+    lit = astronaut.image.copy()
+    cv2.circle(lit, (int(spot[0]), int(spot[1])), 2, (250, 250, 250), -1)
+    portrait = Portrait(lit, astronaut.landmarks, astronaut.box)
+    shut = closed_lips(portrait)
+    target = shut.landmarks.astype(np.float64)
+    lower_lip = polygon_mask(lit.shape, target[[48, 59, 58, 57, 56, 55, 54, 64, 65, 66, 67, 60]]).astype(bool)
+    assert luma(Renderer(portrait).render(shut)[lower_lip]).max() > 235
+
+    half = lm.copy()
+    for upper, lower in ((61, 67), (62, 66), (63, 65)):
+        half[lower] = lm[lower] - 0.5 * (lm[lower] - lm[upper])
+    for follower, leader in ((58, 67), (57, 66), (56, 65)):
+        half[follower] += half[leader] - lm[leader]
+    frame = Renderer(astronaut).render(TrackFrame(half.astype(np.float32), _pose(), _articulation(lip_closure=0.5), 0.0))
+    opening = polygon_mask(lit.shape, half[60:68]).astype(bool)
+    width = float(np.linalg.norm(half[64] - half[60]))
+    yy, xx = np.mgrid[: lit.shape[0], : lit.shape[1]]
+    for corner in (60, 64):
+        near = opening & (np.hypot(xx - half[corner, 0], yy - half[corner, 1]) < 0.2 * width)
+        assert luma(frame[near]).min() < luma(astronaut.image[near]).min() + 10
+
+
 def test_tooth_gaps_are_notches_at_the_biting_edge_and_vanish_on_tiny_teeth():
     """Neighbouring teeth touch under the lip (the line between them faint) and part at
     the biting edge; teeth only a few pixels wide get no gap lines at all (a dark line

@@ -750,6 +750,11 @@ def _real_teeth_layer(
 #: the photo's.
 SIDE_TEETH_LEVEL = 0.4
 SIDE_TEETH_COVERED_AT = 0.6
+#: The gaps between a smile's teeth (dark lines up to this share of the mouth
+#: width across) count as teeth: the lower lip covers the row as one.
+SIDE_TEETH_GAP_CLOSING = 0.03
+#: Teeth lie within this share of the mouth width of the inner-lip outline.
+SIDE_TEETH_REACH = 0.06
 
 
 @dataclass(frozen=True)
@@ -761,11 +766,23 @@ class SideTeeth:
     box : tuple of int
         ``(x0, y0, x1, y1)`` of the photo the mask covers.
     mask : np.ndarray, shape (y1 - y0, x1 - x0), float32
-        0..1: how much each photo pixel is a tooth.
+        0..1: how much each photo pixel is a tooth (the gaps between teeth
+        included: the lower lip covers the row as one).
+    lip : np.ndarray, shape (y1 - y0, x1 - x0, 3), float32
+        What covers each tooth pixel: the photo's lower lip below it in its
+        column, continued upwards from the lip's inner edge (RGB 0-255; the
+        photo's own pixel where no lower lip lies below).
+    between : np.ndarray, shape (y1 - y0, x1 - x0), float32
+        0..1: the photo's opening between its inner lips (teeth, their
+        shadowed tops, gums, the dark corners): squashed into the seam of a
+        closing mouth, covered wherever the warp brings it outside the
+        target opening.
     """
 
     box: tuple[int, int, int, int]
     mask: np.ndarray
+    lip: np.ndarray
+    between: np.ndarray
 
 
 def side_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> SideTeeth | None:
@@ -800,11 +817,58 @@ def side_teeth(image: np.ndarray, landmarks: np.ndarray, face_width: float) -> S
         return None
     lips = float(np.median(level[lip_only]))
     threshold = lips + SIDE_TEETH_LEVEL * (float(luma(teeth)) - lips)
-    mask = (ring & (level > threshold)).astype(np.float32)
-    if not mask.any():
+    # Teeth lie along the line between the lips; bright pixels further into the lips are their
+    # highlights (covered, a lower lip's highlight turned into a dull blotch).
+    inner = (_polygon_mask(shape, local[60:68]) > 0).astype(np.uint8)
+    mouth_width = float(np.linalg.norm(lm[54] - lm[48]))
+    near_line = cv2.distanceTransform(1 - inner, cv2.DIST_L2, 3) <= max(SIDE_TEETH_REACH * mouth_width, 1.0)
+    bright = ring & near_line & (level > threshold)
+    if not bright.any():
         return None
-    mask = np.minimum(cv2.GaussianBlur(mask, (0, 0), 0.7) * 1.5, 1.0)
-    return SideTeeth((int(x0), int(y0), int(x1), int(y1)), mask.astype(np.float32))
+    # The dark lines between teeth are covered with them: painted over tooth by tooth, the
+    # lower lip's edge followed every gap and read as a ragged smear.
+    across = max(3, int(round(SIDE_TEETH_GAP_CLOSING * mouth_width)) | 1)
+    closed = cv2.morphologyEx(bright.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((3, across), np.uint8)) > 0
+    closed &= ring
+
+    def soft(hard: np.ndarray) -> np.ndarray:
+        return np.minimum(cv2.GaussianBlur(hard.astype(np.float32), (0, 0), 0.7) * 1.5, 1.0).astype(np.float32)
+
+    covered = closed | (inner > 0)
+    return SideTeeth((int(x0), int(y0), int(x1), int(y1)), soft(closed),
+                     _lower_lip_above(image[y0:y1, x0:x1], covered, lip_only & ~covered), soft(inner > 0))
+
+
+def _lower_lip_above(photo: np.ndarray, teeth: np.ndarray, lip: np.ndarray) -> np.ndarray:
+    """Each tooth pixel's cover: its column's lower lip continued upwards (see :class:`SideTeeth`).
+
+    Parameters
+    ----------
+    photo : np.ndarray, shape (h, w, 3), uint8
+    teeth, lip : np.ndarray, shape (h, w), bool
+        The tooth pixels and the lip pixels that are no teeth.
+
+    Returns
+    -------
+    np.ndarray, shape (h, w, 3), float32
+        At a tooth pixel ``d`` rows above the lowest tooth of its run, the
+        lip pixel ``d`` rows below the run (mirrored across the lip's inner
+        edge, the lip's own shading continued); elsewhere the photo.
+    """
+    cover = photo.astype(np.float32).copy()
+    height = photo.shape[0]
+    for column in np.flatnonzero(teeth.any(axis=0)):
+        rows = np.flatnonzero(teeth[:, column])
+        for run in np.split(rows, np.flatnonzero(np.diff(rows) > 1) + 1):
+            below = np.flatnonzero(lip[run[-1] + 1:, column])
+            if below.size == 0:
+                continue
+            edge = run[-1] + 1 + int(below[0])
+            mirrored = np.clip(edge + (run[-1] - run), edge, height - 1)
+            lip_rows = lip[mirrored, column]
+            mirrored = np.where(lip_rows, mirrored, edge)
+            cover[run, column] = photo[mirrored, column]
+    return cover
 
 
 def side_teeth_cover(gap_target: float, gap_photo: float) -> float:
@@ -816,9 +880,10 @@ def side_teeth_cover(gap_target: float, gap_photo: float) -> float:
 
 
 def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, origin: tuple[int, int],
-                     teeth: SideTeeth, cover: float, lip: np.ndarray, outer: np.ndarray,
-                     grain: np.ndarray | None = None) -> None:
-    """Paint lip over the photo's side teeth where the warp has brought them, in place.
+                     teeth: SideTeeth, cover: float, outer: np.ndarray, inner: np.ndarray) -> None:
+    """Paint the photo's lower lip over its teeth where the warp has brought them, in place.
+
+    A flat lip colour painted tooth by tooth read as a ragged pink smear.
 
     Parameters
     ----------
@@ -829,13 +894,13 @@ def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, or
     teeth : SideTeeth
     cover : float
         0..1 (:func:`side_teeth_cover`).
-    lip : np.ndarray, shape (3,)
-        The photo's lip colour, RGB 0-255.
     outer : np.ndarray, shape (12, 2)
         Target outer-lip landmarks 48..59 after head pose, pixels (the
         teeth can only be within them).
-    grain : np.ndarray, shape (h, w), float32, optional
-        The photo's grain over the same region as the maps.
+    inner : np.ndarray, shape (8, 2)
+        Target inner-lip landmarks 60..67 after head pose, pixels: outside
+        them the photo's squashed opening (:attr:`SideTeeth.between`) is
+        covered as well.
     """
     if cover <= 0.0:
         return
@@ -849,12 +914,12 @@ def cover_side_teeth(frame: np.ndarray, map_x: np.ndarray, map_y: np.ndarray, or
     sx = map_x[by0:by1, bx0:bx1] - np.float32(teeth.box[0])
     sy = map_y[by0:by1, bx0:bx1] - np.float32(teeth.box[1])
     weight = cv2.remap(teeth.mask, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-    weight = weight * np.float32(cover)
     fx0, fy0 = origin[0] + bx0, origin[1] + by0
+    between = cv2.remap(teeth.between, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    opening = _polygon_mask(weight.shape, np.asarray(inner, np.float64) - [fx0, fy0]).astype(np.float32) / 255.0
+    weight = np.maximum(weight, between * (1.0 - opening)) * np.float32(cover)
     region = frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)].astype(np.float32)
-    paint = np.broadcast_to(np.asarray(lip, np.float32), region.shape).copy()
-    if grain is not None:
-        paint += grain[by0:by1, bx0:bx1, None]
+    paint = cv2.remap(teeth.lip, sx, sy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
     region += (paint - region) * weight[..., None]
     frame[fy0:fy0 + (by1 - by0), fx0:fx0 + (bx1 - bx0)] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
 

@@ -339,8 +339,7 @@ class Renderer:
             eyes.shade_lid(out, lid, self.palette.skin, self.grain, (x0, y0))
         if self.side_teeth is not None:
             cover = mouth.side_teeth_cover(self._inner_gap(np.asarray(frame.landmarks, np.float64)), self.photo_gap)
-            mouth.cover_side_teeth(out, map_x, map_y, (x0, y0), self.side_teeth, cover, self.palette.lip,
-                                   posed[48:60], self.grain)
+            mouth.cover_side_teeth(out, map_x, map_y, (x0, y0), self.side_teeth, cover, posed[48:60], posed[60:68])
 
         articulation = np.asarray(frame.articulation, np.float64).ravel()
         jaw = float(articulation[_JAW]) if articulation.size > _JAW else 0.0
