@@ -733,6 +733,30 @@ def test_a_closing_smile_keeps_the_lower_lips_highlight_and_its_dark_corners(ast
         assert luma(frame[near]).min() < luma(astronaut.image[near]).min() + 10
 
 
+def test_a_lip_triangle_turned_over_shows_no_mirrored_photo(grace):
+    """Nothing folds over: a lip triangle whose corners come in the other order than in the photo
+    (the far lip of a near-profile dropping past its front) takes one colour, its source's middle."""
+    renderer = Renderer(grace)
+    lm = grace.landmarks.astype(np.float64)
+    triangles = renderer.mesh.triangles
+    lips = np.flatnonzero(np.all((triangles >= 48) & (triangles < 68), axis=1))
+    corners = lm[triangles[lips]]
+    edges_1, edges_2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    areas = np.abs(edges_1[:, 0] * edges_2[:, 1] - edges_1[:, 1] * edges_2[:, 0])
+    a, b, c = triangles[lips[int(np.argmax(areas))]]
+    target = lm.copy()
+    target[a] = lm[b] + lm[c] - lm[a]  # its first corner reflected across the opposite edge
+    frame = TrackFrame(target.astype(np.float32), _pose(), _articulation(), 0.0)
+    moved, depth, _, _ = renderer._targets(frame)
+    depth[[a, b, c]] = depth.max() + 100.0  # drawn last, over the triangles it now overlaps
+    map_x, map_y = renderer.backward_map(moved, depth, renderer._source_points(frame))
+    x0, y0, _, _ = renderer.roi
+    inside = polygon_mask(map_x.shape, moved[[a, b, c]] - [x0, y0]).astype(np.uint8)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)) > 0  # away from its edges
+    assert inside.sum() > 10
+    assert np.ptp(map_x[inside]) < 0.5 and np.ptp(map_y[inside]) < 0.5
+
+
 def test_tooth_gaps_are_notches_at_the_biting_edge_and_vanish_on_tiny_teeth():
     """Neighbouring teeth touch under the lip (the line between them faint) and part at
     the biting edge; teeth only a few pixels wide get no gap lines at all (a dark line

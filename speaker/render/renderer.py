@@ -118,6 +118,8 @@ class Renderer:
 
         groups = self.mesh.group
         self.rigid = np.flatnonzero(np.isin(groups, (0, 1, 2)))
+        # Triangles between lip landmarks only (the mesh's first 68 points are the landmarks).
+        self.lip_triangles = np.all((self.mesh.triangles >= 48) & (self.mesh.triangles < 68), axis=1)
         self.neck = self.mesh.indices("neck")
         self.collar = self.mesh.indices("collar")
         self.halo = self.mesh.indices("halo")
@@ -269,6 +271,11 @@ class Renderer:
             sol = np.linalg.solve(homog[ok], s[ok])  # (k, 3, 2): rows a, b, c
             coef[:-1][ok] = np.transpose(sol, (0, 2, 1))
             squeezed = np.flatnonzero(ok)[np.linalg.norm(sol[:, :2, :], axis=(1, 2)) > MAX_MAP_STRETCH]
+            # A lip triangle turned over (the far lip of a near-profile dropping past its front)
+            # would show the photo mirrored, dark specks from the hair beyond the silhouette.
+            source_homog = np.concatenate([s, np.ones((len(tri), 3, 1))], axis=2)
+            turned = self.lip_triangles & ok & (np.linalg.det(source_homog) * det < 0)
+            squeezed = np.union1d(squeezed, np.flatnonzero(turned))
             coef[squeezed, :, :2] = 0.0
             coef[squeezed, :, 2] = s[squeezed].mean(axis=1)
 
