@@ -642,6 +642,33 @@ def test_a_face_cut_by_the_photos_edge_blinks_and_speaks_with_what_it_shows(grac
     assert luma(spoken)[lips > 0].mean() < luma(image)[lips > 0].mean() - 20
 
 
+@pytest.mark.filterwarnings("ignore::speaker.errors.SpeakerWarning")
+@pytest.mark.parametrize("edge", ["left", "right", "top", "bottom"])
+def test_a_photo_cropped_through_the_face_is_animated_or_refused_in_a_sentence(grace, edge):
+    """Found by the face stage as a user's crop gives it (cut at the middle of the face, on each
+    side), a face renders its open mouth and its blink, or is refused with a SpeakerError."""
+    from speaker.face import find_portrait
+    from speaker.motion.landmarks import mouth_landmarks
+
+    lm = grace.landmarks.astype(np.float64)
+    middle = lm[27:36].mean(axis=0).astype(int)
+    crop = {"left": np.s_[:, middle[0]:], "right": np.s_[:, : middle[0]],
+            "top": np.s_[middle[1]:, :], "bottom": np.s_[: middle[1] + 20, :]}[edge]
+    image = np.ascontiguousarray(grace.image[crop])
+    image = np.ascontiguousarray(image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2])
+    try:
+        portrait = find_portrait(image, False)
+    except SpeakerError:
+        return
+    renderer = Renderer(portrait)
+    neutral = portrait.landmarks.astype(np.float64)
+    for closure, jaw in ((0.0, 1.0), (1.0, 0.0)):
+        articulation = _articulation(jaw_open=jaw)
+        frame = renderer.render(TrackFrame(mouth_landmarks(neutral, articulation, eyelid=closure, own_mouth=0.0),
+                                           _pose(yaw=4.0, pitch=3.0), articulation, closure))
+        assert frame.shape == portrait.image.shape and np.isfinite(frame).all()
+
+
 def _closed_eye_figures(frame: np.ndarray, portrait: Portrait, eye: tuple[int, ...]) -> tuple[float, float, float]:
     """Over the middle of the photo's eye opening, above the lid edge: the mean
     luma and its darkest tenth; and the luma of the skin just below the eye."""
