@@ -770,13 +770,17 @@ def test_a_lip_triangle_turned_over_shows_no_mirrored_photo(grace):
     corners = lm[triangles[lips]]
     edges_1, edges_2 = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
     areas = np.abs(edges_1[:, 0] * edges_2[:, 1] - edges_1[:, 1] * edges_2[:, 0])
-    a, b, c = triangles[lips[int(np.argmax(areas))]]
+    chosen = lips[int(np.argmax(areas))]
+    a, b, c = triangles[chosen]
     target = lm.copy()
     target[a] = lm[b] + lm[c] - lm[a]  # its first corner reflected across the opposite edge
     frame = TrackFrame(target.astype(np.float32), _pose(), _articulation(), 0.0)
     moved, depth, _, _ = renderer._targets(frame)
     depth[[a, b, c]] = depth.max() + 100.0  # drawn last, over the triangles it now overlaps
-    map_x, map_y = renderer.backward_map(moved, depth, renderer._source_points(frame))
+    source = renderer._source_points(frame)
+    folded = renderer.folded_lips(frame.landmarks, source)
+    assert folded[chosen]
+    map_x, map_y = renderer.backward_map(moved, depth, source, folded)
     x0, y0, _, _ = renderer.roi
     inside = polygon_mask(map_x.shape, moved[[a, b, c]] - [x0, y0]).astype(np.uint8)
     inside = cv2.erode(inside, np.ones((5, 5), np.uint8)) > 0  # away from its edges

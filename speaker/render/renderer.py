@@ -236,8 +236,28 @@ class Renderer:
         # photo's eyes are open by different amounts.
         return moved, depth, posed_target, max(closures)
 
-    def backward_map(self, moved: np.ndarray, depth: np.ndarray,
-                     source: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def folded_lips(self, landmarks: np.ndarray, source: np.ndarray | None = None) -> np.ndarray:
+        """Lip triangles the mouth's motion turns over, shape (M,) bool over ``mesh.triangles``.
+
+        Their corners come in the other order in the target ``landmarks`` (68, 2) than in
+        ``source`` (the vertices' photo positions, default ``mesh.points``): the far lip of a
+        near-profile dropping past its front. Measured before the head pose, which may rightly
+        turn a far lip away (nearer triangles are drawn over it).
+        """
+        photo = (self.mesh.points if source is None else source)[:68]
+        target = np.asarray(landmarks, np.float64)
+
+        def orientation(points: np.ndarray) -> np.ndarray:
+            corners = points[self.mesh.triangles[self.lip_triangles]]
+            first, second = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+            return first[:, 0] * second[:, 1] - first[:, 1] * second[:, 0]
+
+        folded = np.zeros(len(self.mesh.triangles), bool)
+        folded[self.lip_triangles] = orientation(photo) * orientation(target) < 0
+        return folded
+
+    def backward_map(self, moved: np.ndarray, depth: np.ndarray, source: np.ndarray | None = None,
+                     folded: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Source pixel of every output pixel of the ROI.
 
         Parameters
@@ -249,6 +269,10 @@ class Renderer:
         source : np.ndarray, shape (N, 2), optional
             Where each vertex takes the photo from (default: its neutral
             position, ``mesh.points``).
+        folded : np.ndarray, shape (M,), bool, optional
+            Triangles turned over (:meth:`folded_lips`): each takes one colour,
+            its source's middle, instead of showing the photo mirrored (dark
+            specks of hair at a near-profile's lower lip).
 
         Returns
         -------
@@ -271,11 +295,8 @@ class Renderer:
             sol = np.linalg.solve(homog[ok], s[ok])  # (k, 3, 2): rows a, b, c
             coef[:-1][ok] = np.transpose(sol, (0, 2, 1))
             squeezed = np.flatnonzero(ok)[np.linalg.norm(sol[:, :2, :], axis=(1, 2)) > MAX_MAP_STRETCH]
-            # A lip triangle turned over (the far lip of a near-profile dropping past its front)
-            # would show the photo mirrored, dark specks from the hair beyond the silhouette.
-            source_homog = np.concatenate([s, np.ones((len(tri), 3, 1))], axis=2)
-            turned = self.lip_triangles & ok & (np.linalg.det(source_homog) * det < 0)
-            squeezed = np.union1d(squeezed, np.flatnonzero(turned))
+            if folded is not None:
+                squeezed = np.union1d(squeezed, np.flatnonzero(folded & ok))
             coef[squeezed, :, :2] = 0.0
             coef[squeezed, :, 2] = s[squeezed].mean(axis=1)
 
@@ -332,7 +353,8 @@ class Renderer:
             region are the photo's own.
         """
         moved, depth, posed, closure = self._targets(frame)
-        map_x, map_y = self.backward_map(moved, depth, self._source_points(frame))
+        source = self._source_points(frame)
+        map_x, map_y = self.backward_map(moved, depth, source, self.folded_lips(frame.landmarks, source))
         self._apply_gaze(map_x, map_y, moved, frame.gaze)
         x0, y0, x1, y1 = self.roi
         lids = self._lids(moved, posed, closure)
