@@ -169,6 +169,27 @@ def test_a_photo_lying_on_its_side_or_upside_down_is_stood_upright(grace, grace_
     assert np.abs(portrait.landmarks - grace_portrait.landmarks).max() < 2.0
 
 
+def test_a_face_lying_on_its_side_that_the_slow_detector_finds_as_it_lies_is_stood_upright_too():
+    """dlib's CNN finds the astronaut lying on her side; animated so, her video would lie on its side."""
+    import skimage.data
+
+    upright = np.ascontiguousarray(skimage.data.astronaut())
+    with pytest.warns(SpeakerWarning, match="to stand it upright"):
+        portrait = find_portrait(np.ascontiguousarray(np.rot90(upright, 1)), False)
+    assert np.array_equal(portrait.image, upright)
+
+
+def test_a_face_tilted_by_45_degrees_is_animated_as_it_lies(grace):
+    """A quarter turn would only tilt it the other way: none is taken."""
+    tilted = np.asarray(Image.fromarray(grace).rotate(45, expand=True, fillcolor=(128, 128, 128)))
+    tilted = np.ascontiguousarray(tilted[: tilted.shape[0] // 2 * 2, : tilted.shape[1] // 2 * 2])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpeakerWarning)
+        portrait = find_portrait(tilted, False)
+    assert np.array_equal(portrait.image, tilted)
+    assert not any("upright" in str(warning.message) for warning in caught)
+
+
 def test_face_turned_too_far_is_refused(grace_portrait):
     landmarks = grace_portrait.landmarks.copy()
     check_frontal(landmarks)  # Grace Hopper faces the camera

@@ -114,16 +114,24 @@ def find_portrait(
     # H.264 yuv420p needs even sides; load_image already gives them, other callers may not.
     image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
     landmarker = get_landmarker(backend)
-    detections = _credible(landmarker.detect(image))
+    quick = getattr(landmarker, "detect_quick", None)
+    detections = _credible((quick or landmarker.detect)(image))
     if not detections:
-        # Scans of old prints often lie on their side with no orientation tag.
-        image, detections, quarter_turns = _stood_upright(landmarker, image)
-        if not detections:
-            raise SpeakerError(
-                "No face was found in the photo; use a clearer photo with the face looking at the camera."
-            )
-        lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
-        warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, as the video shows it.")
+        # Scans of old prints often lie on their side with no orientation tag. Looked for
+        # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
+        # some faces lying on their side and would animate them so.
+        turned, detections, quarter_turns = _stood_upright(landmarker, image)
+        if detections:
+            image = turned
+            lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
+            warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
+                 "as the video shows it.")
+        elif quick is not None:
+            detections = _credible(landmarker.detect(image))
+    if not detections:
+        raise SpeakerError(
+            "No face was found in the photo; use a clearer photo with the face looking at the camera."
+        )
 
     widest = max(float(box[2] - box[0]) for box, _, _ in detections)
     upscaled, scale = prepare_image(image, max_side, face_width=widest)
@@ -326,13 +334,19 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
     return landmarks, pose
 
 
+#: A photo turned by quarter turns is taken when the face it shows is tilted at most this
+#: much (degrees): stood upright, not just tilted the other way.
+UPRIGHT_TILT = 25.0
 #: How :func:`_stood_upright` turned a photo, by its number of quarter turns counterclockwise.
 _QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"), 2: ("is upside down", "half a turn"),
                        3: ("lies on its side", "a quarter turn clockwise")}
 
 
 def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:
-    """The photo turned by quarter turns so that the landmarker finds a face in it.
+    """The photo turned by quarter turns so that the landmarker finds a face upright in it.
+
+    A face counts when its eye line is within :data:`UPRIGHT_TILT` of level in
+    the turned photo.
 
     Returns
     -------
@@ -349,7 +363,8 @@ def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Dete
     best: tuple[float, np.ndarray, list[Detection], int] | None = None
     for quarter_turns in (1, 3, 2):
         turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
-        detections = _credible(detect(turned))
+        # Only faces the turn stands upright: a face tilted by 45 degrees is found either way.
+        detections = [found for found in _credible(detect(turned)) if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT]
         if detections:
             score = max(float(found_score) for _, found_score, _ in detections)
             if best is None or score > best[0]:
@@ -357,6 +372,12 @@ def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Dete
     if best is None:
         return image, [], 0
     return best[1], best[2], best[3]
+
+
+def _eye_line_degrees(landmarks: np.ndarray) -> float:
+    """Tilt of the line through the outer eye corners (36, 45), degrees (0 level, clockwise positive)."""
+    dx, dy = np.asarray(landmarks[45], np.float64) - np.asarray(landmarks[36], np.float64)
+    return math.degrees(math.atan2(dy, dx))
 
 
 def _turned_too_far_message(yaw: float) -> str:
