@@ -342,8 +342,12 @@ def _run_batch(argv: list[str]) -> int:
                 bar.reset(total=total)
 
         def on_outcome(outcome) -> None:
+            line = None
             if outcome.status == "failed":
                 line = f"speaker: row {outcome.row} failed: {outcome.reason}"
+            elif outcome.status == "done" and outcome.reason:
+                line = f"speaker: row {outcome.row} warning: {outcome.reason}"
+            if line is not None:
                 if bar is None:
                     print(line, file=sys.stderr)
                 else:

@@ -156,6 +156,21 @@ def test_batch_on_local_processes_reports_failures_and_resumes(exhibition):
     assert [read_report(exhibition)[n]["status"] for n in (1, 2)] == ["skipped", "done"], third.stderr
 
 
+@pytest.mark.slow
+def test_a_rows_warning_is_one_line_naming_the_row(tmp_path, grace_hopper_path):
+    """Warnings raised in a worker process come back with the row, not as Python's raw warning lines."""
+    from PIL import Image
+
+    Image.open(grace_hopper_path).rotate(90, expand=True).save(tmp_path / "sideways.png")
+    manifest = write_manifest(tmp_path, [{"image": "sideways.png", "text": "Hello.", "out": "side.mp4", **ROW_OPTIONS}])
+    done = subprocess.run([sys.executable, "-m", "speaker", "batch", str(manifest)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "speaker: row 1 warning: The face in the photo lies on its side" in done.stderr
+    assert "SpeakerWarning" not in done.stderr and "warn(" not in done.stderr
+    assert read_report(manifest)[1]["reason"].startswith("The face in the photo lies on its side")
+
+
 @pytest.fixture(scope="module")
 def local_cluster():
     """Two single-threaded Dask workers on 127.0.0.1 (dashboard too), each with a 'memory' resource.

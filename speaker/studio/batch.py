@@ -33,6 +33,7 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -296,7 +297,11 @@ def run_job(job: Job) -> Outcome:
             options = dict(job.options)
             if "transcript" in options:
                 options["transcript"] = _transcript(str(options["transcript"]))
-            result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
+            with warnings.catch_warnings():
+                # The run's SpeakerWarnings come back in its result, for the report and the
+                # batch's own line per row; printed here a worker would print them raw.
+                warnings.showwarning = _keep_quiet
+                result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
             status, reason = "done", " ".join(result.warnings)
         except SpeakerError as error:
             reason = str(error)
@@ -304,6 +309,10 @@ def run_job(job: Job) -> Outcome:
             reason = f"Internal error: {type(error).__name__}: {error}."
     seconds = round(time.perf_counter() - started, 2)
     return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint)
+
+
+def _keep_quiet(message, category, filename, lineno, file=None, line=None) -> None:
+    """A ``warnings.showwarning`` that shows nothing."""
 
 
 #: One resident child process per worker thread, reused from row to row so its models stay loaded.
