@@ -337,6 +337,10 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
 #: A photo turned by quarter turns is taken when the face it shows is tilted at most this
 #: much (degrees): stood upright, not just tilted the other way.
 UPRIGHT_TILT = 25.0
+#: ... and when the backend scores it at least this (dlib's HOG margin: on the media
+#: portraits, faces seen from the front or three-quarters score 0.68-2.65, the 43-degree
+#: Apsaroke 0.19, and false alarms on their turned copies 0.07-0.18).
+TURNED_MIN_SCORE = 0.3
 #: How :func:`_stood_upright` turned a photo, by its number of quarter turns counterclockwise.
 _QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"), 2: ("is upside down", "half a turn"),
                        3: ("lies on its side", "a quarter turn clockwise")}
@@ -363,8 +367,10 @@ def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Dete
     best: tuple[float, np.ndarray, list[Detection], int] | None = None
     for quarter_turns in (1, 3, 2):
         turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
-        # Only faces the turn stands upright: a face tilted by 45 degrees is found either way.
-        detections = [found for found in _credible(detect(turned)) if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT]
+        # Only faces the turn stands upright (a face tilted by 45 degrees is found either way),
+        # and no weak detection: on turned copies the HOG detector fires on patterns.
+        detections = [found for found in _credible(detect(turned))
+                      if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT and found[1] >= TURNED_MIN_SCORE]
         if detections:
             score = max(float(found_score) for _, found_score, _ in detections)
             if best is None or score > best[0]:
