@@ -120,14 +120,19 @@ def find_portrait(
         # Scans of old prints often lie on their side with no orientation tag. Looked for
         # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
         # some faces lying on their side and would animate them so.
-        turned, detections, quarter_turns = _stood_upright(landmarker, image)
-        if detections:
-            image = turned
+        turned, found, quarter_turns = _stood_upright(landmarker, image)
+        as_it_lies = []
+        if quick is not None and (not found or max(score for _, score, _ in found) < TURNED_SURE_SCORE):
+            # The HOG detector also fires weakly on patterns in a turned copy: a weak face is
+            # taken only when the full detector finds no level face in the photo as it lies.
+            as_it_lies = _credible(landmarker.detect(image))
+        if found and not any(abs(_eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
+            image, detections = turned, found
             lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
             warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
                  "as the video shows it.")
-        elif quick is not None:
-            detections = _credible(landmarker.detect(image))
+        else:
+            detections = as_it_lies
     if not detections:
         raise SpeakerError(
             "No face was found in the photo; use a clearer photo with the face looking at the camera."
@@ -337,10 +342,11 @@ def _fit_with_mesh(image: np.ndarray, box: np.ndarray, refusal: SpeakerError) ->
 #: A photo turned by quarter turns is taken when the face it shows is tilted at most this
 #: much (degrees): stood upright, not just tilted the other way.
 UPRIGHT_TILT = 25.0
-#: ... and when the backend scores it at least this (dlib's HOG margin: on the media
-#: portraits, faces seen from the front or three-quarters score 0.68-2.65, the 43-degree
-#: Apsaroke 0.19, and false alarms on their turned copies 0.07-0.18).
-TURNED_MIN_SCORE = 0.3
+#: A turned copy's face scoring below this (dlib's HOG margin) may be a false alarm: it is
+#: taken only when the full detector finds no level face in the photo as it lies. On the
+#: media portraits, faces seen from the front or three-quarters score 0.68-2.65, the
+#: 43-degree Apsaroke 0.19, and false alarms on their turned copies 0.07-0.18.
+TURNED_SURE_SCORE = 0.3
 #: How :func:`_stood_upright` turned a photo, by its number of quarter turns counterclockwise.
 _QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"), 2: ("is upside down", "half a turn"),
                        3: ("lies on its side", "a quarter turn clockwise")}
@@ -367,10 +373,8 @@ def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Dete
     best: tuple[float, np.ndarray, list[Detection], int] | None = None
     for quarter_turns in (1, 3, 2):
         turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
-        # Only faces the turn stands upright (a face tilted by 45 degrees is found either way),
-        # and no weak detection: on turned copies the HOG detector fires on patterns.
-        detections = [found for found in _credible(detect(turned))
-                      if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT and found[1] >= TURNED_MIN_SCORE]
+        # Only faces the turn stands upright: a face tilted by 45 degrees is found either way.
+        detections = [found for found in _credible(detect(turned)) if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT]
         if detections:
             score = max(float(found_score) for _, found_score, _ in detections)
             if best is None or score > best[0]:
