@@ -120,7 +120,7 @@ def find_portrait(
         # Scans of old prints often lie on their side with no orientation tag. Looked for
         # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
         # some faces lying on their side and would animate them so.
-        turned, found, quarter_turns = _stood_upright(landmarker, image)
+        turned, found, quarter_turns = _stood_upright(quick or landmarker.detect, image)
         as_it_lies = []
         if quick is not None and (not found or max(score for _, score, _ in found) < TURNED_SURE_SCORE):
             # The HOG detector also fires weakly on patterns in a turned copy: a weak face is
@@ -352,8 +352,9 @@ _QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"
                        3: ("lies on its side", "a quarter turn clockwise")}
 
 
-def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:
-    """The photo turned by quarter turns so that the landmarker finds a face upright in it.
+def _stood_upright(detect, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:
+    """The photo turned by quarter turns so that ``detect`` (a backend's detection pass, its quick
+    one when it has one: a photo with no face at all pays it three times) finds a face upright in it.
 
     A face counts when its eye line is within :data:`UPRIGHT_TILT` of level in
     the turned photo.
@@ -368,8 +369,6 @@ def _stood_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Dete
         Quarter turns counterclockwise (1-3; 0 when no turn shows a face);
         of several that show faces, the one whose best face scores highest.
     """
-    # A backend's quick pass when it has one: a photo with no face at all pays it three times.
-    detect = getattr(landmarker, "detect_quick", landmarker.detect)
     best: tuple[float, np.ndarray, list[Detection], int] | None = None
     for quarter_turns in (1, 3, 2):
         turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
