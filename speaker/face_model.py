@@ -15,6 +15,8 @@ the jaw's ends about 6 cm behind them for a 14 cm wide face).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 #: (68, 3) float64: x, y, z of each iBUG-68 landmark, face widths.
@@ -66,3 +68,24 @@ def far_eye(yaw: float) -> int:
         Degrees, positive when the nose turns to the image right.
     """
     return 1 if yaw > 0 else 0
+
+
+def line_degrees(start: np.ndarray, end: np.ndarray) -> float:
+    """Tilt of the line from ``start`` to ``end`` (each shape (2,), pixels), degrees.
+
+    0 is level, running to the image right; positive turns clockwise on the
+    screen (image ``y`` points down).
+    """
+    dx, dy = np.asarray(end, np.float64)[:2] - np.asarray(start, np.float64)[:2]
+    return math.degrees(math.atan2(dy, dx))
+
+
+def eye_line_degrees(landmarks: np.ndarray) -> float:
+    """Tilt of the line through the outer eye corners (iBUG 36 to 45), degrees; the face's roll.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (68, 2)
+        iBUG-68 points, pixels.
+    """
+    return line_degrees(landmarks[36], landmarks[45])

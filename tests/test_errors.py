@@ -7,14 +7,14 @@ import sys
 import warnings
 
 from speaker.errors import SpeakerWarning, warn
-from speaker.pipeline import _collect_warnings
+from speaker.pipeline import collect_warnings
 
 
 def test_collected_warnings_are_still_shown():
     shown = []
     with warnings.catch_warnings():
         warnings.showwarning = lambda message, *args, **kwargs: shown.append(str(message))
-        with _collect_warnings() as collected:
+        with collect_warnings() as collected:
             warn("The transcript could not be aligned; the phones were recognised instead.")
             warn("The transcript could not be aligned; the phones were recognised instead.")
     assert collected == ["The transcript could not be aligned; the phones were recognised instead."] * 2

@@ -179,6 +179,24 @@ def test_a_face_lying_on_its_side_that_the_slow_detector_finds_as_it_lies_is_sto
     assert np.array_equal(portrait.image, upright)
 
 
+def test_a_faint_face_lying_on_its_side_is_stood_upright_when_nothing_is_level_as_it_lies():
+    """A soft scan scores under TURNED_SURE_SCORE, where false alarms on turned copies lie;
+    with no level face in the photo as it lies, the turn is still taken."""
+    import cv2
+    import skimage.data
+
+    from speaker.face import TURNED_SURE_SCORE
+    from speaker.face.core import get_landmarker
+
+    soft = cv2.GaussianBlur(skimage.data.astronaut(), (0, 0), 3.0)
+    scores = [score for _, score, _ in get_landmarker("dlib").detect_quick(soft)]
+    assert scores and max(scores) < TURNED_SURE_SCORE  # the weak case this test is about
+    with pytest.warns(SpeakerWarning, match="to stand it upright"):
+        portrait = find_portrait(np.ascontiguousarray(np.rot90(soft, 3)), False)
+    assert np.array_equal(portrait.image, soft)
+    _assert_face_layout(portrait.landmarks, portrait.box)
+
+
 def test_a_face_tilted_by_45_degrees_is_animated_as_it_lies(grace):
     """A quarter turn would only tilt it the other way: none is taken."""
     tilted = np.asarray(Image.fromarray(grace).rotate(45, expand=True, fillcolor=(128, 128, 128)))

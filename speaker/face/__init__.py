@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ..errors import SpeakerError, warn
+from ..face_model import eye_line_degrees
 from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo, mouth_within_frame
 from .core import BACKENDS, Detection, available_backends, get_landmarker
@@ -126,7 +127,7 @@ def find_portrait(
             # The HOG detector also fires weakly on patterns in a turned copy: a weak face is
             # taken only when the full detector finds no level face in the photo as it lies.
             as_it_lies = _credible(landmarker.detect(image))
-        if found and not any(abs(_eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
+        if found and not any(abs(eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
             image, detections = turned, found
             lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
             warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
@@ -373,7 +374,7 @@ def _stood_upright(detect, image: np.ndarray) -> tuple[np.ndarray, list[Detectio
     for quarter_turns in (1, 3, 2):
         turned = np.ascontiguousarray(np.rot90(image, quarter_turns))
         # Only faces the turn stands upright: a face tilted by 45 degrees is found either way.
-        detections = [found for found in _credible(detect(turned)) if abs(_eye_line_degrees(found[2])) <= UPRIGHT_TILT]
+        detections = [found for found in _credible(detect(turned)) if abs(eye_line_degrees(found[2])) <= UPRIGHT_TILT]
         if detections:
             score = max(float(found_score) for _, found_score, _ in detections)
             if best is None or score > best[0]:
@@ -381,12 +382,6 @@ def _stood_upright(detect, image: np.ndarray) -> tuple[np.ndarray, list[Detectio
     if best is None:
         return image, [], 0
     return best[1], best[2], best[3]
-
-
-def _eye_line_degrees(landmarks: np.ndarray) -> float:
-    """Tilt of the line through the outer eye corners (36, 45), degrees (0 level, clockwise positive)."""
-    dx, dy = np.asarray(landmarks[45], np.float64) - np.asarray(landmarks[36], np.float64)
-    return math.degrees(math.atan2(dy, dx))
 
 
 def _turned_too_far_message(yaw: float) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpeakerError
+from ..face_model import line_degrees
 
 MODEL_FILE = "face_landmark.onnx"
 #: MediaPipe's eye network: the lids' contour in a crop around one eye.
@@ -247,7 +248,7 @@ def refine_eye(image: np.ndarray, left: np.ndarray, right: np.ndarray, points: n
     if width < MIN_EYE_WIDTH:
         return np.asarray(points, np.float64)
     centre = (left + right) / 2.0
-    angle = math.degrees(math.atan2(right[1] - left[1], right[0] - left[0]))
+    angle = line_degrees(left, right)
     crop, back = _upright_crop(image, centre, angle, EYE_INPUT_SIDE / (EYE_CROP_OF_WIDTH * width), EYE_INPUT_SIDE)
     session = _session(EYE_MODEL_FILE)
     contours = []
@@ -268,8 +269,7 @@ def _refined(image: np.ndarray, centre: np.ndarray, side: float, angle: float) -
     """The mesh from a first crop, refitted :data:`REFINE_PASSES` times on a crop around itself, turned upright."""
     mesh, presence = _run(image, centre, side, angle)
     for _ in range(REFINE_PASSES):
-        eyes = mesh[EYE_CORNERS[1], :2] - mesh[EYE_CORNERS[0], :2]
-        turn = math.degrees(math.atan2(eyes[1], eyes[0]))
+        turn = line_degrees(mesh[EYE_CORNERS[0]], mesh[EYE_CORNERS[1]])
         low, high = mesh[:, :2].min(axis=0), mesh[:, :2].max(axis=0)
         mesh, presence = _run(image, (low + high) / 2.0, CROP_GROW * float((high - low).max()), turn)
     return mesh, presence

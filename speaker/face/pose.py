@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..face_model import GENERIC_FACE
+from ..face_model import GENERIC_FACE, eye_line_degrees
 
 #: Landmarks that stay reliable on a turned face: brows, nose, eyes, mouth and the chin.
 RELIABLE = tuple(range(17, 68)) + (7, 8, 9)
@@ -87,8 +87,7 @@ def fit_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> FacePose:
     centre = lm[[36, 45, 48, 54]].mean(axis=0)
     start_t = np.array([(centre[0] - width / 2) * distance / focal, (centre[1] - height / 2) * distance / focal,
                         distance])
-    eye_line = lm[45] - lm[36]
-    roll = math.atan2(eye_line[1], eye_line[0])
+    roll = math.radians(eye_line_degrees(lm))
 
     best = None
     for start_yaw in START_YAWS:

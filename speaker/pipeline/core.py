@@ -67,7 +67,7 @@ class SpeakResult:
 
 
 @contextlib.contextmanager
-def _collect_warnings() -> Iterator[list[str]]:
+def collect_warnings() -> Iterator[list[str]]:
     """Gather the run's SpeakerWarnings while still showing each one as it happens."""
     collected: list[str] = []
     previous = warnings.showwarning
@@ -91,7 +91,7 @@ def _run_staged(out, options: dict, run: Callable[[Path, dict], SpeakResult]) ->
     returns, and none is left when it raises.
     """
     _one_thread_per_stage()
-    with _collect_warnings() as collected, _StagedOutputs() as staged:
+    with collect_warnings() as collected, _StagedOutputs() as staged:
         staged_out, staged_options = staged.stage(out, options)
         result = staged.finished(run(staged_out, staged_options))
     result.warnings = collected

@@ -18,7 +18,6 @@ import shutil
 import tempfile
 import threading
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..errors import SpeakerError, SpeakerWarning
+from ..errors import SpeakerError
 
 #: Longest side of the face preview, pixels.
 PREVIEW_SIDE = 640
@@ -94,17 +93,15 @@ class Studio:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
         if not image_path:
             return FacePreview(None)
-        from ..pipeline import find_faces
+        from ..pipeline import collect_warnings, find_faces
 
         try:
             self._check_size(image_path, self.settings.max_image_mb, "portrait")
-            with warnings.catch_warnings(record=True) as caught:
-                warnings.simplefilter("always", SpeakerWarning)
+            # What the face stage had to do to find the face (a photo turned upright, the face mesh's fit).
+            with collect_warnings() as notes:
                 portrait = find_faces(image_path, face_backend=face_backend)
         except SpeakerError as error:
             return FacePreview(None, message=str(error))
-        # What the face stage had to do to find the face (a photo turned upright, the face mesh's fit).
-        notes = [str(warning.message) for warning in caught if issubclass(warning.category, SpeakerWarning)]
         boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
         centres = (boxes[:, 0] + boxes[:, 2]) / 2
         order = np.argsort(centres, kind="stable")
