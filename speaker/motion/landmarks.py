@@ -28,6 +28,7 @@ from importlib import resources
 import numpy as np
 
 from ..errors import SpeakerError
+from ..face_model import EYE_POINTS
 
 CALIBRATION_FILE = "mouth_calibration.json"
 
@@ -150,6 +151,51 @@ def _close_lips(points: np.ndarray, amount: np.ndarray, upper_share: float) -> N
             points[:, follower] += weight * lower_move
 
 
+def _close_eyes(points: np.ndarray, eyelid: np.ndarray | float) -> None:
+    """Close the open lids of ``points`` (T, 68, 2) by ``eyelid`` (scalar or (T,), 0..1), in place.
+
+    The upper lid comes down and the lower lid up (:data:`LOWER_LID_SHARE`
+    of the way) until they meet. Linear in the points, so any affine frame
+    (face widths or pixels) gives the same lids.
+    """
+    shut = np.broadcast_to(np.asarray(eyelid, dtype=np.float64).reshape(-1), (points.shape[0],))
+    shut = np.clip(shut, 0.0, 1.0)[:, None, None]
+    upper_lids = points[:, UPPER_LIDS].copy()
+    lower_lids = points[:, LOWER_LIDS].copy()
+    travel = lower_lids - upper_lids
+    points[:, UPPER_LIDS] = upper_lids + shut * (1.0 - LOWER_LID_SHARE) * travel
+    points[:, LOWER_LIDS] = lower_lids - shut * LOWER_LID_SHARE * travel
+
+
+def with_eyelids(landmarks: np.ndarray, neutral: np.ndarray, eyelid: np.ndarray) -> np.ndarray:
+    """Landmarks whose eyes are the neutral face's closed by ``eyelid``, the rest as given.
+
+    Only the eyelid moves the eye points (the jaw's basis and the lips'
+    rules leave 36-47 where the photo has them), so a frame's eyes follow
+    from its eyelid alone. Where tracks are mixed (a seam's cross-fade keeps
+    the larger eyelid of the two), mixed landmarks would close the lids
+    only part way while the eyelid says shut; this sets them from it.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (T, 68, 2)
+        Pixels, before head pose.
+    neutral : np.ndarray, shape (68, 2)
+        The portrait's landmarks, pixels.
+    eyelid : np.ndarray, shape (T,)
+        Closure, 0 open to 1 shut.
+
+    Returns
+    -------
+    np.ndarray, shape (T, 68, 2), the dtype of ``landmarks``
+    """
+    points = np.array(landmarks, dtype=np.float64, copy=True)
+    eyes = list(EYE_POINTS[0] + EYE_POINTS[1])
+    points[:, eyes] = np.asarray(neutral, np.float64)[eyes]
+    _close_eyes(points, eyelid)
+    return points.astype(np.asarray(landmarks).dtype, copy=False)
+
+
 def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
                     eyelid: np.ndarray | float | None = None,
                     own_mouth: np.ndarray | float | None = None) -> np.ndarray:
@@ -225,13 +271,7 @@ def mouth_landmarks(neutral: np.ndarray, articulation: np.ndarray,
     _close_lips(points, closure, upper_share)
 
     if eyelid is not None:
-        shut = np.broadcast_to(np.asarray(eyelid, dtype=np.float64).reshape(-1), (count,))
-        shut = np.clip(shut, 0.0, 1.0)[:, None, None]
-        upper_lids = points[:, UPPER_LIDS].copy()
-        lower_lids = points[:, LOWER_LIDS].copy()
-        travel = lower_lids - upper_lids
-        points[:, UPPER_LIDS] = upper_lids + shut * (1.0 - LOWER_LID_SHARE) * travel
-        points[:, LOWER_LIDS] = lower_lids - shut * LOWER_LID_SHARE * travel
+        _close_eyes(points, eyelid)
 
     pixels = origin + unit * (points @ axes)
     pixels = pixels.astype(np.float32)

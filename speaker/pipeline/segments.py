@@ -108,7 +108,7 @@ def render_speech_segments(
                                    seed=opts.seed + index)
             clock.stop("motion", began)
             if held is not None:
-                track = _cross_fade(held, track)
+                track = _cross_fade(held, track, portrait.landmarks)
             keep_from = max(0, len(track) - seam_frames)
             held = _track_slice(track, keep_from, len(track))
             yield speech.samples, draw(track, 0, keep_from)
@@ -157,11 +157,16 @@ def _track_slice(track: Track, start: int, stop: int) -> Track:
     )
 
 
-def _cross_fade(held: Track, track: Track) -> Track:
+def _cross_fade(held: Track, track: Track, neutral: np.ndarray) -> Track:
     """``track`` whose first ``len(held)`` frames fade from ``held`` into its own (raised cosine).
 
-    The eyelid is the larger of the two instead, so that blinks in the seam shut fully.
+    The eyelid is the larger of the two instead, so that blinks in the seam
+    shut fully, and the eyes' landmarks follow that eyelid (``neutral``: the
+    portrait's landmarks, (68, 2) pixels): faded, they closed a blink only
+    part way while the eyelid said shut.
     """
+    from ..motion.landmarks import with_eyelids
+
     count = min(len(held), len(track))
     weight = 0.5 - 0.5 * np.cos(np.pi * (np.arange(count) + 0.5) / count)
 
@@ -178,12 +183,13 @@ def _cross_fade(held: Track, track: Track) -> Track:
         kept[:count] = np.maximum(old[:count], new[:count])
         return kept
 
+    eyelid = blinks_kept(held.eyelid, track.eyelid)
     return Track(
         fps=track.fps,
-        landmarks=fade(held.landmarks, track.landmarks),
+        landmarks=with_eyelids(fade(held.landmarks, track.landmarks), neutral, eyelid),
         head_pose=fade(held.head_pose, track.head_pose),
         articulation=fade(held.articulation, track.articulation),
-        eyelid=blinks_kept(held.eyelid, track.eyelid),
+        eyelid=eyelid,
         image_size=track.image_size,
         words=list(track.words),
         gaze=fade(held.gaze, track.gaze),
