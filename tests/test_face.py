@@ -24,6 +24,7 @@ from speaker.face import (
     find_portrait,
     get_landmarker,
     load_image,
+    load_portrait,
     prepare_image,
 )
 
@@ -135,6 +136,38 @@ def test_upscaling_respects_max_side():
     # Large faces or large photos are left alone.
     assert prepare_image(image, max_side=1280, face_width=200)[1] == 1.0
     assert prepare_image(np.zeros((600, 800, 3), np.uint8), max_side=1280, face_width=60)[1] == 1.0
+
+
+def _two_small_faces(grace, path: Path) -> np.ndarray:
+    """A 4000x1000 photo holding Grace Hopper twice, 300 px wide (her face about 130 px), far apart."""
+    small = Image.fromarray(grace).resize((300, 352), Image.LANCZOS)
+    rng = np.random.default_rng(0)
+    photo = (128 + rng.integers(0, 20, (1000, 4000, 3))).astype(np.uint8)
+    photo[300:652, 500:800] = np.asarray(small)
+    photo[500:852, 3000:3300] = np.asarray(small.transpose(Image.FLIP_LEFT_RIGHT))
+    Image.fromarray(photo).save(path)
+    return photo
+
+
+def test_a_face_too_small_in_the_photo_scaled_down_is_animated_in_the_part_around_it(grace, tmp_path):
+    """Scaled to 1280 pixels the faces are 42 px wide, too small; the file has 130 px of each."""
+    path = tmp_path / "group.png"
+    photo = _two_small_faces(grace, path)
+    with pytest.raises(SpeakerError, match="too small"):
+        find_portrait(*load_image(path, max_side=1280))
+    for face_index, face_x in ((1, 3150), (0, 650)):
+        with pytest.warns(SpeakerWarning, match="small in this large photo"):
+            portrait = load_portrait(path, face_index=face_index, max_side=1280)
+        height, width = portrait.image.shape[:2]
+        assert (width, height) == (1280, 1000)
+        # The photo's own pixels, unscaled, about the face asked for.
+        matches = [x for x in range(0, 4000 - width + 1) if np.array_equal(photo[:height, x:x + 8], portrait.image[:, :8])]
+        assert len(matches) == 1
+        left = matches[0]
+        assert np.array_equal(photo[:, left:left + width], portrait.image)
+        box = portrait.box
+        assert box[2] - box[0] > 100
+        assert abs((box[0] + box[2]) / 2 + left - face_x) < 60
 
 
 def test_tiny_face_is_refused(grace):
@@ -258,6 +291,21 @@ def test_exif_orientation_is_applied(tmp_path, grace, orientation, stored_transp
     assert np.abs(image.astype(int) - grace.astype(int)).mean() < 6
     portrait = find_portrait(image, False)
     _assert_face_layout(portrait.landmarks, portrait.box)
+
+
+def test_a_region_of_a_turned_large_jpeg_loads_upright_at_the_files_detail(tmp_path, grace):
+    from speaker.face.image import photo_size
+
+    upright = Image.fromarray(grace).resize((1024, 1200), Image.LANCZOS)  # Grace at 2x
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    path = _save(tmp_path, "scan.jpg", upright.transpose(Image.Transpose.ROTATE_90), quality=95, exif=exif)
+    assert photo_size(path) == (1024, 1200)
+    whole, _ = load_image(path, max_side=600)
+    assert whole.shape == (600, 512, 3)
+    lower_half, _ = load_image(path, max_side=600, region=(0.0, 0.5, 0.5, 1.0))
+    assert lower_half.shape == (600, 512, 3)  # 512x600 of the file: not scaled down
+    assert np.abs(lower_half.astype(int) - np.asarray(upright)[600:, :512].astype(int)).mean() < 4
 
 
 def test_greyscale_detection(tmp_path, grace):

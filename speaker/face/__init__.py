@@ -5,6 +5,9 @@
 >>> portrait.landmarks.shape, portrait.face_count
 ((68, 2), 1)
 
+:func:`load_portrait` does both from a file, and where the photo scaled down
+leaves the face too small, loads the part of it around the face instead.
+
 :func:`find_portrait` may upscale a small photo whose face is small (see
 :func:`prepare_image`), or turn a photo lying on its side upright; use
 ``portrait.image``, not the loaded image, from then on. Where the backend's
@@ -40,6 +43,7 @@ __all__ = [
     "follow_face",
     "get_landmarker",
     "load_image",
+    "load_portrait",
     "looks_grayscale",
     "mouth_is_on_the_photo",
     "prepare_image",
@@ -73,6 +77,7 @@ def find_portrait(
     face_index: int | None = None,
     backend: str = "dlib",
     max_side: int = 1280,
+    near: tuple[float, float] | None = None,
 ) -> Portrait:
     """Find the face to animate.
 
@@ -91,6 +96,9 @@ def find_portrait(
     max_side : int
         Cap on the long side when a small photo is upscaled (the same value
         given to :func:`load_image`).
+    near : tuple of float, optional
+        ``(x, y)`` pixels of ``image``: the face whose box centre is nearest
+        it, in place of ``face_index``.
 
     Returns
     -------
@@ -147,7 +155,11 @@ def find_portrait(
 
     detections.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
     count = len(detections)
-    if face_index is None:
+    if near is not None:
+        target = np.asarray(near, np.float64) * scale
+        chosen = min(range(count), key=lambda index: float(np.hypot(
+            *((detections[index][0][:2] + detections[index][0][2:]) / 2.0 - target))))
+    elif face_index is None:
         chosen = max(range(count), key=lambda index: detections[index][1])
     elif 0 <= face_index < count:
         chosen = face_index
@@ -157,10 +169,7 @@ def find_portrait(
     box, _, landmarks = detections[chosen]
     source_width = float(box[2] - box[0]) / scale
     if source_width < MIN_FACE_WIDTH:
-        raise SpeakerError(
-            f"The face is too small ({source_width:.0f} pixels wide); use a photo where the face is at "
-            f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
-        )
+        raise _FaceTooSmall(np.asarray(box, np.float64) / scale)
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     refusal = _refusal(landmarker, image, box, landmarks, pose)
     if refusal is not None:
@@ -201,6 +210,98 @@ def find_portrait(
         depth=np.asarray(pose.depth, dtype=np.float32),
         pose=(float(pose.yaw), float(pose.pitch), float(pose.roll)),
     )
+
+
+class _FaceTooSmall(SpeakerError):
+    """The chosen face is narrower than :data:`MIN_FACE_WIDTH`; ``box`` is its box in the photo as given."""
+
+    def __init__(self, box: np.ndarray, scale_to_file: float = 1.0):
+        self.box = np.asarray(box, np.float64)
+        width = float(self.box[2] - self.box[0]) * scale_to_file
+        super().__init__(
+            f"The face is too small ({width:.0f} pixels wide); use a photo where the face is at "
+            f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
+        )
+
+
+#: Where a face too small to animate in the photo scaled down to ``max_side``
+#: has the pixels in the file, the video shows a part of the photo about it,
+#: ``max_side`` pixels of the file on its long side (the photo's shape) and at
+#: least this many face widths on its short side.
+CLOSER_VIEW_FACE_WIDTHS = 4.0
+#: Height of the face's centre in that view, a share of the view's height
+#: from its top (a portrait's framing: room for the shoulders below).
+CLOSER_VIEW_FACE_HEIGHT = 0.4
+
+
+def load_portrait(
+    path,
+    face_index: int | None = None,
+    backend: str = "dlib",
+    max_side: int = 1280,
+) -> Portrait:
+    """Load a photo file and find the face to animate: :func:`load_image`, then :func:`find_portrait`.
+
+    A large photo is scaled down to ``max_side`` first. When that leaves the
+    chosen face too small to animate while the file has the pixels for it
+    (a group photo, a wide scan, a figure in a landscape), the part of the
+    photo about the face is loaded at the file's detail instead, and the
+    user is told in one line: the video then shows that part.
+
+    Parameters
+    ----------
+    path : str or Path
+        The photo file.
+    face_index, backend, max_side
+        As :func:`find_portrait` takes them; ``face_index`` counts the faces
+        of the whole photo.
+
+    Returns
+    -------
+    Portrait
+
+    Raises
+    ------
+    SpeakerError
+        As :func:`load_image` and :func:`find_portrait`; a face too small is
+        measured in the file's pixels.
+    """
+    from .image import photo_size
+
+    image, grayscale = load_image(path, max_side=max_side)
+    try:
+        return find_portrait(image, grayscale, face_index=face_index, backend=backend, max_side=max_side)
+    except _FaceTooSmall as small:
+        width, height = photo_size(path)
+        to_file = max(width, height) / max(image.shape[:2])
+        box = small.box * to_file
+        if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
+            raise _FaceTooSmall(small.box, to_file) from None
+    left, top, right, bottom = _closer_view(box, (width, height), max_side)
+    closer, grayscale = load_image(path, max_side=max_side,
+                                   region=(left / width, top / height, right / width, bottom / height))
+    per_pixel = closer.shape[1] / (right - left)
+    centre = ((box[0] + box[2]) / 2.0 - left) * per_pixel, ((box[1] + box[3]) / 2.0 - top) * per_pixel
+    portrait = find_portrait(closer, grayscale, backend=backend, max_side=max_side, near=centre)
+    warn(f"The face is small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
+         f"around it, {right - left:.0f}x{bottom - top:.0f} pixels at the file's full detail (a larger largest side, "
+         "--max-side, keeps more of the photo).")
+    return portrait
+
+
+def _closer_view(box: np.ndarray, size: tuple[int, int], max_side: int) -> tuple[float, float, float, float]:
+    """``(left, top, right, bottom)`` pixels of the photo (``size`` = (W, H)) to animate a small face in ``box``."""
+    width, height = size
+    face = float(max(box[2] - box[0], box[3] - box[1]))
+    view = np.array([min(width, max_side), min(height, max_side)], np.float64)
+    if width > max_side and height > max_side:
+        # The photo's own shape, but room for the head on the short side.
+        short = int(np.argmin([width, height]))
+        view[short] = min(float(size[short]), max(max_side * min(size) / max(size), CLOSER_VIEW_FACE_WIDTHS * face))
+    centre = np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+    start = centre - view * np.array([0.5, CLOSER_VIEW_FACE_HEIGHT])
+    start = np.clip(start, 0.0, np.array(size, np.float64) - view)
+    return float(start[0]), float(start[1]), float(start[0] + view[0]), float(start[1] + view[1])
 
 
 def prepare_image(

@@ -40,7 +40,8 @@ MIN_SIDE = 16
 _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 
 
-def load_image(path: str | Path, max_side: int = 1280) -> tuple[np.ndarray, bool]:
+def load_image(path: str | Path, max_side: int = 1280,
+               region: tuple[float, float, float, float] | None = None) -> tuple[np.ndarray, bool]:
     """Read a photo as upright RGB pixels with even dimensions.
 
     Parameters
@@ -50,6 +51,10 @@ def load_image(path: str | Path, max_side: int = 1280) -> tuple[np.ndarray, bool
     max_side : int
         The longest side of the result in pixels; larger photos are scaled down
         (JPEGs are decoded at a reduced scale directly, so memory stays bounded).
+    region : tuple of float, optional
+        ``(left, top, right, bottom)``, shares 0..1 of the upright photo's
+        width and height: only that part is returned, at the detail the file
+        has there (scaled down only if it is larger than ``max_side``).
 
     Returns
     -------
@@ -75,8 +80,17 @@ def load_image(path: str | Path, max_side: int = 1280) -> tuple[np.ndarray, bool
         raise SpeakerError(f"The image {path} is a folder; give the path of a photo file.")
 
     try:
-        picture = _open_bounded(path, max_side)
+        decode_side = max_side
+        if region is not None:
+            # Decoded so that the region, not the whole photo, fits within max_side.
+            decode_side = int(np.ceil(max_side / max(region[2] - region[0], region[3] - region[1], 1e-6)))
+        picture = _open_bounded(path, decode_side)
         picture = ImageOps.exif_transpose(picture)
+        if region is not None:
+            width, height = picture.size
+            left, top, right, bottom = region
+            picture = picture.crop((round(left * width), round(top * height),
+                                    round(right * width), round(bottom * height)))
         grayscale_mode = picture.mode in _GRAYSCALE_MODES
         rgb = _to_rgb(picture)
     except SpeakerError:
@@ -95,6 +109,25 @@ def load_image(path: str | Path, max_side: int = 1280) -> tuple[np.ndarray, bool
     pixels = np.ascontiguousarray(pixels)
     grayscale = grayscale_mode or looks_grayscale(pixels)
     return pixels, bool(grayscale)
+
+
+def photo_size(path: str | Path) -> tuple[int, int]:
+    """``(width, height)`` in pixels of the photo in a file, upright (EXIF orientation applied), read from its header."""
+    from PIL import Image
+
+    saved_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(Path(path).expanduser()) as picture:
+                width, height = picture.size
+                # EXIF orientations 5-8 turn the picture a quarter turn.
+                if picture.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+                    width, height = height, width
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved_limit
+    return width, height
 
 
 def looks_grayscale(image: np.ndarray) -> bool:

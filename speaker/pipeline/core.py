@@ -252,10 +252,7 @@ def _find_face(opts: SpeakOptions, clock: _StageClock) -> Portrait:
     from .. import face
 
     started = clock.start("face", str(opts.image))
-    image, grayscale = face.load_image(opts.image, max_side=opts.max_side)
-    portrait = face.find_portrait(
-        image, grayscale, face_index=opts.face, backend=opts.face_backend, max_side=opts.max_side
-    )
+    portrait = face.load_portrait(opts.image, face_index=opts.face, backend=opts.face_backend, max_side=opts.max_side)
     clock.stop("face", started)
     return portrait
 
