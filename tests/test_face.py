@@ -170,6 +170,21 @@ def test_a_face_too_small_in_the_photo_scaled_down_is_animated_in_the_part_aroun
         assert abs((box[0] + box[2]) / 2 + left - face_x) < 60
 
 
+def test_a_small_face_in_a_large_photo_lying_on_its_side_is_looked_at_closer_and_stood_upright(grace, tmp_path):
+    photo = _two_small_faces(grace, tmp_path / "group.png")
+    path = tmp_path / "sideways.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(photo, 1))).save(path)
+    for face_index, face_y in ((0, 445), (1, 645)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SpeakerWarning)
+            portrait = load_portrait(path, face_index=face_index, max_side=1280)
+        said = [str(warning.message) for warning in caught]
+        assert len(said) == 2 and "lies on its side" in said[0] and "small in this large photo" in said[1]
+        assert portrait.image.shape == (1000, 1280, 3)
+        box = portrait.box
+        assert box[2] - box[0] > 100 and abs((box[1] + box[3]) / 2 - face_y) < 60
+
+
 def test_tiny_face_is_refused(grace):
     tiny = np.asarray(Image.fromarray(grace).resize((100, 116), Image.LANCZOS))
     with pytest.raises(SpeakerError, match="too small"):

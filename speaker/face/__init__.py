@@ -19,6 +19,7 @@ the face instead.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -125,6 +126,7 @@ def find_portrait(
     landmarker = get_landmarker(backend)
     quick = getattr(landmarker, "detect_quick", None)
     detections = _credible((quick or landmarker.detect)(image))
+    given_size, stood = (image.shape[1], image.shape[0]), 0
     if not detections:
         # Scans of old prints often lie on their side with no orientation tag. Looked for
         # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
@@ -136,7 +138,7 @@ def find_portrait(
             # taken only when the full detector finds no level face in the photo as it lies.
             as_it_lies = _credible(landmarker.detect(image))
         if found and not any(abs(eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
-            image, detections = turned, found
+            image, detections, stood = turned, found, quarter_turns
             lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
             warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
                  "as the video shows it.")
@@ -156,7 +158,7 @@ def find_portrait(
     detections.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
     count = len(detections)
     if near is not None:
-        target = np.asarray(near, np.float64) * scale
+        target = _turn_points(np.asarray(near, np.float64)[None], stood, given_size)[0] * scale
         chosen = min(range(count), key=lambda index: float(np.hypot(
             *((detections[index][0][:2] + detections[index][0][2:]) / 2.0 - target))))
     elif face_index is None:
@@ -169,7 +171,10 @@ def find_portrait(
     box, _, landmarks = detections[chosen]
     source_width = float(box[2] - box[0]) / scale
     if source_width < MIN_FACE_WIDTH:
-        raise _FaceTooSmall(np.asarray(box, np.float64) / scale)
+        # Its box in the photo as given, before any turn upright.
+        corners = _turn_points(np.asarray(box, np.float64).reshape(2, 2) / scale, (4 - stood) % 4,
+                               (image.shape[1] / scale, image.shape[0] / scale))
+        raise _FaceTooSmall(np.concatenate([corners.min(axis=0), corners.max(axis=0)]))
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     refusal = _refusal(landmarker, image, box, landmarks, pose)
     if refusal is not None:
@@ -269,14 +274,23 @@ def load_portrait(
     from .image import photo_size
 
     image, grayscale = load_image(path, max_side=max_side)
-    try:
-        return find_portrait(image, grayscale, face_index=face_index, backend=backend, max_side=max_side)
-    except _FaceTooSmall as small:
-        width, height = photo_size(path)
-        to_file = max(width, height) / max(image.shape[:2])
-        box = small.box * to_file
-        if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
-            raise _FaceTooSmall(small.box, to_file) from None
+    # Held until the outcome is known: a closer look says them again (a photo turned upright).
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            portrait = find_portrait(image, grayscale, face_index=face_index, backend=backend, max_side=max_side)
+            small = None
+        except _FaceTooSmall as too_small:
+            small = too_small
+    if small is None:
+        for warning in said:
+            warnings.warn(warning.message, warning.category, stacklevel=2)
+        return portrait
+    width, height = photo_size(path)
+    to_file = max(width, height) / max(image.shape[:2])
+    box = small.box * to_file
+    if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
+        raise _FaceTooSmall(small.box, to_file)
     left, top, right, bottom = _closer_view(box, (width, height), max_side)
     closer, grayscale = load_image(path, max_side=max_side,
                                    region=(left / width, top / height, right / width, bottom / height))
@@ -483,6 +497,14 @@ def _stood_upright(detect, image: np.ndarray) -> tuple[np.ndarray, list[Detectio
     if best is None:
         return image, [], 0
     return best[1], best[2], best[3]
+
+
+def _turn_points(points: np.ndarray, quarter_turns: int, size: tuple[float, float]) -> np.ndarray:
+    """Points (N, 2) of an image of ``size`` (W, H) where they land in ``np.rot90(image, quarter_turns)``."""
+    x, y = points[:, 0], points[:, 1]
+    width, height = size
+    turned = {0: (x, y), 1: (y, width - x), 2: (width - x, height - y), 3: (height - y, x)}[quarter_turns % 4]
+    return np.stack(turned, axis=1)
 
 
 def _turned_too_far_message(yaw: float) -> str:
