@@ -113,6 +113,20 @@ def load_image(path: str | Path, max_side: int = 1280,
 
 def photo_size(path: str | Path) -> tuple[int, int]:
     """``(width, height)`` in pixels of the photo in a file, upright (EXIF orientation applied), read from its header."""
+    with _open_unchecked(Path(path).expanduser()) as picture:
+        width, height = picture.size
+        # EXIF orientations 5-8 turn the picture a quarter turn.
+        if picture.getexif().get(0x0112, 1) in (5, 6, 7, 8):
+            width, height = height, width
+    return width, height
+
+
+def _open_unchecked(path: Path):
+    """``Image.open`` (lazy) without Pillow's decompression-bomb check.
+
+    That check refuses some legitimate huge JPEGs that draft() decodes at
+    1/8 scale; :func:`_open_bounded` checks the decoded size itself instead.
+    """
     from PIL import Image
 
     saved_limit = Image.MAX_IMAGE_PIXELS
@@ -120,14 +134,9 @@ def photo_size(path: str | Path) -> tuple[int, int]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(Path(path).expanduser()) as picture:
-                width, height = picture.size
-                # EXIF orientations 5-8 turn the picture a quarter turn.
-                if picture.getexif().get(0x0112, 1) in (5, 6, 7, 8):
-                    width, height = height, width
+            return Image.open(path)
     finally:
         Image.MAX_IMAGE_PIXELS = saved_limit
-    return width, height
 
 
 def looks_grayscale(image: np.ndarray) -> bool:
@@ -153,20 +162,12 @@ def looks_grayscale(image: np.ndarray) -> bool:
 
 def _open_bounded(path: Path, max_side: int):
     """Open lazily, shrink JPEG decoding with draft(), refuse decompression bombs."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import UnidentifiedImageError
 
-    # Pillow's own bomb check refuses some legitimate huge JPEGs that draft()
-    # decodes at 1/8 scale; we check the decoded size ourselves below instead.
-    saved_limit = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            picture = Image.open(path)
+        picture = _open_unchecked(path)
     except UnidentifiedImageError:
         raise SpeakerError(f"Cannot read {path}: it is not an image file Pillow recognises.") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = saved_limit
 
     width, height = picture.size
     if picture.format == "JPEG" and max(width, height) > max_side:
