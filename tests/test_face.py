@@ -138,13 +138,13 @@ def test_upscaling_respects_max_side():
     assert prepare_image(np.zeros((600, 800, 3), np.uint8), max_side=1280, face_width=60)[1] == 1.0
 
 
-def _two_small_faces(grace, path: Path) -> np.ndarray:
-    """A 4000x1000 photo holding Grace Hopper twice, 300 px wide (her face about 130 px), far apart."""
-    small = Image.fromarray(grace).resize((300, 352), Image.LANCZOS)
+def _two_small_faces(grace, path: Path, width: int = 300) -> np.ndarray:
+    """A 4000x1000 photo holding Grace Hopper twice, ``width`` px wide (300: her face about 130 px), far apart."""
+    small = Image.fromarray(grace).resize((width, round(width * 352 / 300)), Image.LANCZOS)
     rng = np.random.default_rng(0)
     photo = (128 + rng.integers(0, 20, (1000, 4000, 3))).astype(np.uint8)
-    photo[300:652, 500:800] = np.asarray(small)
-    photo[500:852, 3000:3300] = np.asarray(small.transpose(Image.FLIP_LEFT_RIGHT))
+    photo[300:300 + small.height, 500:500 + width] = np.asarray(small)
+    photo[500:500 + small.height, 3000:3000 + width] = np.asarray(small.transpose(Image.FLIP_LEFT_RIGHT))
     Image.fromarray(photo).save(path)
     return photo
 
@@ -183,6 +183,31 @@ def test_a_small_face_in_a_large_photo_lying_on_its_side_is_looked_at_closer_and
         assert portrait.image.shape == (1000, 1280, 3)
         box = portrait.box
         assert box[2] - box[0] > 100 and abs((box[1] + box[3]) / 2 - face_y) < 60
+
+
+def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_finer_detail(grace, tmp_path):
+    """A class photo's faces: 160 px of Grace (a 60 px face) are 19 px scaled to 1280, where no face is seen."""
+    path = tmp_path / "class.png"
+    _two_small_faces(grace, path, width=160)
+    with pytest.raises(SpeakerError, match="No face was found"):
+        find_portrait(*load_image(path, max_side=1280))
+    for face_index, face_x in ((1, 3080), (0, 580)):
+        with pytest.warns(SpeakerWarning, match="small in this large photo"):
+            portrait = load_portrait(path, face_index=face_index, max_side=1280)
+        assert portrait.image.shape == (1000, 1280, 3)
+        box = portrait.box
+        assert 50 < box[2] - box[0] < 80
+        left = min(max(face_x - 640, 0), 4000 - 1280)
+        assert abs((box[0] + box[2]) / 2 + left - face_x) < 40
+    with pytest.raises(SpeakerError, match="has 2 faces"):
+        load_portrait(path, face_index=2, max_side=1280)
+
+
+def test_a_face_too_small_in_the_file_itself_is_refused_with_its_width_in_the_file(grace, tmp_path):
+    path = tmp_path / "class.png"
+    _two_small_faces(grace, path, width=100)
+    with pytest.raises(SpeakerError, match=r"too small \((3\d|4[0-7]) pixels wide\)"):
+        load_portrait(path, face_index=0, max_side=1280)
 
 
 def test_tiny_face_is_refused(grace):

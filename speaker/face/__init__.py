@@ -125,7 +125,7 @@ def find_portrait(
     image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
     landmarker = get_landmarker(backend)
     quick = getattr(landmarker, "detect_quick", None)
-    detections = _credible((quick or landmarker.detect)(image))
+    detections = _quick_detections(landmarker, image)
     given_size, stood = (image.shape[1], image.shape[0]), 0
     if not detections:
         # Scans of old prints often lie on their side with no orientation tag. Looked for
@@ -145,9 +145,7 @@ def find_portrait(
         else:
             detections = as_it_lies
     if not detections:
-        raise SpeakerError(
-            "No face was found in the photo; use a clearer photo with the face looking at the camera."
-        )
+        raise _NoFace()
 
     widest = max(float(box[2] - box[0]) for box, _, _ in detections)
     upscaled, scale = prepare_image(image, max_side, face_width=widest)
@@ -161,12 +159,8 @@ def find_portrait(
         target = _turn_points(np.asarray(near, np.float64)[None], stood, given_size)[0] * scale
         chosen = min(range(count), key=lambda index: float(np.hypot(
             *((detections[index][0][:2] + detections[index][0][2:]) / 2.0 - target))))
-    elif face_index is None:
-        chosen = max(range(count), key=lambda index: detections[index][1])
-    elif 0 <= face_index < count:
-        chosen = face_index
     else:
-        raise SpeakerError(_face_choice_message(count))
+        chosen = _chosen_face(detections, face_index)
 
     box, _, landmarks = detections[chosen]
     source_width = float(box[2] - box[0]) / scale
@@ -217,6 +211,22 @@ def find_portrait(
     )
 
 
+class _NoFace(SpeakerError):
+    """No face was found in the photo."""
+
+    def __init__(self):
+        super().__init__("No face was found in the photo; use a clearer photo with the face looking at the camera.")
+
+
+def _chosen_face(detections: list[Detection], face_index: int | None) -> int:
+    """Index into ``detections`` (sorted left to right) of face ``face_index``; None: the one the backend is surest of."""
+    if face_index is None:
+        return max(range(len(detections)), key=lambda index: detections[index][1])
+    if 0 <= face_index < len(detections):
+        return face_index
+    raise SpeakerError(_face_choice_message(len(detections)))
+
+
 class _FaceTooSmall(SpeakerError):
     """The chosen face is narrower than :data:`MIN_FACE_WIDTH`; ``box`` is its box in the photo as given."""
 
@@ -237,6 +247,12 @@ CLOSER_VIEW_FACE_WIDTHS = 4.0
 #: Height of the face's centre in that view, a share of the view's height
 #: from its top (a portrait's framing: room for the shoulders below).
 CLOSER_VIEW_FACE_HEIGHT = 0.4
+#: Where no face is found in a photo scaled down at least this much, the
+#: faces are looked for again at :data:`FINER_LOOK_DETAIL` times ``max_side``
+#: (a group or class photo: faces too small to be seen scaled down, yet wide
+#: enough in the file to animate).
+FINER_LOOK_FROM_SCALE = 1.5
+FINER_LOOK_DETAIL = 2.0
 
 
 def load_portrait(
@@ -251,7 +267,10 @@ def load_portrait(
     chosen face too small to animate while the file has the pixels for it
     (a group photo, a wide scan, a figure in a landscape), the part of the
     photo about the face is loaded at the file's detail instead, and the
-    user is told in one line: the video then shows that part.
+    user is told in one line: the video then shows that part. Where the
+    photo scaled down shows no face at all, its faces are looked for again
+    at :data:`FINER_LOOK_DETAIL` times the detail (the backend's quick pass,
+    the photo as it lies) before it is refused.
 
     Parameters
     ----------
@@ -279,18 +298,30 @@ def load_portrait(
         warnings.simplefilter("always")
         try:
             portrait = find_portrait(image, grayscale, face_index=face_index, backend=backend, max_side=max_side)
-            small = None
-        except _FaceTooSmall as too_small:
-            small = too_small
-    if small is None:
+            missed = None
+        except (_FaceTooSmall, _NoFace) as error:
+            missed = error
+    if missed is None:
         for warning in said:
             warnings.warn(warning.message, warning.category, stacklevel=2)
         return portrait
     width, height = photo_size(path)
     to_file = max(width, height) / max(image.shape[:2])
-    box = small.box * to_file
+    if isinstance(missed, _NoFace):
+        if to_file < FINER_LOOK_FROM_SCALE:
+            raise missed
+        finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(width, height))))
+        found = _quick_detections(get_landmarker(backend), finer)
+        if not found:
+            raise missed
+        found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
+        seen_box = found[_chosen_face(found, face_index)][0].astype(np.float64)
+        to_file = max(width, height) / max(finer.shape[:2])
+    else:
+        seen_box = missed.box
+    box = seen_box * to_file
     if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
-        raise _FaceTooSmall(small.box, to_file)
+        raise _FaceTooSmall(seen_box, to_file)
     left, top, right, bottom = _closer_view(box, (width, height), max_side)
     closer, grayscale = load_image(path, max_side=max_side,
                                    region=(left / width, top / height, right / width, bottom / height))
@@ -510,6 +541,11 @@ def _turn_points(points: np.ndarray, quarter_turns: int, size: tuple[float, floa
 def _turned_too_far_message(yaw: float) -> str:
     return (f"The face is turned too far from the camera (about {abs(yaw):.0f} degrees); "
             "use a photo where the face looks towards the camera.")
+
+
+def _quick_detections(landmarker, image: np.ndarray) -> list[Detection]:
+    """The credible faces of the landmarker's quick detection pass (its only one when it has no quick one)."""
+    return _credible(getattr(landmarker, "detect_quick", landmarker.detect)(image))
 
 
 def _credible(detections: list[Detection]) -> list[Detection]:
