@@ -24,7 +24,9 @@ from speaker.face import (
     find_portrait,
     get_landmarker,
     load_image,
+    FaceNotInPhoto,
     load_portrait,
+    load_portraits,
     prepare_image,
 )
 
@@ -208,6 +210,32 @@ def test_a_face_too_small_in_the_file_itself_is_refused_with_its_width_in_the_fi
     _two_small_faces(grace, path, width=100)
     with pytest.raises(SpeakerError, match=r"too small \((3\d|4[0-7]) pixels wide\)"):
         load_portrait(path, face_index=0, max_side=1280)
+
+
+def test_the_small_faces_of_a_scene_share_one_view_about_them_all(grace, tmp_path):
+    """A dialogue's two faces, 130 px in the file and 2500 px apart: one view holds both, scaled down."""
+    path = tmp_path / "group.png"
+    _two_small_faces(grace, path)
+    with pytest.warns(SpeakerWarning, match="faces are small in this large photo.*scaled to"):
+        left, right = load_portraits(path, [0, 1], max_side=1280)
+    assert left.image is right.image or np.array_equal(left.image, right.image)
+    assert max(left.image.shape[:2]) == 1280
+    # Both faces, left to right, each as wide as the view's scale makes it.
+    per_pixel = left.image.shape[0] / 1000
+    for portrait in (left, right):
+        assert abs((portrait.box[2] - portrait.box[0]) - 130 * per_pixel) < 12
+    apart = ((right.box[0] + right.box[2]) - (left.box[0] + left.box[2])) / 2 / per_pixel
+    assert abs(apart - 2500) < 40
+    with pytest.raises(FaceNotInPhoto) as error:
+        load_portraits(path, [0, 3], max_side=1280)
+    assert error.value.face_count == 2 and "has 2 faces" in str(error.value)
+
+
+def test_small_faces_too_far_apart_to_share_a_view_are_refused(grace, tmp_path):
+    path = tmp_path / "group.png"
+    _two_small_faces(grace, path, width=240)
+    with pytest.raises(SpeakerError, match="too far apart"):
+        load_portraits(path, [0, 1], max_side=1280)
 
 
 def test_tiny_face_is_refused(grace):

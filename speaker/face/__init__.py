@@ -45,6 +45,8 @@ __all__ = [
     "get_landmarker",
     "load_image",
     "load_portrait",
+    "load_portraits",
+    "FaceNotInPhoto",
     "looks_grayscale",
     "mouth_is_on_the_photo",
     "prepare_image",
@@ -166,9 +168,8 @@ def find_portrait(
     source_width = float(box[2] - box[0]) / scale
     if source_width < MIN_FACE_WIDTH:
         # Its box in the photo as given, before any turn upright.
-        corners = _turn_points(np.asarray(box, np.float64).reshape(2, 2) / scale, (4 - stood) % 4,
-                               (image.shape[1] / scale, image.shape[0] / scale))
-        raise _FaceTooSmall(np.concatenate([corners.min(axis=0), corners.max(axis=0)]))
+        as_given = [_box_as_given(found[0], scale, stood, image.shape) for found in detections]
+        raise _FaceTooSmall(as_given[chosen], boxes=np.array(as_given))
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     refusal = _refusal(landmarker, image, box, landmarks, pose)
     if refusal is not None:
@@ -224,14 +225,26 @@ def _chosen_face(detections: list[Detection], face_index: int | None) -> int:
         return max(range(len(detections)), key=lambda index: detections[index][1])
     if 0 <= face_index < len(detections):
         return face_index
-    raise SpeakerError(_face_choice_message(len(detections)))
+    raise FaceNotInPhoto(len(detections))
+
+
+def _box_as_given(box: np.ndarray, scale: float, quarter_turns: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A box (4,) of ``find_portrait``'s image (of ``shape``, upscaled by ``scale``, turned) in the photo as given."""
+    corners = _turn_points(np.asarray(box, np.float64).reshape(2, 2) / scale, (4 - quarter_turns) % 4,
+                           (shape[1] / scale, shape[0] / scale))
+    return np.concatenate([corners.min(axis=0), corners.max(axis=0)])
 
 
 class _FaceTooSmall(SpeakerError):
-    """The chosen face is narrower than :data:`MIN_FACE_WIDTH`; ``box`` is its box in the photo as given."""
+    """The chosen face is narrower than :data:`MIN_FACE_WIDTH`.
 
-    def __init__(self, box: np.ndarray, scale_to_file: float = 1.0):
+    ``box`` (4,) is its box in the photo as given, ``boxes`` (F, 4) those of
+    all the faces found, left to right as counted.
+    """
+
+    def __init__(self, box: np.ndarray, scale_to_file: float = 1.0, boxes: np.ndarray | None = None):
         self.box = np.asarray(box, np.float64)
+        self.boxes = self.box[None] if boxes is None else np.asarray(boxes, np.float64)
         width = float(self.box[2] - self.box[0]) * scale_to_file
         super().__init__(
             f"The face is too small ({width:.0f} pixels wide); use a photo where the face is at "
@@ -290,6 +303,52 @@ def load_portrait(
         As :func:`load_image` and :func:`find_portrait`; a face too small is
         measured in the file's pixels.
     """
+    return load_portraits(path, [face_index], backend=backend, max_side=max_side)[0]
+
+
+class FaceNotInPhoto(SpeakerError):
+    """A face asked for by its number is not among the ``face_count`` faces of the photo."""
+
+    def __init__(self, face_count: int):
+        self.face_count = face_count
+        super().__init__(_face_choice_message(face_count))
+
+
+def load_portraits(
+    path,
+    face_indices: list[int | None],
+    backend: str = "dlib",
+    max_side: int = 1280,
+) -> list[Portrait]:
+    """Several faces of one photo, all on one image (a dialogue's scene): :func:`load_portrait` for each.
+
+    Where any of them is too small in the photo scaled down, the part of the
+    photo about all of them is loaded at the file's detail (at most
+    ``max_side`` on its long side), as :func:`load_portrait` does for one.
+
+    Parameters
+    ----------
+    path : str or Path
+        The photo file.
+    face_indices : list of int or None
+        The faces, counted left to right over the whole photo; None is the
+        face the backend is surest of.
+    backend, max_side
+        As :func:`find_portrait` takes them.
+
+    Returns
+    -------
+    list of Portrait
+        One for each of ``face_indices``, in that order; their ``image`` is the same.
+
+    Raises
+    ------
+    FaceNotInPhoto
+        An index beyond the faces of the photo.
+    SpeakerError
+        As :func:`load_portrait`; faces that no view of ``max_side`` pixels
+        holds at the detail they need.
+    """
     from .image import photo_size
 
     image, grayscale = load_image(path, max_side=max_side)
@@ -297,14 +356,14 @@ def load_portrait(
     with warnings.catch_warnings(record=True) as said:
         warnings.simplefilter("always")
         try:
-            portrait = find_portrait(image, grayscale, face_index=face_index, backend=backend, max_side=max_side)
+            portraits = [find_portrait(image, grayscale, face_index=index, backend=backend, max_side=max_side)
+                         for index in face_indices]
             missed = None
         except (_FaceTooSmall, _NoFace) as error:
             missed = error
     if missed is None:
-        for warning in said:
-            warnings.warn(warning.message, warning.category, stacklevel=2)
-        return portrait
+        _say_once(said)
+        return portraits
     width, height = photo_size(path)
     to_file = max(width, height) / max(image.shape[:2])
     if isinstance(missed, _NoFace):
@@ -315,35 +374,66 @@ def load_portrait(
         if not found:
             raise missed
         found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-        seen_box = found[_chosen_face(found, face_index)][0].astype(np.float64)
+        seen = [found[_chosen_face(found, index)][0].astype(np.float64) for index in face_indices]
         to_file = max(width, height) / max(finer.shape[:2])
     else:
-        seen_box = missed.box
-    box = seen_box * to_file
-    if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
-        raise _FaceTooSmall(seen_box, to_file)
-    left, top, right, bottom = _closer_view(box, (width, height), max_side)
+        if any(index is not None and index >= len(missed.boxes) for index in face_indices):
+            raise FaceNotInPhoto(len(missed.boxes))
+        seen = [missed.box if index is None else missed.boxes[index] for index in face_indices]
+    boxes = np.array(seen) * to_file
+    for seen_box, box in zip(seen, boxes):
+        if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
+            raise _FaceTooSmall(seen_box, to_file)
+    left, top, right, bottom = _closer_view(boxes, (width, height), max_side)
     closer, grayscale = load_image(path, max_side=max_side,
                                    region=(left / width, top / height, right / width, bottom / height))
     per_pixel = closer.shape[1] / (right - left)
-    centre = ((box[0] + box[2]) / 2.0 - left) * per_pixel, ((box[1] + box[3]) / 2.0 - top) * per_pixel
-    portrait = find_portrait(closer, grayscale, backend=backend, max_side=max_side, near=centre)
-    warn(f"The face is small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
-         f"around it, {right - left:.0f}x{bottom - top:.0f} pixels at the file's full detail (a larger largest side, "
+    full_detail = per_pixel > 0.99  # load_image may crop an odd last column
+    with warnings.catch_warnings(record=True) as said:
+        warnings.simplefilter("always")
+        try:
+            portraits = [find_portrait(closer, grayscale, backend=backend, max_side=max_side,
+                                       near=(((box[0] + box[2]) / 2.0 - left) * per_pixel,
+                                             ((box[1] + box[3]) / 2.0 - top) * per_pixel))
+                         for box in boxes]
+        except _FaceTooSmall:
+            if full_detail:
+                raise
+            raise SpeakerError(
+                f"The faces are too far apart in this large photo ({width}x{height} pixels) to show them together "
+                f"at the detail they need; crop the photo closer around them, or give a larger largest side "
+                f"(--max-side, now {max_side})."
+            ) from None
+    _say_once(said)
+    detail = "at the file's full detail" if full_detail else f"scaled to {closer.shape[1]}x{closer.shape[0]}"
+    face_is = "face is" if len(boxes) == 1 else "faces are"
+    them = "it" if len(boxes) == 1 else "them"
+    warn(f"The {face_is} small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
+         f"around {them}, {right - left:.0f}x{bottom - top:.0f} pixels {detail} (a larger largest side, "
          "--max-side, keeps more of the photo).")
-    return portrait
+    return portraits
 
 
-def _closer_view(box: np.ndarray, size: tuple[int, int], max_side: int) -> tuple[float, float, float, float]:
-    """``(left, top, right, bottom)`` pixels of the photo (``size`` = (W, H)) to animate a small face in ``box``."""
+def _say_once(said: list) -> None:
+    """Say again warnings held back while looking, each message once (several faces of one photo turned upright)."""
+    for message in dict.fromkeys((str(warning.message), warning.category) for warning in said):
+        warnings.warn(message[0], message[1], stacklevel=3)
+
+
+def _closer_view(boxes: np.ndarray, size: tuple[int, int], max_side: int) -> tuple[float, float, float, float]:
+    """``(left, top, right, bottom)`` pixels of the photo (``size`` = (W, H)) to animate the small faces of ``boxes`` (F, 4)."""
     width, height = size
-    face = float(max(box[2] - box[0], box[3] - box[1]))
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    face = float(np.max(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
+    around = np.concatenate([boxes[:, :2].min(axis=0), boxes[:, 2:].max(axis=0)])
     view = np.array([min(width, max_side), min(height, max_side)], np.float64)
     if width > max_side and height > max_side:
         # The photo's own shape, but room for the head on the short side.
         short = int(np.argmin([width, height]))
         view[short] = min(float(size[short]), max(max_side * min(size) / max(size), CLOSER_VIEW_FACE_WIDTHS * face))
-    centre = np.array([(box[0] + box[2]) / 2.0, (box[1] + box[3]) / 2.0])
+    # Faces further apart than that: a view about all of them, with a face's width to spare on each side.
+    view = np.minimum(np.maximum(view, around[2:] - around[:2] + 2.0 * face), np.array(size, np.float64))
+    centre = (around[:2] + around[2:]) / 2.0
     start = centre - view * np.array([0.5, CLOSER_VIEW_FACE_HEIGHT])
     start = np.clip(start, 0.0, np.array(size, np.float64) - view)
     return float(start[0]), float(start[1]), float(start[0] + view[0]), float(start[1] + view[1])

@@ -269,15 +269,16 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     clock = _StageClock(progress)
 
     started = clock.start("face", str(opts.image))
-    loaded, grayscale = face.load_image(opts.image, max_side=opts.max_side)
-    first = face.find_portrait(loaded, grayscale, face_index=0, backend=opts.face_backend, max_side=opts.max_side)
-    missing = [number for number in script.faces if number >= first.face_count]
-    if missing:
-        found = "1 face (0)" if first.face_count == 1 else f"{first.face_count} faces (0 to {first.face_count - 1})"
-        raise SpeakerError(f"The script names face {missing[0]}, but the photo has {found}, counted left to right.")
-    portraits = {number: first if number == 0 else face.find_portrait(
-        loaded, grayscale, face_index=number, backend=opts.face_backend, max_side=opts.max_side)
-        for number in script.faces}
+    try:
+        portraits = dict(zip(script.faces, face.load_portraits(
+            opts.image, list(script.faces), backend=opts.face_backend, max_side=opts.max_side)))
+    except face.FaceNotInPhoto as error:
+        count = error.face_count
+        missing = [number for number in script.faces if number >= count]
+        found = "1 face (0)" if count == 1 else f"{count} faces (0 to {count - 1})"
+        raise SpeakerError(f"The script names face {missing[0]}, but the photo has {found}, counted left to right.") \
+            from None
+    first = portraits[script.faces[0]]
     clock.stop("face", started)
 
     lines = []
