@@ -187,6 +187,18 @@ def test_a_small_face_in_a_large_photo_lying_on_its_side_is_looked_at_closer_and
         assert box[2] - box[0] > 100 and abs((box[1] + box[3]) / 2 - face_y) < 60
 
 
+def test_a_small_face_in_a_scan_too_large_to_decode_whole_is_looked_at_closer_at_the_detail_that_fits(
+        grace, tmp_path, monkeypatch):
+    from speaker.face import image as image_module
+
+    photo = _two_small_faces(grace, tmp_path / "group.png")
+    path = _save(tmp_path, "group.jpg", Image.fromarray(photo), quality=95)
+    monkeypatch.setattr(image_module, "MAX_DECODE_PIXELS", 4000 * 1000 // 3)
+    with pytest.warns(SpeakerWarning, match=r"1280x1000 pixels at 0.5 of the file's detail, as much as can be loaded"):
+        portrait = load_portrait(path, face_index=1, max_side=1280)
+    assert 55 < portrait.box[2] - portrait.box[0] < 75  # half the file's 130 px
+
+
 def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_finer_detail(grace, tmp_path):
     """A class photo's faces: 160 px of Grace (a 60 px face) are 19 px scaled to 1280, where no face is seen."""
     path = tmp_path / "class.png"
@@ -374,6 +386,23 @@ def test_a_region_of_a_turned_large_jpeg_loads_upright_at_the_files_detail(tmp_p
     lower_half, _ = load_image(path, max_side=600, region=(0.0, 0.5, 0.5, 1.0))
     assert lower_half.shape == (600, 512, 3)  # 512x600 of the file: not scaled down
     assert np.abs(lower_half.astype(int) - np.asarray(upright)[600:, :512].astype(int)).mean() < 4
+
+
+def test_a_region_of_a_jpeg_too_large_to_decode_whole_loads_at_the_finest_detail_that_fits(tmp_path, grace,
+                                                                                            monkeypatch):
+    """A 108-megapixel scan's region at full detail would mean decoding it all: half its detail is decoded instead."""
+    from speaker.face import image as image_module
+
+    path = _save(tmp_path, "scan.jpg", Image.fromarray(grace).resize((1024, 1200), Image.LANCZOS), quality=95)
+    monkeypatch.setattr(image_module, "MAX_DECODE_PIXELS", 1024 * 1200 // 3)  # 2x2 too many; half each way fits
+    lower_half, _ = load_image(path, max_side=600, region=(0.0, 0.5, 0.5, 1.0))
+    assert lower_half.shape == (300, 256, 3)
+    expected = np.asarray(Image.fromarray(grace).resize((512, 600), Image.LANCZOS))[300:, :256]
+    assert np.abs(lower_half.astype(int) - expected.astype(int)).mean() < 6
+    # A PNG cannot be decoded at a reduced scale: refused, as before.
+    png = _save(tmp_path, "scan.png", Image.fromarray(grace).resize((1024, 1200)))
+    with pytest.raises(SpeakerError, match="too large to load safely"):
+        load_image(png, max_side=600, region=(0.0, 0.5, 0.5, 1.0))
 
 
 def test_greyscale_detection(tmp_path, grace):

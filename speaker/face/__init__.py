@@ -397,7 +397,7 @@ def load_portraits(
                                              ((box[1] + box[3]) / 2.0 - top) * per_pixel))
                          for box in boxes]
         except _FaceTooSmall:
-            if full_detail:
+            if full_detail or len(boxes) == 1:
                 raise
             raise SpeakerError(
                 f"The faces are too far apart in this large photo ({width}x{height} pixels) to show them together "
@@ -405,12 +405,15 @@ def load_portraits(
                 f"(--max-side, now {max_side})."
             ) from None
     _say_once(said)
-    detail = "at the file's full detail" if full_detail else f"scaled to {closer.shape[1]}x{closer.shape[0]}"
-    face_is = "face is" if len(boxes) == 1 else "faces are"
-    them = "it" if len(boxes) == 1 else "them"
+    if full_detail:
+        detail = "at the file's full detail (a larger largest side, --max-side, keeps more of the photo)"
+    elif max(right - left, bottom - top) > max_side + 1:
+        detail = f"scaled to {closer.shape[1]}x{closer.shape[0]} (a larger largest side, --max-side, keeps more detail)"
+    else:
+        detail = f"at {per_pixel:.2g} of the file's detail, as much as can be loaded safely"
+    face_is, them = ("face is", "it") if len(boxes) == 1 else ("faces are", "them")
     warn(f"The {face_is} small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
-         f"around {them}, {right - left:.0f}x{bottom - top:.0f} pixels {detail} (a larger largest side, "
-         "--max-side, keeps more of the photo).")
+         f"around {them}, {right - left:.0f}x{bottom - top:.0f} pixels {detail}.")
     return portraits
 
 

@@ -10,6 +10,8 @@ even).
 
 from __future__ import annotations
 
+import math
+
 import warnings
 from pathlib import Path
 
@@ -170,12 +172,17 @@ def _open_bounded(path: Path, max_side: int):
         raise SpeakerError(f"Cannot read {path}: it is not an image file Pillow recognises.") from None
 
     width, height = picture.size
-    if picture.format == "JPEG" and max(width, height) > max_side:
+    if picture.format == "JPEG":
         # draft() picks a DCT scale (1/2, 1/4, 1/8) no smaller than asked,
         # so the decode is already close to the final size.
-        scale = max_side / max(width, height)
-        picture.draft(picture.mode, (max(1, int(width * scale)), max(1, int(height * scale))))
-        width, height = picture.size
+        scale = min(1.0, max_side / max(width, height))
+        if width * height * scale ** 2 > MAX_DECODE_PIXELS:
+            # A region of a huge scan asked for at the file's detail: the finest DCT scale that fits.
+            scale = next((share for share in (0.5, 0.25, 0.125) if width * height * share ** 2 <= MAX_DECODE_PIXELS),
+                         0.125)
+        if scale < 1.0:
+            picture.draft(picture.mode, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
+            width, height = picture.size
     if width * height > MAX_DECODE_PIXELS:
         raise SpeakerError(
             f"The image {path} is too large to load safely ({width}x{height} pixels); "
