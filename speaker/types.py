@@ -158,6 +158,12 @@ class Portrait:
     pose : tuple of float or None
         ``(yaw, pitch, roll)`` of the face in the photo, degrees (signs as
         in :data:`HEAD_POSE_NAMES`), from the same fit; None where none was made.
+    view : tuple of float or None
+        ``(left, top, right, bottom)`` pixels of the photo file that ``image``
+        shows when it is a closer look at part of the photo (a small face in
+        a large one, :func:`speaker.face.load_portrait`); ``face_index`` and
+        ``face_count`` then count the faces of the whole photo, while
+        ``other_faces`` are those in ``image``. None: ``image`` is the photo.
     """
 
     image: np.ndarray
@@ -169,6 +175,7 @@ class Portrait:
     other_faces: np.ndarray = field(default_factory=lambda: np.zeros((0, 4), np.float32))
     depth: np.ndarray | None = None
     pose: tuple[float, float, float] | None = None
+    view: tuple[float, float, float, float] | None = None
 
     @property
     def size(self) -> tuple[int, int]:

@@ -170,6 +170,9 @@ def test_a_face_too_small_in_the_photo_scaled_down_is_animated_in_the_part_aroun
         box = portrait.box
         assert box[2] - box[0] > 100
         assert abs((box[0] + box[2]) / 2 + left - face_x) < 60
+        # Numbered in the whole photo, as --face counts; the part of the file shown.
+        assert (portrait.face_index, portrait.face_count) == (face_index, 2)
+        assert portrait.view == pytest.approx((left, 0, left + width, height), abs=1)
 
 
 def test_a_small_face_in_a_large_photo_lying_on_its_side_is_looked_at_closer_and_stood_upright(grace, tmp_path):

@@ -74,6 +74,25 @@ def test_preview_tells_that_a_photo_on_its_side_was_stood_upright(grace_hopper_p
     assert preview.message.startswith("1 face found. Note: The face in the photo lies on its side")
 
 
+@pytest.mark.slow
+def test_preview_of_a_class_photo_numbers_all_its_faces_though_the_video_shows_part_of_it(grace_hopper_path,
+                                                                                         tmp_path):
+    """60 px faces in a 4000x1000 photo: animated in the part around one, yet both are offered."""
+    from PIL import Image
+
+    small = Image.open(grace_hopper_path).convert("RGB").resize((160, 188), Image.LANCZOS)
+    photo = Image.new("RGB", (4000, 1000), (128, 128, 128))
+    photo.paste(small, (500, 300))
+    photo.paste(small.transpose(Image.FLIP_LEFT_RIGHT), (3000, 500))
+    photo.save(tmp_path / "class.png")
+    preview = Studio().preview_faces(str(tmp_path / "class.png"))
+    assert preview.message.startswith("2 faces found, numbered left to right")
+    assert "small in this large photo" in preview.message
+    assert [number for _, number in preview.choices][1:] == [0, 1]
+    height, width = preview.image.shape[:2]
+    assert abs(width / height - 4.0) < 0.05  # the whole photo, not the part about one face
+
+
 # ----------------------------------------------------------------------------- in the browser (slow)
 
 

@@ -18,6 +18,7 @@ the face instead.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 
@@ -29,7 +30,7 @@ from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo, mouth_within_frame
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .eyefit import seat_far_eye
-from .image import load_image, looks_grayscale
+from .image import load_image, looks_grayscale, photo_size
 from .lipline import seat_inner_lips
 from .pose import FIT_FAR_JAW_FROM, FacePose, complete_turned_face, fit_pose
 from .silhouette import keep_lips_on_face
@@ -39,6 +40,7 @@ __all__ = [
     "available_backends",
     "check_frontal",
     "estimate_yaw_degrees",
+    "faces_of_photo",
     "find_portrait",
     "fit_pose",
     "follow_face",
@@ -126,28 +128,8 @@ def find_portrait(
     # H.264 yuv420p needs even sides; load_image already gives them, other callers may not.
     image = image[: image.shape[0] // 2 * 2, : image.shape[1] // 2 * 2]
     landmarker = get_landmarker(backend)
-    quick = getattr(landmarker, "detect_quick", None)
-    detections = _quick_detections(landmarker, image)
-    given_size, stood = (image.shape[1], image.shape[0]), 0
-    if not detections:
-        # Scans of old prints often lie on their side with no orientation tag. Looked for
-        # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
-        # some faces lying on their side and would animate them so.
-        turned, found, quarter_turns = _stood_upright(quick or landmarker.detect, image)
-        as_it_lies = []
-        if quick is not None and (not found or max(score for _, score, _ in found) < TURNED_SURE_SCORE):
-            # The HOG detector also fires weakly on patterns in a turned copy: a weak face is
-            # taken only when the full detector finds no level face in the photo as it lies.
-            as_it_lies = _credible(landmarker.detect(image))
-        if found and not any(abs(eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
-            image, detections, stood = turned, found, quarter_turns
-            lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
-            warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
-                 "as the video shows it.")
-        else:
-            detections = as_it_lies
-    if not detections:
-        raise _NoFace()
+    given_size = (image.shape[1], image.shape[0])
+    image, detections, stood = _faces_upright(landmarker, image)
 
     widest = max(float(box[2] - box[0]) for box, _, _ in detections)
     upscaled, scale = prepare_image(image, max_side, face_width=widest)
@@ -169,7 +151,7 @@ def find_portrait(
     if source_width < MIN_FACE_WIDTH:
         # Its box in the photo as given, before any turn upright.
         as_given = [_box_as_given(found[0], scale, stood, image.shape) for found in detections]
-        raise _FaceTooSmall(as_given[chosen], boxes=np.array(as_given))
+        raise _FaceTooSmall(as_given[chosen], boxes=np.array(as_given), surest=_chosen_face(detections, None))
     pose = fit_pose(landmarks, (image.shape[1], image.shape[0]))
     refusal = _refusal(landmarker, image, box, landmarks, pose)
     if refusal is not None:
@@ -239,12 +221,15 @@ class _FaceTooSmall(SpeakerError):
     """The chosen face is narrower than :data:`MIN_FACE_WIDTH`.
 
     ``box`` (4,) is its box in the photo as given, ``boxes`` (F, 4) those of
-    all the faces found, left to right as counted.
+    all the faces found, left to right as counted, ``surest`` the index in
+    ``boxes`` of the face the backend is surest of.
     """
 
-    def __init__(self, box: np.ndarray, scale_to_file: float = 1.0, boxes: np.ndarray | None = None):
+    def __init__(self, box: np.ndarray, scale_to_file: float = 1.0, boxes: np.ndarray | None = None,
+                 surest: int = 0):
         self.box = np.asarray(box, np.float64)
         self.boxes = self.box[None] if boxes is None else np.asarray(boxes, np.float64)
+        self.surest = surest
         width = float(self.box[2] - self.box[0]) * scale_to_file
         super().__init__(
             f"The face is too small ({width:.0f} pixels wide); use a photo where the face is at "
@@ -349,8 +334,6 @@ def load_portraits(
         As :func:`load_portrait`; faces that no view of ``max_side`` pixels
         holds at the detail they need.
     """
-    from .image import photo_size
-
     image, grayscale = load_image(path, max_side=max_side)
     # Held until the outcome is known: a closer look says them again (a photo turned upright).
     with warnings.catch_warnings(record=True) as said:
@@ -367,20 +350,18 @@ def load_portraits(
     width, height = photo_size(path)
     to_file = max(width, height) / max(image.shape[:2])
     if isinstance(missed, _NoFace):
-        if to_file < FINER_LOOK_FROM_SCALE:
+        finer = _finer_look(path, max(image.shape[:2]), get_landmarker(backend), max_side)
+        if finer is None:
             raise missed
-        finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(width, height))))
-        found = _quick_detections(get_landmarker(backend), finer)
-        if not found:
-            raise missed
-        found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-        seen = [found[_chosen_face(found, index)][0].astype(np.float64) for index in face_indices]
-        to_file = max(width, height) / max(finer.shape[:2])
+        found, to_file = finer
+        every_box, surest = np.array([box for box, _, _ in found], np.float64), _chosen_face(found, None)
     else:
-        if any(index is not None and index >= len(missed.boxes) for index in face_indices):
-            raise FaceNotInPhoto(len(missed.boxes))
-        seen = [missed.box if index is None else missed.boxes[index] for index in face_indices]
-    boxes = np.array(seen) * to_file
+        every_box, surest = missed.boxes, missed.surest
+    numbers = [surest if index is None else index for index in face_indices]
+    if any(not 0 <= number < len(every_box) for number in numbers):
+        raise FaceNotInPhoto(len(every_box))
+    seen = every_box[numbers]
+    boxes = seen * to_file
     for seen_box, box in zip(seen, boxes):
         if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
             raise _FaceTooSmall(seen_box, to_file)
@@ -405,6 +386,9 @@ def load_portraits(
                 f"(--max-side, now {max_side})."
             ) from None
     _say_once(said)
+    view = (left, top, right, bottom)
+    portraits = [dataclasses.replace(portrait, view=view, face_index=number, face_count=len(every_box))
+                 for portrait, number in zip(portraits, numbers)]
     if full_detail:
         detail = "at the file's full detail (a larger largest side, --max-side, keeps more of the photo)"
     elif max(right - left, bottom - top) > max_side + 1:
@@ -415,6 +399,62 @@ def load_portraits(
     warn(f"The {face_is} small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
          f"around {them}, {right - left:.0f}x{bottom - top:.0f} pixels {detail}.")
     return portraits
+
+
+def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[np.ndarray, np.ndarray, int]:
+    """The whole photo and its faces, numbered as ``face_index`` counts them (for a user to choose one).
+
+    Found as :func:`load_portrait` finds them, its finer look included; where
+    that animates a small face in part of the photo, this still gives all of it.
+
+    Returns
+    -------
+    image : np.ndarray, shape (H, W, 3), uint8
+        The photo scaled down to ``max_side``, turned upright when its faces lie on their side.
+    boxes : np.ndarray, shape (F, 4), float64
+        The faces' boxes in ``image`` pixels, left to right.
+    surest : int
+        Index in ``boxes`` of the face the backend is surest of (the one animated by default).
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, or no face.
+    """
+    image, _ = load_image(path, max_side=max_side)
+    landmarker = get_landmarker(backend)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the portrait's own loading says them
+            image, found, _ = _faces_upright(landmarker, image)
+        to_image = 1.0
+    except _NoFace:
+        finer = _finer_look(path, max(image.shape[:2]), landmarker, max_side)
+        if finer is None:
+            raise
+        found, to_file = finer
+        to_image = to_file * max(image.shape[:2]) / max(photo_size(path))
+    found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
+    return image, np.array([box for box, _, _ in found], np.float64) * to_image, _chosen_face(found, None)
+
+
+def _finer_look(path, seen_side: int, landmarker, max_side: int) -> tuple[list[Detection], float] | None:
+    """The faces, left to right, of the photo loaded at :data:`FINER_LOOK_DETAIL` times ``max_side``.
+
+    ``seen_side`` is the long side the photo was first looked at. Returns the
+    detections (the landmarker's quick pass, the photo as it lies) and the
+    scale from their pixels to the file's, or None when the photo is not
+    that much larger or shows no face there either.
+    """
+    width, height = photo_size(path)
+    if max(width, height) / seen_side < FINER_LOOK_FROM_SCALE:
+        return None
+    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(width, height))))
+    found = _quick_detections(landmarker, finer)
+    if not found:
+        return None
+    found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
+    return found, max(width, height) / max(finer.shape[:2])
 
 
 def _say_once(said: list) -> None:
@@ -590,6 +630,48 @@ TURNED_SURE_SCORE = 0.3
 #: How :func:`_stood_upright` turned a photo, by its number of quarter turns counterclockwise.
 _QUARTER_TURN_NAMES = {1: ("lies on its side", "a quarter turn counterclockwise"), 2: ("is upside down", "half a turn"),
                        3: ("lies on its side", "a quarter turn clockwise")}
+
+
+def _faces_upright(landmarker, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:
+    """The faces in a photo, turned upright by quarter turns when it lies on its side (told in one line).
+
+    Returns
+    -------
+    image : np.ndarray, shape (H', W', 3), uint8
+        The photo, turned when that stood its faces upright.
+    detections : list of Detection
+        Their credible faces, in no particular order.
+    quarter_turns : int
+        Quarter turns counterclockwise taken (0 when none).
+
+    Raises
+    ------
+    SpeakerError
+        No face is found either way (:class:`_NoFace`).
+    """
+    quick = getattr(landmarker, "detect_quick", None)
+    detections = _quick_detections(landmarker, image)
+    stood = 0
+    if not detections:
+        # Scans of old prints often lie on their side with no orientation tag. Looked for
+        # before the backend's slow pass on the photo as it lies (dlib's CNN), which finds
+        # some faces lying on their side and would animate them so.
+        turned, found, quarter_turns = _stood_upright(quick or landmarker.detect, image)
+        as_it_lies = []
+        if quick is not None and (not found or max(score for _, score, _ in found) < TURNED_SURE_SCORE):
+            # The HOG detector also fires weakly on patterns in a turned copy: a weak face is
+            # taken only when the full detector finds no level face in the photo as it lies.
+            as_it_lies = _credible(landmarker.detect(image))
+        if found and not any(abs(eye_line_degrees(points)) <= UPRIGHT_TILT for _, _, points in as_it_lies):
+            image, detections, stood = turned, found, quarter_turns
+            lies, turn = _QUARTER_TURN_NAMES[quarter_turns]
+            warn(f"The face in the photo {lies}; the photo was turned {turn} to stand it upright, "
+                 "as the video shows it.")
+        else:
+            detections = as_it_lies
+    if not detections:
+        raise _NoFace()
+    return image, detections, stood
 
 
 def _stood_upright(detect, image: np.ndarray) -> tuple[np.ndarray, list[Detection], int]:

@@ -102,12 +102,16 @@ class Studio:
                 portrait = find_faces(image_path, face_backend=face_backend)
         except SpeakerError as error:
             return FacePreview(None, message=str(error))
-        boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
-        centres = (boxes[:, 0] + boxes[:, 2]) / 2
-        order = np.argsort(centres, kind="stable")
-        numbered = boxes[order]
-        default_number = int(np.flatnonzero(order == 0)[0])
-        picture = draw_faces(portrait.image, numbered, default_number)
+        if portrait.view is None:
+            boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
+            order = np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable")
+            photo, numbered, default_number = portrait.image, boxes[order], int(np.flatnonzero(order == 0)[0])
+        else:
+            # The video shows part of the photo (a small face in a large one); the choice is of all its faces.
+            from ..face import faces_of_photo
+
+            photo, numbered, default_number = faces_of_photo(image_path, backend=face_backend)
+        picture = draw_faces(photo, numbered, default_number)
         count = len(numbered)
         choices = [("The clearest face", SUREST_FACE)]
         choices += [(f"Face {n}" + (" (the clearest)" if n == default_number else ""), n) for n in range(count)]
