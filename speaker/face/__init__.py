@@ -6,7 +6,9 @@
 ((68, 2), 1)
 
 :func:`load_portrait` does both from a file, and where the photo scaled down
-leaves the face too small, loads the part of it around the face instead.
+leaves the face too small, loads the part of it around the face instead;
+:func:`load_portraits` does so for several faces of one photo (a dialogue),
+and :func:`faces_of_photo` lists the whole photo's faces for a user to choose.
 
 :func:`find_portrait` may upscale a small photo whose face is small (see
 :func:`prepare_image`), or turn a photo lying on its side upright; use
@@ -37,6 +39,7 @@ from .silhouette import keep_lips_on_face
 
 __all__ = [
     "BACKENDS",
+    "FaceNotInPhoto",
     "available_backends",
     "check_frontal",
     "estimate_yaw_degrees",
@@ -48,7 +51,6 @@ __all__ = [
     "load_image",
     "load_portrait",
     "load_portraits",
-    "FaceNotInPhoto",
     "looks_grayscale",
     "mouth_is_on_the_photo",
     "prepare_image",
