@@ -28,6 +28,7 @@ examples:
   speaker --image lincoln.jpg --audio narration.flac --transcript narration.txt -o out.mp4
   speaker --image goethe.jpg --audio rede.mp3 --language de -o goethe.mp4
   speaker --image luxun.jpg --language zh --text "世上本没有路，走的人多了，也便成了路。" -o luxun.mp4
+  speaker faces --image group.jpg -o faces.png   # the faces, numbered as --face counts them
   speaker --image group.jpg --face 1 --text "I'm the one on the right." -o right.mp4
   speaker --image photo.jpg --text "Hi" -o hi.mp4 --export-track hi.json --export-mouth-cues hi.tsv
   speaker render --image photo.jpg --track hi.json --audio hi.wav -o edited.mp4
@@ -91,8 +92,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
         description="Make a portrait photo speak: text or audio in, a lip-synced MP4 out.",
-        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker render', 'speaker animate', "
-               "'speaker dialogue', 'speaker batch', 'speaker web' (each has --help)",
+        epilog=EXAMPLES + "\nsubcommands: 'speaker demo', 'speaker voices', 'speaker faces', 'speaker render', "
+               "'speaker animate', 'speaker dialogue', 'speaker batch', 'speaker web' (each has --help)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"speaker {__version__}")
@@ -295,6 +296,53 @@ def _run_voices(argv: list[str]) -> int:
         print(f"{row['name']:<10} {language:<9} {row['gender'] or '-':<6} {row['engine']:<6}  {row['description']}")
     print("* the language's default voice (--language CODE without --voice)")
     return 0
+
+
+def build_faces_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="speaker faces",
+        description="List the faces of a photo, numbered left to right as --face counts them, and draw them.",
+        epilog="example:\n  speaker faces --image group.jpg -o faces.png",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo")
+    parser.add_argument("-o", "--out", type=Path, metavar="PNG", help="save the photo with its faces boxed and numbered")
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                        help="face landmark backend (default: dlib)")
+    parser.add_argument("--max-side", type=int, default=1280, metavar="PX",
+                        help="the long side the photo is looked at (as for the video; default: 1280)")
+    _common_arguments(parser)
+    return parser
+
+
+def _run_faces(argv: list[str]) -> int:
+    args = build_faces_parser().parse_args(argv)
+
+    def run() -> int:
+        from .pipeline import photo_faces
+
+        if args.out is not None:
+            from .video import check_writable
+
+            check_writable(args.out)
+        found = photo_faces(args.image, face_backend=args.face_backend, max_side=args.max_side)
+        count = len(found.boxes)
+        print(f"{count} face{'' if count == 1 else 's'} in {args.image}, numbered left to right as --face counts "
+              "them (pixels of the photo, upright):")
+        for number, (x0, y0, x1, y1) in enumerate(found.boxes * found.to_file):
+            clearest = "  the clearest: animated without --face" if number == found.surest else ""
+            print(f"  face {number}: {x1 - x0:.0f} pixels wide, centre at ({(x0 + x1) / 2:.0f}, {(y0 + y1) / 2:.0f})"
+                  f"{clearest}")
+        if args.out is not None:
+            from .render.sheet import draw_faces, write_png
+
+            picture = draw_faces(found.image, found.boxes, found.surest, side=max(found.image.shape[:2]))
+            write_png(picture, args.out, "the picture of the faces")
+            if not args.quiet:
+                print(f"Wrote {args.out}")
+        return 0
+
+    return _guarded(run, args.debug)
 
 
 def build_batch_parser() -> argparse.ArgumentParser:
@@ -535,7 +583,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
     subcommands = {
-        "voices": _run_voices, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
+        "voices": _run_voices, "faces": _run_faces, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
         "dialogue": _run_dialogue, "batch": _run_batch, "web": _run_web,
     }
     if argv and argv[0] in subcommands:

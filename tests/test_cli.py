@@ -185,3 +185,32 @@ def test_voice_that_does_not_speak_the_language_is_refused(grace_hopper_path, ou
     done = run_speaker("--image", grace_hopper_path, "--voice", "heart", "--language", "zh", "--text", "你好", "-o", out)
     assert_user_error(done, "heart", "en-US", "'zh'")
     assert_nothing_written(out)
+
+
+def test_faces_lists_and_draws_a_photos_faces_as_face_counts_them(grace_hopper_path, tmp_path):
+    from PIL import Image
+
+    grace = Image.open(grace_hopper_path).convert("RGB").resize((256, 300))
+    photo = Image.new("RGB", (900, 400), (120, 120, 120))
+    photo.paste(grace, (40, 50))
+    photo.paste(grace.transpose(Image.FLIP_LEFT_RIGHT), (600, 80))
+    photo.save(tmp_path / "pair.png")
+    done = run_speaker("faces", "--image", tmp_path / "pair.png", "-o", tmp_path / "faces.png")
+    assert done.returncode == 0, done.stderr
+    listed = [line.split() for line in done.stdout.splitlines() if line.strip().startswith("face ")]
+    assert [words[1] for words in listed] == ["0:", "1:"] and done.stdout.startswith("2 faces in ")
+    centres = [float(line.split("centre at (")[1].split(",")[0]) for line in done.stdout.splitlines()
+               if "centre at" in line]
+    assert 40 < centres[0] < 300 and 600 < centres[1] < 860  # in the photo's own pixels, left to right
+    assert sum("the clearest" in line for line in done.stdout.splitlines()) == 1
+    drawn = np.asarray(Image.open(tmp_path / "faces.png"))
+    assert drawn.shape == (400, 900, 3) and not np.array_equal(drawn, np.asarray(photo))
+
+
+def test_faces_bad_input_is_one_sentence_and_nothing_is_listed(noise_image_path, grace_hopper_path, tmp_path):
+    done = run_speaker("faces", "--image", noise_image_path, "-o", tmp_path / "faces.png")
+    assert_user_error(done, "No face was found")
+    assert done.stdout == "" and not (tmp_path / "faces.png").exists()
+    done = run_speaker("faces", "--image", grace_hopper_path, "-o", tmp_path / "missing" / "faces.png")
+    assert_user_error(done, "does not exist")
+    assert done.stdout == ""

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 
 from speaker.studio.web import message_html
-from speaker.studio.web_adapter import SUREST_FACE, Studio, StudioSettings, draw_faces
+from speaker.render.sheet import draw_faces
+from speaker.studio.web_adapter import SUREST_FACE, Studio, StudioSettings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

@@ -53,6 +53,7 @@ __all__ = [
     "load_portraits",
     "looks_grayscale",
     "mouth_is_on_the_photo",
+    "photo_size",
     "prepare_image",
 ]
 

@@ -228,6 +228,48 @@ def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int =
     return _find_face(opts, _StageClock(None))
 
 
+@dataclass
+class PhotoFaces:
+    """The faces of a whole photo, numbered as ``face=`` counts them.
+
+    Attributes
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+        The photo as the face stage looks at it: scaled down to ``max_side``,
+        turned upright when its faces lay on their side.
+    boxes : np.ndarray, shape (F, 4), float64
+        ``(x0, y0, x1, y1)`` of each face in ``image`` pixels, left to right.
+    surest : int
+        The face animated when none is chosen (the one the backend is surest of).
+    to_file : float
+        Pixels of the photo file per pixel of ``image``.
+    """
+
+    image: np.ndarray
+    boxes: np.ndarray
+    surest: int
+    to_file: float
+
+
+def photo_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int = 1280) -> PhotoFaces:
+    """Every face of a photo, numbered as ``face=`` counts them, to let a user choose one.
+
+    Unlike :func:`find_faces` nothing is fitted or checked: a face listed may
+    still be refused (turned too far, too small) when it is animated.
+
+    Raises
+    ------
+    SpeakerError
+        Unreadable image, or no face.
+    """
+    from .. import face
+
+    opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
+    photo, boxes, surest = face.faces_of_photo(opts.image, backend=opts.face_backend, max_side=opts.max_side)
+    width, height = face.photo_size(opts.image)
+    return PhotoFaces(photo, boxes, surest, max(width, height) / max(photo.shape[:2]))
+
+
 def _options(**values) -> SpeakOptions:
     from pydantic import ValidationError
 

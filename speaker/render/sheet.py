@@ -113,12 +113,65 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
     rows = [np.concatenate(tiles[i : i + SHEET_COLUMNS], axis=1) for i in range(0, len(tiles), SHEET_COLUMNS)]
     sheet = np.concatenate(rows, axis=0)
 
-    ok, encoded = cv2.imencode(".png", sheet[..., ::-1])
+    return write_png(sheet, path, "the contact sheet")
+
+
+def write_png(picture: np.ndarray, path: str | os.PathLike, what: str) -> Path:
+    """Write an RGB picture (H, W, 3) uint8 as a PNG, atomically; ``what`` names it in the error."""
+    path = Path(path)
+    if not path.parent.exists():
+        raise SpeakerError(f"The folder for {what} does not exist: {path.parent}")
+    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(picture[..., ::-1]))
     if not ok:
-        raise SpeakerError(f"Could not encode the contact sheet for {path}.")
+        raise SpeakerError(f"Could not encode {what} for {path}.")
     try:
         with replaced_atomically(path) as partial:
             partial.write_bytes(encoded.tobytes())
     except OSError as error:
-        raise SpeakerError(f"Could not write the contact sheet {path}: {error.strerror}.") from error
+        raise SpeakerError(f"Could not write {what} {path}: {error.strerror}.") from error
     return path
+
+
+#: Longest side of a picture of the faces found (:func:`draw_faces`), pixels.
+FACES_PICTURE_SIDE = 640
+#: Colours of the face boxes in it (RGB): the face animated by default, the others.
+DEFAULT_FACE_COLOUR = (214, 160, 52)
+OTHER_FACE_COLOUR = (236, 236, 230)
+
+
+def draw_faces(image: np.ndarray, boxes: np.ndarray, highlighted: int, side: int = FACES_PICTURE_SIDE) -> np.ndarray:
+    """The photo, scaled down to ``side`` pixels on its long side, with each face boxed and numbered.
+
+    Parameters
+    ----------
+    image : np.ndarray, shape (H, W, 3), uint8
+        RGB photo the boxes refer to.
+    boxes : np.ndarray, shape (F, 4), float
+        ``(x0, y0, x1, y1)`` in pixels, in the order they are numbered.
+    highlighted : int
+        The face drawn in the accent colour (the one animated by default).
+    side : int
+        Longest side of the picture (a smaller photo keeps its size).
+
+    Returns
+    -------
+    np.ndarray, shape (H', W', 3), uint8
+    """
+    scale = min(1.0, side / max(image.shape[:2]))
+    picture = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
+    thickness = max(3, round(max(picture.shape[:2]) / 160))
+    for number, box in enumerate(np.asarray(boxes, np.float64) * scale):
+        colour = DEFAULT_FACE_COLOUR if number == highlighted else OTHER_FACE_COLOUR
+        x0, y0, x1, y1 = (int(round(v)) for v in box)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), (0, 0, 0), thickness + 2, cv2.LINE_AA)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, thickness, cv2.LINE_AA)
+        radius = max(14, (x1 - x0) // 5)
+        centre = (x0 + radius, max(radius, y0 - radius - thickness))
+        cv2.circle(picture, centre, radius, colour, -1, cv2.LINE_AA)
+        cv2.circle(picture, centre, radius, (0, 0, 0), 1, cv2.LINE_AA)
+        label = str(number)
+        font_scale = radius / 16
+        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_DUPLEX, font_scale, 2)
+        cv2.putText(picture, label, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_DUPLEX,
+                    font_scale, (20, 20, 20), 2, cv2.LINE_AA)
+    return picture

@@ -27,11 +27,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SpeakerError
 
-#: Longest side of the face preview, pixels.
-PREVIEW_SIDE = 640
-#: Colours of the face boxes in the preview (RGB): the face animated by default, the others.
-DEFAULT_FACE_COLOUR = (214, 160, 52)
-OTHER_FACE_COLOUR = (236, 236, 230)
 #: The choice meaning "the face the pipeline is surest of".
 SUREST_FACE = -1
 
@@ -108,9 +103,12 @@ class Studio:
             photo, numbered, default_number = portrait.image, boxes[order], int(np.flatnonzero(order == 0)[0])
         else:
             # The video shows part of the photo (a small face in a large one); the choice is of all its faces.
-            from ..face import faces_of_photo
+            from ..pipeline import photo_faces
 
-            photo, numbered, default_number = faces_of_photo(image_path, backend=face_backend)
+            faces = photo_faces(image_path, face_backend=face_backend)
+            photo, numbered, default_number = faces.image, faces.boxes, faces.surest
+        from ..render.sheet import draw_faces
+
         picture = draw_faces(photo, numbered, default_number)
         count = len(numbered)
         choices = [("The clearest face", SUREST_FACE)]
@@ -213,44 +211,6 @@ class Studio:
                         shutil.rmtree(folder, ignore_errors=True)
                 except FileNotFoundError:
                     pass
-
-
-def draw_faces(image: np.ndarray, boxes: np.ndarray, highlighted: int) -> np.ndarray:
-    """The photo, scaled to :data:`PREVIEW_SIDE`, with each face boxed and numbered.
-
-    Parameters
-    ----------
-    image : np.ndarray, shape (H, W, 3), uint8
-        RGB photo the boxes refer to.
-    boxes : np.ndarray, shape (F, 4), float
-        ``(x0, y0, x1, y1)`` in pixels, in the order they are numbered.
-    highlighted : int
-        The face drawn in the accent colour (the one animated by default).
-
-    Returns
-    -------
-    np.ndarray, shape (H', W', 3), uint8
-    """
-    import cv2
-
-    scale = min(1.0, PREVIEW_SIDE / max(image.shape[:2]))
-    picture = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA) if scale < 1 else image.copy()
-    thickness = max(3, round(max(picture.shape[:2]) / 160))
-    for number, box in enumerate(np.asarray(boxes, np.float64) * scale):
-        colour = DEFAULT_FACE_COLOUR if number == highlighted else OTHER_FACE_COLOUR
-        x0, y0, x1, y1 = (int(round(v)) for v in box)
-        cv2.rectangle(picture, (x0, y0), (x1, y1), (0, 0, 0), thickness + 2, cv2.LINE_AA)
-        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, thickness, cv2.LINE_AA)
-        radius = max(14, (x1 - x0) // 5)
-        centre = (x0 + radius, max(radius, y0 - radius - thickness))
-        cv2.circle(picture, centre, radius, colour, -1, cv2.LINE_AA)
-        cv2.circle(picture, centre, radius, (0, 0, 0), 1, cv2.LINE_AA)
-        label = str(number)
-        font_scale = radius / 16
-        (w, h), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_DUPLEX, font_scale, 2)
-        cv2.putText(picture, label, (centre[0] - w // 2, centre[1] + h // 2), cv2.FONT_HERSHEY_DUPLEX,
-                    font_scale, (20, 20, 20), 2, cv2.LINE_AA)
-    return picture
 
 
 def _safe_stem(path: str | os.PathLike) -> str:
