@@ -197,9 +197,10 @@ def test_a_small_face_in_a_scan_too_large_to_decode_whole_is_looked_at_closer_at
     photo = _two_small_faces(grace, tmp_path / "group.png")
     path = _save(tmp_path, "group.jpg", Image.fromarray(photo), quality=95)
     monkeypatch.setattr(image_module, "MAX_DECODE_PIXELS", 4000 * 1000 // 3)
-    with pytest.warns(SpeakerWarning, match=r"1280x1000 pixels at 0.5 of the file's detail, as much as can be loaded"):
+    with pytest.warns(SpeakerWarning, match=r"2560x1000 pixels at 0.5 of the file's detail, as much as can be loaded"):
         portrait = load_portrait(path, face_index=1, max_side=1280)
     assert 55 < portrait.box[2] - portrait.box[0] < 75  # half the file's 130 px
+    assert portrait.image.shape == (500, 1280, 3)  # twice the part of the photo a full-detail look shows
 
 
 def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_finer_detail(grace, tmp_path):

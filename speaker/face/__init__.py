@@ -32,7 +32,7 @@ from ..types import Portrait
 from .checks import landmarks_are_reliable, mouth_is_on_the_photo, mouth_within_frame
 from .core import BACKENDS, Detection, available_backends, get_landmarker
 from .eyefit import seat_far_eye
-from .image import load_image, looks_grayscale, photo_size
+from .image import finest_detail, load_image, looks_grayscale, photo_size
 from .lipline import seat_inner_lips
 from .pose import FIT_FAR_JAW_FROM, FacePose, complete_turned_face, fit_pose
 from .silhouette import keep_lips_on_face
@@ -368,7 +368,8 @@ def load_portraits(
     for seen_box, box in zip(seen, boxes):
         if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
             raise _FaceTooSmall(seen_box, to_file)
-    left, top, right, bottom = _closer_view(boxes, (width, height), max_side)
+    # A huge JPEG is decoded at a coarser scale: the view holds more of the photo at the detail it gets.
+    left, top, right, bottom = _closer_view(boxes, (width, height), int(max_side / finest_detail(path)))
     closer, grayscale = load_image(path, max_side=max_side,
                                    region=(left / width, top / height, right / width, bottom / height))
     per_pixel = closer.shape[1] / (right - left)
@@ -394,7 +395,7 @@ def load_portraits(
                  for portrait, number in zip(portraits, numbers)]
     if full_detail:
         detail = "at the file's full detail (a larger largest side, --max-side, keeps more of the photo)"
-    elif max(right - left, bottom - top) > max_side + 1:
+    elif max(right - left, bottom - top) * finest_detail(path) > max_side + 1:
         detail = f"scaled to {closer.shape[1]}x{closer.shape[0]} (a larger largest side, --max-side, keeps more detail)"
     else:
         detail = f"at {per_pixel:.2g} of the file's detail, as much as can be loaded safely"

@@ -175,11 +175,8 @@ def _open_bounded(path: Path, max_side: int):
     if picture.format == "JPEG":
         # draft() picks a DCT scale (1/2, 1/4, 1/8) no smaller than asked,
         # so the decode is already close to the final size.
-        scale = min(1.0, max_side / max(width, height))
-        if width * height * scale ** 2 > MAX_DECODE_PIXELS:
-            # A region of a huge scan asked for at the file's detail: the finest DCT scale that fits.
-            scale = next((share for share in (0.5, 0.25, 0.125) if width * height * share ** 2 <= MAX_DECODE_PIXELS),
-                         0.125)
+        # A region of a huge scan asked for at the file's detail: the finest DCT scale that fits.
+        scale = min(max_side / max(width, height), _finest_jpeg_scale(width, height))
         if scale < 1.0:
             picture.draft(picture.mode, (max(1, math.ceil(width * scale)), max(1, math.ceil(height * scale))))
             width, height = picture.size
@@ -190,6 +187,19 @@ def _open_bounded(path: Path, max_side: int):
         )
     picture.load()
     return picture
+
+
+def _finest_jpeg_scale(width: int, height: int) -> float:
+    """The finest of a JPEG's decoding scales (1, 1/2, 1/4, 1/8) at which its ``width`` x ``height`` pixels fit
+    :data:`MAX_DECODE_PIXELS` (1/8 when none does: refused after)."""
+    return next((share for share in (1.0, 0.5, 0.25) if width * height * share ** 2 <= MAX_DECODE_PIXELS), 0.125)
+
+
+def finest_detail(path: str | Path) -> float:
+    """The finest detail, a share of the file's pixels along each side, at which :func:`load_image` can decode
+    any part of the photo: 1, or for a JPEG over :data:`MAX_DECODE_PIXELS` the finest scale that fits."""
+    with _open_unchecked(Path(path).expanduser()) as picture:
+        return _finest_jpeg_scale(*picture.size) if picture.format == "JPEG" else 1.0
 
 
 def _to_rgb(picture):
