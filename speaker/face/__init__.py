@@ -369,7 +369,8 @@ def load_portraits(
         if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
             raise _FaceTooSmall(seen_box, to_file)
     # A huge JPEG is decoded at a coarser scale: the view holds more of the photo at the detail it gets.
-    left, top, right, bottom = _closer_view(boxes, (width, height), int(max_side / finest_detail(path)))
+    decodable = finest_detail(path)
+    left, top, right, bottom = _closer_view(boxes, (width, height), int(max_side / decodable))
     closer, grayscale = load_image(path, max_side=max_side,
                                    region=(left / width, top / height, right / width, bottom / height))
     per_pixel = closer.shape[1] / (right - left)
@@ -395,7 +396,7 @@ def load_portraits(
                  for portrait, number in zip(portraits, numbers)]
     if full_detail:
         detail = "at the file's full detail (a larger largest side, --max-side, keeps more of the photo)"
-    elif max(right - left, bottom - top) * finest_detail(path) > max_side + 1:
+    elif max(right - left, bottom - top) * decodable > max_side + 1:
         detail = f"scaled to {closer.shape[1]}x{closer.shape[0]} (a larger largest side, --max-side, keeps more detail)"
     else:
         detail = f"at {per_pixel:.2g} of the file's detail, as much as can be loaded safely"
