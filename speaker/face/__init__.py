@@ -769,9 +769,10 @@ def _iou(first: np.ndarray, second: np.ndarray) -> float:
 def _face_choice_message(count: int) -> str:
     if count == 1:
         return "The photo has 1 face; choose --face 0 or leave --face out."
+    which = "'speaker faces --image PHOTO' shows which is which"
     if count == 2:
-        return "The photo has 2 faces; choose --face 0 or 1."
-    return f"The photo has {count} faces; choose --face 0 to {count - 1}."
+        return f"The photo has 2 faces; choose --face 0 or 1 ({which})."
+    return f"The photo has {count} faces; choose --face 0 to {count - 1} ({which})."
 
 
 def follow_face(*args, **kwargs):

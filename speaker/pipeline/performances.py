@@ -276,8 +276,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
         count = error.face_count
         missing = [number for number in script.faces if number >= count]
         found = "1 face (0)" if count == 1 else f"{count} faces (0 to {count - 1})"
-        raise SpeakerError(f"The script names face {missing[0]}, but the photo has {found}, counted left to right.") \
-            from None
+        raise SpeakerError(f"The script names face {missing[0]}, but the photo has {found}, counted left to right "
+                           "('speaker faces --image PHOTO' shows them).") from None
     first = portraits[script.faces[0]]
     clock.stop("face", started)
 
