@@ -209,14 +209,14 @@ def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_f
     _two_small_faces(grace, path, width=160)
     with pytest.raises(SpeakerError, match="No face was found"):
         find_portrait(*load_image(path, max_side=1280))
-    for face_index, face_x in ((1, 3080), (0, 580)):
-        with pytest.warns(SpeakerWarning, match="small in this large photo"):
-            portrait = load_portrait(path, face_index=face_index, max_side=1280)
-        assert portrait.image.shape == (1000, 1280, 3)
-        box = portrait.box
-        assert 50 < box[2] - box[0] < 80
-        left = min(max(face_x - 640, 0), 4000 - 1280)
-        assert abs((box[0] + box[2]) / 2 + left - face_x) < 40
+    # The right one (face 1 left to right), each pass costing seconds on so large a photo.
+    with pytest.warns(SpeakerWarning, match="small in this large photo"):
+        portrait = load_portrait(path, face_index=1, max_side=1280)
+    assert portrait.image.shape == (1000, 1280, 3)
+    box = portrait.box
+    assert 50 < box[2] - box[0] < 80
+    assert abs((box[0] + box[2]) / 2 + portrait.view[0] - 3080) < 40
+    assert (portrait.face_index, portrait.face_count) == (1, 2)
     with pytest.raises(SpeakerError, match="has 2 faces"):
         load_portrait(path, face_index=2, max_side=1280)
 
