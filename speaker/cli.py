@@ -306,7 +306,8 @@ def build_faces_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo")
-    parser.add_argument("-o", "--out", type=Path, metavar="PNG", help="save the photo with its faces boxed and numbered")
+    parser.add_argument("-o", "--out", type=Path, metavar="PNG",
+                        help="save the photo with its faces boxed and numbered")
     parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
                         help="face landmark backend (default: dlib)")
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX",

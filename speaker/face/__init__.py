@@ -205,7 +205,10 @@ class _NoFace(SpeakerError):
 
 
 def _chosen_face(detections: list[Detection], face_index: int | None) -> int:
-    """Index into ``detections`` (sorted left to right) of face ``face_index``; None: the one the backend is surest of."""
+    """Index into ``detections`` (sorted left to right) of face ``face_index``.
+
+    None picks the face the backend is surest of.
+    """
     if face_index is None:
         return max(range(len(detections)), key=lambda index: detections[index][1])
     if 0 <= face_index < len(detections):
@@ -469,7 +472,10 @@ def _say_once(said: list) -> None:
 
 
 def _closer_view(boxes: np.ndarray, size: tuple[int, int], max_side: int) -> tuple[float, float, float, float]:
-    """``(left, top, right, bottom)`` pixels of the photo (``size`` = (W, H)) to animate the small faces of ``boxes`` (F, 4)."""
+    """``(left, top, right, bottom)`` pixels of the photo (``size`` = (W, H)) to animate the small faces in ``boxes``.
+
+    ``boxes`` is (F, 4); ``max_side`` the view's long side in the file's pixels.
+    """
     width, height = size
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
     face = float(np.max(np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])))
