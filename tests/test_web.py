@@ -44,6 +44,10 @@ def test_faces_are_drawn_and_numbered_left_to_right():
     # Each box's outline is drawn, and the inside of the face is left as it is.
     assert changed[60, 20:120].mean() > 0.9 and changed[60, 250:350].mean() > 0.9
     assert not changed[110, 60] and not changed[110, 300]
+    # A face 20 px wide in a class photo drawn at 1280 px: its box is thin enough to leave it visible.
+    class_photo = np.full((960, 1280, 3), 90, np.uint8)
+    drawn = draw_faces(class_photo, np.array([[600, 500, 620, 520]], np.float32), highlighted=0, side=1280)
+    assert not np.any(drawn[505:516, 605:616] != 90)
 
 
 def test_make_video_turns_user_mistakes_into_one_sentence(noise_image_path, tmp_path):

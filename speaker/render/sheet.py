@@ -163,8 +163,10 @@ def draw_faces(image: np.ndarray, boxes: np.ndarray, highlighted: int, side: int
     for number, box in enumerate(np.asarray(boxes, np.float64) * scale):
         colour = DEFAULT_FACE_COLOUR if number == highlighted else OTHER_FACE_COLOUR
         x0, y0, x1, y1 = (int(round(v)) for v in box)
-        cv2.rectangle(picture, (x0, y0), (x1, y1), (0, 0, 0), thickness + 2, cv2.LINE_AA)
-        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, thickness, cv2.LINE_AA)
+        # A small face in a large photo (a class photo) stays visible inside its box.
+        line = max(1, min(thickness, (x1 - x0) // 10))
+        cv2.rectangle(picture, (x0, y0), (x1, y1), (0, 0, 0), line + 2, cv2.LINE_AA)
+        cv2.rectangle(picture, (x0, y0), (x1, y1), colour, line, cv2.LINE_AA)
         radius = max(14, (x1 - x0) // 5)
         centre = (x0 + radius, max(radius, y0 - radius - thickness))
         cv2.circle(picture, centre, radius, colour, -1, cv2.LINE_AA)
