@@ -5,9 +5,10 @@ The face is found once in the whole frame, then followed: each next frame is
 searched only around the last box, in a crop scaled so the face is about
 :data:`TRACK_FACE_WIDTH` pixels wide (fast, and the same detail on every
 frame); the detection overlapping the last box most is the same face. When
-the crop has no face, the whole frame is searched again. A face lost for a
-stretch holds its last pose there, then is picked up again; a warning says
-where. Landmarks are smoothed over time (more on the rigid points of the
+the crop has no face, the whole frame is searched again (while it stays
+lost, with the backend's full detector only every
+:data:`LOST_FULL_SEARCH_SECONDS`). A face lost for a stretch holds its last
+pose there, then is picked up again; a warning says where. Landmarks are smoothed over time (more on the rigid points of the
 head than on the lids and lips, which move fast), and the iris centre of
 each open eye is found as the dark blob inside the eye opening.
 """
@@ -39,6 +40,11 @@ EXPRESSIVE_SIGMA = 0.02
 RIGID_POINTS = np.r_[0:17, 27:36]
 #: Lost stretches shorter than this (s) are not worth a warning.
 LOST_WARN_SECONDS = 0.2
+#: While the face is lost, frames are searched with the backend's quick pass
+#: (dlib's HOG) and with its full one (dlib's CNN, a second or two a frame)
+#: only on the frame it is lost and every this many seconds after: a 30 s
+#: cut-away would otherwise cost most of an hour.
+LOST_FULL_SEARCH_SECONDS = 0.5
 #: An eye opening below this share of the eye's width counts as shut (no iris).
 SHUT_EYE_RATIO = 0.12
 #: Pixels darker than this percentile of the eye opening make the iris.
@@ -48,9 +54,12 @@ IRIS_PERCENTILE = 30.0
 class _Follower:
     """Finds the same face frame after frame."""
 
-    def __init__(self, backend: str):
+    def __init__(self, backend: str, fps: float):
         self.landmarker = get_landmarker(backend)
         self.box: np.ndarray | None = None
+        self.lost_frames = 0
+        self.full_search_every = max(1, round(LOST_FULL_SEARCH_SECONDS * fps))
+        self.quick = False
 
     def _detect_scaled(self, image: np.ndarray, offset: np.ndarray, factor: float):
         import cv2
@@ -58,8 +67,9 @@ class _Follower:
         if factor != 1.0:
             size = (max(1, int(round(image.shape[1] * factor))), max(1, int(round(image.shape[0] * factor))))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
+        detect = getattr(self.landmarker, "detect_quick", self.landmarker.detect) if self.quick else self.landmarker.detect
         found = []
-        for box, score, points in self.landmarker.detect(image):
+        for box, score, points in detect(image):
             box = box.astype(np.float64) / factor
             box[[0, 2]] += offset[0]
             box[[1, 3]] += offset[1]
@@ -85,6 +95,7 @@ class _Follower:
 
     def next(self, frame: np.ndarray) -> np.ndarray | None:
         """Landmarks (68, 2) of the followed face in ``frame``, or None when it is not there."""
+        self.quick = self.lost_frames % self.full_search_every != 0
         if self.box is not None:
             chosen = self._best(self._near(frame, self.box))
             if chosen is None:
@@ -96,7 +107,9 @@ class _Follower:
                 self.box = chosen[0]
                 chosen = self._best(self._near(frame, self.box)) or chosen
         if chosen is None:
+            self.lost_frames += 1
             return None
+        self.lost_frames = 0
         self.box = chosen[0]
         return chosen[2]
 
@@ -217,7 +230,7 @@ def follow_face(
     SpeakerError
         The video has no frames, or no face on any frame.
     """
-    follower = _Follower(backend)
+    follower = _Follower(backend, fps)
     landmarks, found, irises = [], [], []
     size = (0, 0)
     for index, frame in enumerate(frames):
