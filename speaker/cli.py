@@ -63,8 +63,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")
     look.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
     look.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
-    look.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
-                      help="face landmark backend (default: dlib)")
+    _face_backend_argument(look)
     look.add_argument("--language", default=None, metavar="CODE",
                       help="language, e.g. en, en-GB, zh, fr, es, it, de: with --text it picks the language's "
                            "default voice (or checks --voice speaks it); with --audio it hints the speech "
@@ -81,6 +80,11 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
                        help="save mouth cues in Rhubarb Lip Sync's format (.tsv or .json)")
     extra.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
     extra.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
+
+
+def _face_backend_argument(parser) -> None:
+    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
+                        help="face landmark backend (default: dlib)")
 
 
 def _common_arguments(parser: argparse.ArgumentParser) -> None:
@@ -308,8 +312,7 @@ def build_faces_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo")
     parser.add_argument("-o", "--out", type=Path, metavar="PNG",
                         help="save the photo with its faces boxed and numbered")
-    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
-                        help="face landmark backend (default: dlib)")
+    _face_backend_argument(parser)
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX",
                         help="the long side the photo is looked at (as for the video; default: 1280)")
     _common_arguments(parser)
@@ -517,8 +520,7 @@ def _scene_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
     parser.add_argument("--fps", type=float, default=25.0, help="frames per second (default: 25)")
     parser.add_argument("--seed", type=int, default=0, help="same inputs and seed give the same frames")
-    parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"],
-                        help="face landmark backend (default: dlib)")
+    _face_backend_argument(parser)
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX", help="cap the long side of the video")
     parser.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
 
