@@ -53,7 +53,6 @@ __all__ = [
     "load_portraits",
     "looks_grayscale",
     "mouth_is_on_the_photo",
-    "photo_size",
     "prepare_image",
 ]
 
@@ -356,7 +355,7 @@ def load_portraits(
     width, height = photo_size(path)
     to_file = max(width, height) / max(image.shape[:2])
     if isinstance(missed, _NoFace):
-        finer = _finer_look(path, max(image.shape[:2]), get_landmarker(backend), max_side)
+        finer = _finer_look(path, (width, height), max(image.shape[:2]), get_landmarker(backend), max_side)
         if finer is None:
             raise missed
         found, to_file = finer
@@ -409,7 +408,7 @@ def load_portraits(
     return portraits
 
 
-def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[np.ndarray, np.ndarray, int]:
+def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[np.ndarray, np.ndarray, int, float]:
     """The whole photo and its faces, numbered as ``face_index`` counts them (for a user to choose one).
 
     Found as :func:`load_portrait` finds them, its finer look included; where
@@ -423,6 +422,8 @@ def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[n
         The faces' boxes in ``image`` pixels, left to right.
     surest : int
         Index in ``boxes`` of the face the backend is surest of (the one animated by default).
+    to_file : float
+        Pixels of the photo file per pixel of ``image``.
 
     Raises
     ------
@@ -430,6 +431,8 @@ def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[n
         Unreadable image, or no face.
     """
     image, _ = load_image(path, max_side=max_side)
+    size = photo_size(path)
+    image_to_file = max(size) / max(image.shape[:2])
     landmarker = get_landmarker(backend)
     try:
         with warnings.catch_warnings():
@@ -437,32 +440,34 @@ def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[n
             image, found, _ = _faces_upright(landmarker, image)
         to_image = 1.0
     except _NoFace:
-        finer = _finer_look(path, max(image.shape[:2]), landmarker, max_side)
+        finer = _finer_look(path, size, max(image.shape[:2]), landmarker, max_side)
         if finer is None:
             raise
         found, to_file = finer
-        to_image = to_file * max(image.shape[:2]) / max(photo_size(path))
+        to_image = to_file / image_to_file
     found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-    return image, np.array([box for box, _, _ in found], np.float64) * to_image, _chosen_face(found, None)
+    boxes = np.array([box for box, _, _ in found], np.float64) * to_image
+    return image, boxes, _chosen_face(found, None), image_to_file
 
 
-def _finer_look(path, seen_side: int, landmarker, max_side: int) -> tuple[list[Detection], float] | None:
+def _finer_look(path, size: tuple[int, int], seen_side: int, landmarker,
+                max_side: int) -> tuple[list[Detection], float] | None:
     """The faces, left to right, of the photo loaded at :data:`FINER_LOOK_DETAIL` times ``max_side``.
 
-    ``seen_side`` is the long side the photo was first looked at. Returns the
+    ``size`` is the photo's (W, H) (:func:`photo_size`), ``seen_side`` the long
+    side it was first looked at. Returns the
     detections (the landmarker's quick pass, the photo as it lies) and the
     scale from their pixels to the file's, or None when the photo is not
     that much larger or shows no face there either.
     """
-    width, height = photo_size(path)
-    if max(width, height) / seen_side < FINER_LOOK_FROM_SCALE:
+    if max(size) / seen_side < FINER_LOOK_FROM_SCALE:
         return None
-    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(width, height))))
+    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(size))))
     found = _quick_detections(landmarker, finer)
     if not found:
         return None
     found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-    return found, max(width, height) / max(finer.shape[:2])
+    return found, max(size) / max(finer.shape[:2])
 
 
 def _say_once(said: list) -> None:

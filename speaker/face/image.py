@@ -11,7 +11,6 @@ even).
 from __future__ import annotations
 
 import math
-
 import warnings
 from pathlib import Path
 

@@ -8,8 +8,9 @@ frame); the detection overlapping the last box most is the same face. When
 the crop has no face, the whole frame is searched again (while it stays
 lost, with the backend's full detector only every
 :data:`LOST_FULL_SEARCH_SECONDS`). A face lost for a stretch holds its last
-pose there, then is picked up again; a warning says where. Landmarks are smoothed over time (more on the rigid points of the
-head than on the lids and lips, which move fast), and the iris centre of
+pose there, then is picked up again; a warning says where. Landmarks are
+smoothed over time (more on the rigid points of the head than on the lids
+and lips, which move fast), and the iris centre of
 each open eye is found as the dark blob inside the eye opening.
 """
 
@@ -59,15 +60,14 @@ class _Follower:
         self.box: np.ndarray | None = None
         self.lost_frames = 0
         self.full_search_every = max(1, round(LOST_FULL_SEARCH_SECONDS * fps))
-        self.quick = False
 
-    def _detect_scaled(self, image: np.ndarray, offset: np.ndarray, factor: float):
+    def _detect_scaled(self, image: np.ndarray, offset: np.ndarray, factor: float, quick: bool):
         import cv2
 
         if factor != 1.0:
             size = (max(1, int(round(image.shape[1] * factor))), max(1, int(round(image.shape[0] * factor))))
             image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR)
-        detect = getattr(self.landmarker, "detect_quick", self.landmarker.detect) if self.quick else self.landmarker.detect
+        detect = getattr(self.landmarker, "detect_quick", self.landmarker.detect) if quick else self.landmarker.detect
         found = []
         for box, score, points in detect(image):
             box = box.astype(np.float64) / factor
@@ -76,7 +76,7 @@ class _Follower:
             found.append((box, score, points.astype(np.float64) / factor + offset))
         return found
 
-    def _near(self, frame: np.ndarray, box: np.ndarray):
+    def _near(self, frame: np.ndarray, box: np.ndarray, quick: bool):
         """Detections in a crop around ``box``, at the tracking scale."""
         height, width = frame.shape[:2]
         size = max(box[2] - box[0], box[3] - box[1])
@@ -87,25 +87,25 @@ class _Follower:
         if x1 - x0 < 8 or y1 - y0 < 8:
             return []
         factor = min(1.0, TRACK_FACE_WIDTH / max(box[2] - box[0], 1.0))
-        return self._detect_scaled(frame[y0:y1, x0:x1], np.array([x0, y0], np.float64), factor)
+        return self._detect_scaled(frame[y0:y1, x0:x1], np.array([x0, y0], np.float64), factor, quick)
 
-    def _search(self, frame: np.ndarray):
+    def _search(self, frame: np.ndarray, quick: bool):
         factor = min(1.0, SEARCH_SIDE / max(frame.shape[:2]))
-        return self._detect_scaled(frame, np.zeros(2), factor)
+        return self._detect_scaled(frame, np.zeros(2), factor, quick)
 
     def next(self, frame: np.ndarray) -> np.ndarray | None:
         """Landmarks (68, 2) of the followed face in ``frame``, or None when it is not there."""
-        self.quick = self.lost_frames % self.full_search_every != 0
+        quick = self.lost_frames % self.full_search_every != 0
         if self.box is not None:
-            chosen = self._best(self._near(frame, self.box))
+            chosen = self._best(self._near(frame, self.box, quick))
             if chosen is None:
-                chosen = self._best(self._search(frame), any_face=True)
+                chosen = self._best(self._search(frame, quick), any_face=True)
         else:
-            chosen = self._best(self._search(frame), any_face=True)
+            chosen = self._best(self._search(frame, quick), any_face=True)
             if chosen is not None:
                 # Refit at the tracking scale, so every frame's landmarks have the same detail.
                 self.box = chosen[0]
-                chosen = self._best(self._near(frame, self.box)) or chosen
+                chosen = self._best(self._near(frame, self.box, quick)) or chosen
         if chosen is None:
             self.lost_frames += 1
             return None

@@ -265,9 +265,7 @@ def photo_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int 
     from .. import face
 
     opts = _options(image=image, out="unused.mp4", face_backend=face_backend, max_side=max_side)
-    photo, boxes, surest = face.faces_of_photo(opts.image, backend=opts.face_backend, max_side=opts.max_side)
-    width, height = face.photo_size(opts.image)
-    return PhotoFaces(photo, boxes, surest, max(width, height) / max(photo.shape[:2]))
+    return PhotoFaces(*face.faces_of_photo(opts.image, backend=opts.face_backend, max_side=opts.max_side))
 
 
 def _options(**values) -> SpeakOptions:
