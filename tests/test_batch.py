@@ -314,3 +314,46 @@ def test_staged_outputs_move_into_place_together_or_not_at_all(tmp_path):
     assert result.path == tmp_path / "talk"
     assert result.extra_files == [tmp_path / "talk.srt", tmp_path / "talk.json", tmp_path / "talk.face1.json"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["talk", "talk.face1.json", "talk.srt"]
+
+
+def test_staged_outputs_refuse_a_folder_before_the_work_and_leave_nothing_when_a_name_is_taken_by_one(tmp_path):
+    from speaker.pipeline import _StagedOutputs
+
+    (tmp_path / "talk").mkdir()
+    with pytest.raises(SpeakerError, match=r"Cannot write to .*/talk: it is a folder"):
+        with _StagedOutputs() as staged:
+            staged.stage(tmp_path / "talk", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk"]
+
+    (tmp_path / "film.srt").mkdir()  # found only when the files are moved: the subtitles are named by their writer
+    with pytest.raises(SpeakerError, match=r"Cannot write to .*/film\.srt: it is a folder; nothing was written\."):
+        with _StagedOutputs() as staged:
+            out, options = staged.stage(tmp_path / "film.mp4", {"export_track": tmp_path / "film.json"})
+            out.write_bytes(b"video")
+            out.with_suffix(".srt").write_text("1")
+            options["export_track"].write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["film.srt", "talk"]
+    assert list((tmp_path / "film.srt").iterdir()) == []
+
+
+def test_staged_outputs_take_back_the_files_moved_before_a_move_fails(tmp_path, monkeypatch):
+    import os
+
+    from speaker.pipeline import _StagedOutputs
+
+    replace = os.replace
+    moves = []
+
+    def replace_then_fail(source, target):
+        moves.append(target)
+        if len(moves) == 2:
+            raise PermissionError(13, "Permission denied")
+        replace(source, target)
+
+    with pytest.raises(SpeakerError, match="Cannot move the finished files into place: Permission denied"):
+        with _StagedOutputs() as staged:
+            out, options = staged.stage(tmp_path / "film.mp4", {"export_track": tmp_path / "film.json"})
+            out.write_bytes(b"video")
+            options["export_track"].write_text("{}")
+            monkeypatch.setattr(os, "replace", replace_then_fail)
+    assert len(moves) == 2 and list(tmp_path.iterdir()) == []

@@ -128,12 +128,13 @@ class _StageClock:
 class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
-    :meth:`stage` swaps the video's path and the extras' paths for hidden
-    names beside them. Files that a writer names after one of them (the
+    :meth:`stage` refuses a video's or an extra's path that is a folder and
+    swaps them for hidden names beside them. Files that a writer names after one of them (the
     subtitles after the video, a dialogue's per-face tracks after the track)
     share its unique temporary stem and follow it. When the run succeeds the
-    extras are renamed into place and the video last; when it fails every
-    temporary file is removed. A failure at any point therefore leaves none of
+    extras are renamed into place and the video last (a rename that fails
+    takes back those made before it); when it fails every temporary file is
+    removed. A failure at any point therefore leaves none of
     the run's files, and two runs writing into one folder never share a name.
     """
 
@@ -157,6 +158,10 @@ class _StagedOutputs:
 
     def _add(self, final: Path) -> Path:
         import secrets
+
+        from ..video.encoder import refuse_folder
+
+        refuse_folder(final)  # the temporary name beside it passes every later check where this name cannot
 
         # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
         temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
@@ -188,11 +193,21 @@ class _StagedOutputs:
         import os
 
         if error_type is None:
+            written = self._written()
+            in_the_way = [self._final(path) for path in written if self._final(path).is_dir()]
+            if in_the_way:
+                self._discard()
+                raise SpeakerError(f"Cannot write to {in_the_way[0]}: it is a folder; nothing was written.")
+            moved: list[Path] = []
             try:
-                for path in self._written():
+                for path in written:
                     os.replace(path, self._final(path))
+                    moved.append(self._final(path))
                 return
             except OSError as failure:
+                # None of the run's files, not the extras moved before the failure either.
+                for path in moved:
+                    path.unlink(missing_ok=True)
                 self._discard()
                 raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
         self._discard()

@@ -38,6 +38,12 @@ ERROR_TAIL_LINES = 8
 _USER_FAULTS = ("No space left on device", "Permission denied", "Read-only file system", "Disk quota exceeded")
 
 
+def refuse_folder(path: Path) -> None:
+    """Raise :class:`SpeakerError` when the file to write, ``path``, is an existing folder."""
+    if path.is_dir():
+        raise SpeakerError(f"Cannot write to {path}: it is a folder; give a file name such as {path / 'speaker.mp4'}.")
+
+
 def check_writable(path: str | Path) -> None:
     """Make sure a file can be written at ``path``, before any expensive work.
 
@@ -50,8 +56,7 @@ def check_writable(path: str | Path) -> None:
         the folder cannot be written to.
     """
     path = Path(path).expanduser()
-    if path.is_dir():
-        raise SpeakerError(f"Cannot write to {path}: it is a folder; give a file name such as {path / 'speaker.mp4'}.")
+    refuse_folder(path)
     folder = path.parent
     if not folder.exists():
         raise SpeakerError(f"Cannot write to {folder}: the folder does not exist.")
