@@ -119,6 +119,16 @@ def test_unwritable_output_folder(grace_hopper_path, tmp_path):
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", out), "write")
 
 
+def test_an_output_named_as_a_folder_or_another_format_is_refused_before_any_work(grace_hopper_path, tmp_path):
+    (tmp_path / "films").mkdir()
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", tmp_path / "films"),
+                      "films: it is a folder", "speaker.mp4")
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", tmp_path / "talk.gif"),
+                      "talk.gif", "MP4", "talk.mp4")
+    # No subtitles beside the folder (the video was once made, failed to move, and they stayed).
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["films"] and list((tmp_path / "films").iterdir()) == []
+
+
 def test_missing_text_file(grace_hopper_path, tmp_path):
     out = tmp_path / "out.mp4"
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text-file", tmp_path / "script.txt", "-o", out),

@@ -128,8 +128,8 @@ class _StageClock:
 class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
-    :meth:`stage` refuses a video's or an extra's path that is a folder and
-    swaps them for hidden names beside them. Files that a writer names after one of them (the
+    :meth:`stage` refuses a video named as another format than MP4 and a
+    video's or an extra's path that is a folder, and swaps them for hidden names beside them. Files that a writer names after one of them (the
     subtitles after the video, a dialogue's per-face tracks after the track)
     share its unique temporary stem and follow it. When the run succeeds the
     extras are renamed into place and the video last (a rename that fails
@@ -143,6 +143,9 @@ class _StagedOutputs:
 
     def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
         """``out`` and ``options`` with every output path replaced by its temporary name."""
+        from ..video.encoder import check_video_name
+
+        check_video_name(Path(out))
         temporary_out = self._add(Path(out).expanduser())
         staged = dict(options)
         for key in ("export_track", "export_mouth_cues", "preview"):
