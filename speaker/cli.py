@@ -78,7 +78,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
     extra.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
     extra.add_argument("--export-mouth-cues", type=Path, metavar="TSV_OR_JSON",
                        help="save mouth cues in Rhubarb Lip Sync's format (.tsv or .json)")
-    extra.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    extra.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames (.png, or .jpg)")
     extra.add_argument("--debug-overlay", action="store_true", help="draw the landmarks on the frames")
 
 
@@ -135,7 +135,7 @@ def build_demo_parser() -> argparse.ArgumentParser:
                         help="the MP4 to write (default: %(default)s)")
     parser.add_argument("--text", default=DEMO_LINE, help="what she says")
     parser.add_argument("--voice", default=DEMO_VOICE, help="voice preset (default: %(default)s, an American woman)")
-    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames (.png, or .jpg)")
     _common_arguments(parser)
     return parser
 
@@ -311,7 +311,7 @@ def build_faces_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo")
     parser.add_argument("-o", "--out", type=Path, metavar="PNG",
-                        help="save the photo with its faces boxed and numbered")
+                        help="save the photo with its faces boxed and numbered (.png, or .jpg)")
     _face_backend_argument(parser)
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX",
                         help="the long side the photo is looked at (as for the video; default: 1280)")
@@ -326,9 +326,11 @@ def _run_faces(argv: list[str]) -> int:
         from .pipeline import photo_faces
 
         if args.out is not None:
+            from .render.sheet import check_picture_name
             from .video import check_writable
 
             check_writable(args.out)
+            check_picture_name(args.out, "the picture of the faces")
         found = photo_faces(args.image, face_backend=args.face_backend, max_side=args.max_side)
         count = len(found.boxes)
         print(f"{count} face{'' if count == 1 else 's'} in {args.image}, numbered left to right as --face counts "
@@ -338,10 +340,10 @@ def _run_faces(argv: list[str]) -> int:
             print(f"  face {number}: {x1 - x0:.0f} pixels wide, centre at ({(x0 + x1) / 2:.0f}, {(y0 + y1) / 2:.0f})"
                   f"{clearest}")
         if args.out is not None:
-            from .render.sheet import draw_faces, write_png
+            from .render.sheet import draw_faces, write_picture
 
             picture = draw_faces(found.image, found.boxes, found.surest, side=max(found.image.shape[:2]))
-            write_png(picture, args.out, "the picture of the faces")
+            write_picture(picture, args.out, "the picture of the faces")
             if not args.quiet:
                 print(f"Wrote {args.out}")
         return 0
@@ -510,7 +512,7 @@ def build_animate_parser() -> argparse.ArgumentParser:
     _scene_arguments(parser)
     parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
     parser.add_argument("--export-track", type=Path, metavar="JSON", help="save the motion track (JSON)")
-    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames")
+    parser.add_argument("--preview", type=Path, metavar="PNG", help="save a contact sheet of key frames (.png, or .jpg)")
     _common_arguments(parser)
     return parser
 

@@ -129,6 +129,24 @@ def test_an_output_named_as_a_folder_or_another_format_is_refused_before_any_wor
     assert sorted(p.name for p in tmp_path.iterdir()) == ["films"] and list((tmp_path / "films").iterdir()) == []
 
 
+def test_extras_named_as_formats_they_are_not_written_in_are_refused_before_any_work(grace_hopper_path, tmp_path):
+    out = tmp_path / "talk.mp4"
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", out,
+                                  "--export-mouth-cues", tmp_path / "talk.xyz"), ".tsv or .json", "'.xyz'")
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", out,
+                                  "--preview", tmp_path / "sheet.gif"), "contact sheet", "'.gif'", ".png or .jpg")
+    assert_user_error(run_speaker("faces", "--image", grace_hopper_path, "-o", tmp_path / "faces.gif"),
+                      "picture of the faces", "'.gif'")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_picture_is_written_in_the_format_its_name_says(grace_hopper_path, tmp_path):
+    for name, magic in (("faces.jpg", b"\xff\xd8\xff"), ("faces.png", b"\x89PNG")):
+        done = run_speaker("faces", "--image", grace_hopper_path, "-o", tmp_path / name, "-q")
+        assert done.returncode == 0, done.stderr
+        assert (tmp_path / name).read_bytes()[:len(magic)] == magic
+
+
 def test_missing_text_file(grace_hopper_path, tmp_path):
     out = tmp_path / "out.mp4"
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text-file", tmp_path / "script.txt", "-o", out),

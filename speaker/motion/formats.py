@@ -223,6 +223,17 @@ def _truncate(seconds: float) -> float:
     return math.floor(seconds * 100 + 1e-6) / 100
 
 
+#: Suffixes of the two formats of Rhubarb Lip Sync's mouth cues.
+MOUTH_CUES_SUFFIXES = (".tsv", ".json")
+
+
+def check_mouth_cues_name(path: str | Path) -> None:
+    """Raise :class:`SpeakerError` when ``path`` names neither of :data:`MOUTH_CUES_SUFFIXES` (before any work)."""
+    path = Path(path)
+    if path.suffix.lower() not in MOUTH_CUES_SUFFIXES:
+        raise SpeakerError(f"Mouth cues can be written as .tsv or .json, not '{path.suffix or path.name}'.")
+
+
 def write_mouth_cues(track: Track, path: str | Path, sound_file: str = "") -> None:
     """Write the track's mouth cues in Rhubarb Lip Sync's TSV or JSON format.
 
@@ -241,6 +252,7 @@ def write_mouth_cues(track: Track, path: str | Path, sound_file: str = "") -> No
         Unknown suffix or the file cannot be written.
     """
     path = Path(path)
+    check_mouth_cues_name(path)
     suffix = path.suffix.lower()
     duration = _truncate(track.duration)
     cues = [(_truncate(s), _truncate(e), shape) for s, e, shape in mouth_cues(track)]
@@ -252,7 +264,7 @@ def write_mouth_cues(track: Track, path: str | Path, sound_file: str = "") -> No
         lines = [f"{start:.2f}\t{shape}" for start, _, shape in cues]
         lines.append(f"{duration:.2f}\tX")
         text = "\n".join(lines) + "\n"
-    elif suffix == ".json":
+    else:  # .json
         body = ",\n".join(
             f'    {{ "start": {start:.2f}, "end": {end:.2f}, "value": "{shape}" }}'
             for start, end, shape in cues
@@ -263,8 +275,6 @@ def write_mouth_cues(track: Track, path: str | Path, sound_file: str = "") -> No
             f"    \"duration\": {duration:.2f}\n"
             "  },\n  \"mouthCues\": [\n" + body + "\n  ]\n}\n"
         )
-    else:
-        raise SpeakerError(f"Mouth cues can be written as .tsv or .json, not '{path.suffix or path.name}'.")
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as error:

@@ -301,9 +301,16 @@ def _check_outputs(opts: SpeakOptions) -> None:
     # Fail before minutes of work, not after: every file we will write must be writable.
     from .. import video
 
+    from ..motion.formats import check_mouth_cues_name
+    from ..render.sheet import check_picture_name
+
     for path in (opts.out, opts.export_track, opts.export_mouth_cues, opts.preview):
         if path is not None:
             video.check_writable(path)
+    if opts.export_mouth_cues is not None:
+        check_mouth_cues_name(opts.export_mouth_cues)
+    if opts.preview is not None:
+        check_picture_name(opts.preview, "the contact sheet")
 
 
 def _find_face(opts: SpeakOptions, clock: _StageClock) -> Portrait:

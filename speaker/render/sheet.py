@@ -113,15 +113,27 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
     rows = [np.concatenate(tiles[i : i + SHEET_COLUMNS], axis=1) for i in range(0, len(tiles), SHEET_COLUMNS)]
     sheet = np.concatenate(rows, axis=0)
 
-    return write_png(sheet, path, "the contact sheet")
+    return write_picture(sheet, path, "the contact sheet")
 
 
-def write_png(picture: np.ndarray, path: str | os.PathLike, what: str) -> Path:
-    """Write an RGB picture (H, W, 3) uint8 as a PNG, atomically; ``what`` names it in the error."""
+#: Picture formats by suffix (OpenCV's encoders); a name without a suffix is written as PNG.
+PICTURE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff")
+
+
+def check_picture_name(path: str | os.PathLike, what: str) -> None:
+    """Raise :class:`SpeakerError` when ``path``'s suffix is none of :data:`PICTURE_SUFFIXES` (before any work)."""
+    suffix = Path(path).suffix.lower()
+    if suffix and suffix not in PICTURE_SUFFIXES:
+        raise SpeakerError(f"Cannot write {what} as '{suffix}'; name it .png or .jpg.")
+
+
+def write_picture(picture: np.ndarray, path: str | os.PathLike, what: str) -> Path:
+    """Write an RGB picture (H, W, 3) uint8 atomically, as its suffix says (PNG without one); ``what`` names it in errors."""
     path = Path(path)
+    check_picture_name(path, what)
     if not path.parent.exists():
         raise SpeakerError(f"The folder for {what} does not exist: {path.parent}")
-    ok, encoded = cv2.imencode(".png", np.ascontiguousarray(picture[..., ::-1]))
+    ok, encoded = cv2.imencode(path.suffix.lower() or ".png", np.ascontiguousarray(picture[..., ::-1]))
     if not ok:
         raise SpeakerError(f"Could not encode {what} for {path}.")
     try:
