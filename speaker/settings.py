@@ -109,6 +109,8 @@ def load_voice_preset(name_or_path: str | Path) -> VoicePreset:
         if not path.exists():
             known = ", ".join(p.stem for p in sorted(_voices_dir().glob("*.toml")))
             raise SpeakerError(f"Unknown voice '{name_or_path}'; known voices: {known}.")
+    if not path.exists():
+        raise SpeakerError(f"The voice preset file {path} does not exist ('speaker voices' lists the shipped voices).")
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:

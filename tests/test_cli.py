@@ -110,6 +110,8 @@ def test_unknown_voice(grace_hopper_path, tmp_path):
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hi", "--voice", "martian", "-o", out),
                       "martian", "orator")
     assert not out.exists()
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hi", "--voice", tmp_path / "mine.toml",
+                                  "-o", out), "mine.toml does not exist", "speaker voices")
 
 
 def test_unwritable_output_folder(grace_hopper_path, tmp_path):

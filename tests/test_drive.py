@@ -115,6 +115,16 @@ def test_a_video_with_no_face_is_a_user_error():
         face.follow_face(frames, FPS)
 
 
+def test_a_sound_file_given_as_the_driving_video_is_one_sentence(tmp_path):
+    import soundfile
+
+    from speaker.video import read_video
+
+    soundfile.write(str(tmp_path / "talk.wav"), np.zeros(16000, np.float32), 16000)
+    with pytest.raises(SpeakerError, match=r"Cannot read .*talk\.wav as a video: ffmpeg finds no picture in it"):
+        read_video(tmp_path / "talk.wav")
+
+
 def test_drive_with_text_is_refused(astronaut_path, tmp_path):
     done = subprocess.run([sys.executable, "-m", "speaker", "--image", str(astronaut_path), "--drive",
                            str(tmp_path / "v.mp4"), "--text", "Hello"], capture_output=True, text=True, timeout=120)

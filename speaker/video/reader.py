@@ -49,9 +49,11 @@ def read_video(path: str | Path) -> VideoFrames:
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
     try:
         meta = next(reader)
-    except (RuntimeError, OSError, StopIteration) as error:
+    except (RuntimeError, OSError, StopIteration):
         reader.close()
-        raise SpeakerError(f"Cannot read {path} as a video: {str(error).splitlines()[0] if str(error) else 'no video stream'}.") from None
+        # imageio-ffmpeg's own words ("Could not load meta information") say nothing to a user.
+        raise SpeakerError(f"Cannot read {path} as a video: ffmpeg finds no picture in it (a sound file, "
+                           "or not a video at all).") from None
     width, height = (int(v) for v in meta.get("size", (0, 0)))
     fps = float(meta.get("fps") or 0.0)
     if width <= 0 or height <= 0 or fps <= 0:
