@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpeakerError
-from ..settings import SpeakOptions, VoicePreset, load_voice_preset, speaks, voice_for_language
-from ..text import has_words
+from ..errors import SpeakerError, warn
+from ..settings import SpeakOptions, VoicePreset, list_voices, load_voice_preset, speaks, voice_for_language
+from ..text import LANGUAGE_NAMES, has_words, written_language
 from ..types import Portrait, Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
@@ -71,7 +71,8 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
         # The speech stage refuses it too, but only after the face is found: fail first.
         if not has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
-        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
+        preset = _choose_voice(opts)  # an unknown voice or a language without one: fail first too
+        _say_whose_voice(opts, preset)
 
     _check_outputs(opts)
     clock = _StageClock(progress)
@@ -194,13 +195,20 @@ def _speak_text_stream(opts: SpeakOptions, portrait: Portrait, clock: _StageCloc
 def _choose_voice(opts: SpeakOptions) -> VoicePreset:
     """The voice preset for text: the one given (checked against --language), else the language's default.
 
+    The language is ``--language``'s, else the one the text's writing system
+    tells (:func:`speaker.text.written_language`: Chinese characters are
+    spoken by a Mandarin voice), else English.
+
     Raises
     ------
     SpeakerError
         No voice for the language, or the given voice does not speak it.
     """
     if opts.voice is None:
-        return voice_for_language(opts.language) if opts.language else load_voice_preset("default")
+        if opts.language:
+            return voice_for_language(opts.language)
+        written = written_language(opts.text)
+        return voice_for_language(written) if written else load_voice_preset("default")
     preset = load_voice_preset(opts.voice)
     if opts.language and not speaks(preset, opts.language):
         raise SpeakerError(
@@ -208,6 +216,21 @@ def _choose_voice(opts: SpeakOptions) -> VoicePreset:
             f"leave out --voice for the language's default voice, or see 'speaker voices'."
         )
     return preset
+
+
+def _say_whose_voice(opts: SpeakOptions, preset: VoicePreset) -> None:
+    """Tell the user when the text's writing system chose the voice, or the voice given does not speak it."""
+    written = written_language(opts.text)
+    if written is None or opts.language:
+        return
+    if opts.voice is None:
+        warn(f"The text is written in {LANGUAGE_NAMES[written]}, so the voice {preset.name} ({preset.language}) "
+             "speaks it.")
+    elif not speaks(preset, written):
+        # Not refused: a voice may be asked to read a foreign name; the one sentence says who would speak it.
+        others = ", ".join(voice.name for voice in list_voices() if speaks(voice, written))
+        warn(f"The text is written in {LANGUAGE_NAMES[written]}, but the voice '{preset.name}' speaks "
+             f"{preset.language}; " + (f"voices that speak it: {others}." if others else "no bundled voice speaks it."))
 
 
 def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
