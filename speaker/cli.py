@@ -234,12 +234,17 @@ def _report(result, quiet: bool) -> None:
     if quiet:
         return
     total = sum(result.stage_seconds.values())
+    # An idle portrait, a driving video or a saved track moves the face without speech to time it by.
+    moved_by = {"idle": "", "drive": "Motion from the driving video.", "track": "Motion from the track."}
+    spoken = result.timing_source not in moved_by
     print(
         f"Wrote {result.path} ({result.audio_seconds:.1f} s, {result.frames} frames at {result.fps:g} fps) "
-        f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of speech)."
+        f"in {total:.1f} s ({result.seconds_per_audio_second:.2f} s per second of {'speech' if spoken else 'video'})."
     )
-    if result.timing_source:
+    if result.timing_source and spoken:
         print(f"Mouth timed by {result.timing_source}.")
+    elif moved_by.get(result.timing_source):
+        print(moved_by[result.timing_source])
     for path in result.extra_files:
         print(f"Wrote {path}")
 

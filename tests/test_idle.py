@@ -97,6 +97,8 @@ def test_animate_command_writes_a_silent_video_and_its_track(astronaut_path, tmp
     info = video.probe(out)
     assert info["frame_count"] == 50 and abs(info["audio_duration"] - 2.0) < 0.05
     assert len(motion.load_track(tmp_path / "alive.json")) == 50
+    # Nothing was spoken: the report speaks of the video, and of no mouth timing.
+    assert "s per second of video)." in done.stdout and "Mouth timed" not in done.stdout
 
 
 def test_animate_without_a_face_is_one_sentence(noise_image_path, tmp_path):
