@@ -15,6 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import SpeakerError
+from .text import written_language
 
 MotionStyle = Literal["still", "calm", "lively"]
 
@@ -142,6 +143,19 @@ def speaks(preset: VoicePreset, language: str) -> bool:
     if wanted[0] != spoken[0]:
         return False
     return len(wanted) == 1 or len(spoken) == 1 or wanted[1:] == spoken[1:]
+
+
+def default_voice(text: str | None) -> VoicePreset:
+    """The voice for ``text`` when none is chosen: the default voice of the language its writing
+    system tells (:func:`speaker.text.written_language`: Chinese characters), else ``default``.
+
+    Raises
+    ------
+    SpeakerError
+        The writing system's language has no bundled voice (Japanese, Korean).
+    """
+    written = written_language(text)
+    return voice_for_language(written) if written else load_voice_preset("default")
 
 
 def voice_for_language(language: str) -> VoicePreset:

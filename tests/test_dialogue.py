@@ -68,6 +68,17 @@ def rest_track(portrait, frames: int, jaw: float = 0.0) -> Track:
                  articulation=articulation, eyelid=np.zeros(frames, np.float32), image_size=portrait.size)
 
 
+def test_each_face_without_a_voice_header_speaks_in_the_language_its_lines_are_written_in():
+    from speaker.errors import SpeakerWarning
+    from speaker.pipeline.performances import _face_voice
+
+    script = parse_script("voice 2 = orator\n0: 早上好。\n1: Good morning.\n2: 你好。\n")
+    with pytest.warns(SpeakerWarning, match=r"^Face 0's lines are written in Chinese, so the voice \w+ \(zh\)") as told:
+        voices = {face: _face_voice(script, face) for face in script.faces}
+    assert len(told) == 1  # face 2's voice was given: not second-guessed
+    assert voices[0].language.startswith("zh") and voices[1].name == "default" and voices[2].name == "orator"
+
+
 def test_a_scene_is_the_photo_plus_each_faces_own_change(portraits):
     from speaker import render
 

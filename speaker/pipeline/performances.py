@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpeakerError
-from ..settings import load_voice_preset
+from ..errors import SpeakerError, warn
+from ..settings import VoicePreset, load_voice_preset
 from ..types import Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _encode_timed, _find_face, _options,
@@ -191,8 +191,6 @@ def _driver_sound(audio: Path | None, video_path: Path, duration: float, clock: 
         try:
             samples, rate = timing.load_audio(video_path)
         except SpeakerError as error:
-            from ..errors import warn
-
             warn(f"The driving video's sound cannot be used ({str(error).rstrip('.')}); the video is silent.")
     return Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="drive")
 
@@ -253,6 +251,22 @@ DIALOGUE_TURN_PAUSE = 0.5
 DIALOGUE_TAIL = 0.6
 
 
+def _face_voice(script, face_number: int) -> VoicePreset:
+    """The voice a script's header gives the face, else the one its lines' writing system calls for (told)."""
+    from ..settings import default_voice
+    from ..text import LANGUAGE_NAMES, written_language
+
+    if face_number in script.voices:
+        return load_voice_preset(script.voices[face_number])
+    said = " ".join(line.text for line in script.lines if line.face == face_number)
+    preset = default_voice(said)
+    written = written_language(said)
+    if written is not None:
+        warn(f"Face {face_number}'s lines are written in {LANGUAGE_NAMES[written]}, so the voice {preset.name} "
+             f"({preset.language}) speaks them.")
+    return preset
+
+
 def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     from .. import face, motion, render, speech as speech_stage, timing, video
     from ..script import parse_script
@@ -265,7 +279,7 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     for face_number in script.faces:
         if opts.export_track is not None:
             video.check_writable(_face_track_path(opts.export_track, face_number))
-    presets = {number: load_voice_preset(script.voices.get(number, "default")) for number in script.faces}
+    presets = {number: _face_voice(script, number) for number in script.faces}
     clock = _StageClock(progress)
 
     started = clock.start("face", str(opts.image))
@@ -287,6 +301,7 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
                                         f"{presets[line.face].name}")
         lines.append(speech_stage.synthesize(line.text, presets[line.face], seed=opts.seed + index))
         clock.stop("speech", started)
+    timed_by = "; ".join(dict.fromkeys(spoken.source for spoken in lines))  # each voice engine once
     rate = lines[0].sample_rate
     lines = [spoken if spoken.sample_rate == rate else spoken.with_timings(
         samples=timing.resample(spoken.samples, spoken.sample_rate, rate), sample_rate=rate) for spoken in lines]
@@ -333,7 +348,7 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
                                          sample_rate=mix.sample_rate, n_frames=len(scene)),
     )
     result = SpeakResult(path=Path(opts.out), audio_seconds=mix.duration, frames=len(scene), fps=scene.fps,
-                         stage_seconds=clock.seconds, timing_source="piper", face_count=first.face_count)
+                         stage_seconds=clock.seconds, timing_source=timed_by, face_count=first.face_count)
     if opts.subtitles:
         result.extra_files += video.write_subtitles(mix.words, opts.out.with_suffix(""))
     if opts.export_track is not None:

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpeakerError, warn
-from ..settings import SpeakOptions, VoicePreset, list_voices, load_voice_preset, speaks, voice_for_language
+from ..settings import (SpeakOptions, VoicePreset, default_voice, list_voices, load_voice_preset, speaks,
+                        voice_for_language)
 from ..text import LANGUAGE_NAMES, has_words, written_language
 from ..types import Portrait, Speech
 from .core import (
@@ -205,10 +206,7 @@ def _choose_voice(opts: SpeakOptions) -> VoicePreset:
         No voice for the language, or the given voice does not speak it.
     """
     if opts.voice is None:
-        if opts.language:
-            return voice_for_language(opts.language)
-        written = written_language(opts.text)
-        return voice_for_language(written) if written else load_voice_preset("default")
+        return voice_for_language(opts.language) if opts.language else default_voice(opts.text)
     preset = load_voice_preset(opts.voice)
     if opts.language and not speaks(preset, opts.language):
         raise SpeakerError(
