@@ -13,16 +13,14 @@ def has_words(text: str | None) -> bool:
     return bool(_SPEAKABLE.search(text or ""))
 
 
-#: Writing systems that tell a text's language on their own, as (language, name, pattern).
-#: Kana before Han: Japanese mixes Han characters with kana.
-_SCRIPTS = (
-    ("ja", "Japanese", re.compile(r"[\u3040-\u30ff]")),
-    ("ko", "Korean", re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")),
-    ("zh", "Chinese", re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")),
-)
+#: Writing systems that tell a text's language on their own: kana (Japanese),
+#: Hangul (Korean) and Han characters (Chinese, when no kana is among them).
+_KANA = re.compile(r"[\u3040-\u30ff]")
+_HANGUL = re.compile(r"[\uac00-\ud7af\u1100-\u11ff]")
+_HAN = re.compile(r"[\u4e00-\u9fff\u3400-\u4dbf]")
 #: The share of a text's letters a writing system must have to name its language.
 SCRIPT_SHARE = 0.5
-LANGUAGE_NAMES = {language: name for language, name, _ in _SCRIPTS}
+LANGUAGE_NAMES = {"zh": "Chinese", "ja": "Japanese", "ko": "Korean"}
 
 
 def written_language(text: str | None) -> str | None:
@@ -33,15 +31,16 @@ def written_language(text: str | None) -> str | None:
     many languages and tell none.
     """
     letters = _SPEAKABLE.findall(text or "")
-    if not letters:
-        return None
-    for language, _, pattern in _SCRIPTS:
-        own = sum(1 for letter in letters if pattern.match(letter))
-        if language == "ja":
-            # Japanese: any kana among Han characters.
-            han = sum(1 for letter in letters if _SCRIPTS[2][2].match(letter))
-            if own and own + han >= SCRIPT_SHARE * len(letters):
-                return language
-        elif own >= SCRIPT_SHARE * len(letters):
-            return language
+    share = SCRIPT_SHARE * len(letters)
+
+    def count(pattern: re.Pattern) -> int:
+        return sum(1 for letter in letters if pattern.match(letter))
+
+    kana, hangul, han = count(_KANA), count(_HANGUL), count(_HAN)
+    if kana and kana + han >= share:
+        return "ja"  # Japanese writes Han characters among its kana
+    if letters and hangul >= share:
+        return "ko"
+    if letters and han >= share:
+        return "zh"
     return None

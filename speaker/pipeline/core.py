@@ -129,13 +129,14 @@ class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
     :meth:`stage` refuses a video named as another format than MP4 and a
-    video's or an extra's path that is a folder, and swaps them for hidden names beside them. Files that a writer names after one of them (the
+    video's or an extra's path that is a folder, and swaps them for hidden
+    names beside them. Files that a writer names after one of them (the
     subtitles after the video, a dialogue's per-face tracks after the track)
     share its unique temporary stem and follow it. When the run succeeds the
     extras are renamed into place and the video last (a rename that fails
     takes back those made before it); when it fails every temporary file is
-    removed. A failure at any point therefore leaves none of
-    the run's files, and two runs writing into one folder never share a name.
+    removed. A failure at any point therefore leaves none of the run's files,
+    and two runs writing into one folder never share a name.
     """
 
     def __init__(self):
@@ -300,7 +301,6 @@ def _options(**values) -> SpeakOptions:
 def _check_outputs(opts: SpeakOptions) -> None:
     # Fail before minutes of work, not after: every file we will write must be writable.
     from .. import video
-
     from ..motion.formats import check_mouth_cues_name
     from ..render.sheet import check_picture_name
 
