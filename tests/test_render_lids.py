@@ -124,6 +124,43 @@ def test_the_shut_lids_lash_line_is_no_darker_than_the_photos_own_lid_line():
         assert 0.2 < shut_darkness < photo_darkness + 0.08, (shut_darkness, photo_darkness)
 
 
+def varnished_portrait() -> Portrait:
+    """The astronaut twice her size under a yellow varnish (blue and green dimmed), her upper lid
+    lines painted a reddish brown, as on an old oil painting."""
+    image, lm, box = _astronaut_twice()
+    varnished = image * np.array([1.0, 0.85, 0.45])
+    width = float(np.linalg.norm(lm[39] - lm[36]))
+    line = np.zeros(image.shape[:2], np.float32)
+    for *eye, _brow in EYES:
+        cv2.polylines(line, [np.round(lm[list(eye[:4])]).astype(np.int32)], False, 1.0,
+                      thickness=max(2, int(0.06 * width)))
+    line = cv2.GaussianBlur(line, (0, 0), 0.02 * width)[..., None]
+    varnished = varnished + line * (np.array([85.0, 38.0, 30.0]) - varnished)
+    return Portrait(np.clip(varnished, 0, 255).astype(np.uint8), lm.astype(np.float32), box)
+
+
+def test_a_shut_lids_lash_line_has_the_hue_of_the_photos_own_lid_line():
+    """Darkened in its own hue, a yellow varnish gave an olive lash line under a painter's brown lid
+    line (Mona Lisa): the line takes the hue of the photo's lid line, with the same grey."""
+    portrait = varnished_portrait()
+    renderer = Renderer(portrait)
+    shut = renderer.render(blink(portrait, 1.0)).astype(np.float64)
+    lm = portrait.landmarks.astype(np.float64)
+    for *eye, _brow in EYES:
+        a, b = lm[eye[0]], lm[eye[3]]
+        width = float(np.linalg.norm(b - a))
+        columns = slice(int(a[0] + 0.35 * width), int(b[0] - 0.35 * width))
+        lower = lm[[eye[4], eye[5]], 1].mean()
+        rows = slice(int(lower - 0.15 * width), int(lower + 0.1 * width))
+        patch = shut[rows, columns]
+        darkest = patch.reshape(-1, 3)[np.argsort(patch.mean(axis=2).ravel())[:10]].mean(axis=0)
+        skin = np.median(portrait.image[int(lower + 0.2 * width):int(lower + 0.4 * width), columns].reshape(-1, 3),
+                         axis=0)
+        # Red over green: 2.1 drawn (the brown line 2.2); 1.4 darkened in the varnished skin's own hue.
+        assert darkest[0] / darkest[1] > 1.6, (darkest, skin)
+        assert darkest.mean() < 0.7 * skin.mean(), (darkest, skin)
+
+
 def test_a_shut_lid_has_the_texture_of_the_skin_around_it():
     """Over the eyeball a shut lid is as textured as the skin below the eye (wrinkles and
     blotches at 0.02-0.15 eye widths, here painted over the whole face), not a smoothed patch

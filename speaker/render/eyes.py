@@ -20,7 +20,8 @@ shadow of the open eye flatten out (unless the photo's own lid skin is
 the lighter: then that skin is the lit lid, and the lid's tone covers the
 eyeball only). Its skin texture is the
 photo's skin below the eye, mirrored across the lid edge, and its lash line
-is no darker than the photo's own lid line; past the eye's corners light
+is no darker than the photo's own lid line and of its hue (a painter's brown,
+not the varnish's yellow darkened to olive); past the eye's corners light
 spots (the white beyond the landmarks' corners) are taken out. The lower lid rises with the
 landmarks the motion stage gives it.
 
@@ -204,6 +205,9 @@ class LidWarp:
     eyeball : np.ndarray, shape (y1 - y0, x1 - x0), float32, or None
         ``cover`` without the lid's surface up towards the brow: what the
         lid's tone covers when the photo's own lid skin is lighter than it.
+    lash_colour : np.ndarray, shape (3,), float32, or None
+        RGB of the photo's own upper lid line (:func:`photo_lash_colour`):
+        the hue the lash line darkens towards; None keeps each pixel's own.
     """
 
     box: tuple[int, int, int, int]
@@ -220,6 +224,7 @@ class LidWarp:
     canthus: np.ndarray | None = None
     canthus_size: int = 3
     eyeball: np.ndarray | None = None
+    lash_colour: np.ndarray | None = None
 
 
 def lid_tone(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
@@ -309,21 +314,56 @@ def photo_lash_darkness(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> 
         photo). A shut lid's lash line is drawn no darker than this: a
         black line on a painted or faded lid read as eyeliner.
     """
+    line = _upper_lid_line(image, landmarks, eye)
+    if line is None:
+        return LASH_DARKNESS
+    line_luma, _, skin_luma = line
+    return float(np.clip(1.0 - line_luma / max(skin_luma, 1.0), 0.0, LASH_DARKNESS))
+
+
+#: A lid line darker than this luma (0-255) has too little colour left to tell its hue.
+LASH_COLOUR_FROM_LUMA = 12.0
+
+
+def photo_lash_colour(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> np.ndarray | None:
+    """RGB (3,) float32 of the photo's own upper lid line, the hue a shut lid's lash line takes.
+
+    The per-channel median of each column's darkest pixel along the lid line
+    (as :func:`photo_lash_darkness` finds it). Darkening a pixel keeps its
+    own hue, and on a varnished painting a darkened yellow reads as an olive
+    line where the painter's lid line is brown. None when the line is off the
+    photo or darker than :data:`LASH_COLOUR_FROM_LUMA`.
+    """
+    line = _upper_lid_line(image, landmarks, eye)
+    if line is None or line[0] < LASH_COLOUR_FROM_LUMA:
+        return None
+    return line[1]
+
+
+def _upper_lid_line(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> tuple[float, np.ndarray, float] | None:
+    """The photo's upper lid line: its luma, its colour (3,), and the luma of the skin below the eye; or None.
+
+    Over the middle three fifths of the eye, each column's darkest pixel
+    within :data:`LASH_LINE_BAND` eye widths of the upper lid line: the
+    median of their lumas and the per-channel median of their colours. The
+    skin's is the median luma of the band :data:`LID_TONE_BAND` below the
+    lower lid.
+    """
     window = _eye_window(image, landmarks, eye)
     if window is None:
-        return LASH_DARKNESS
+        return None
     box, width, u, v, upper_v, lower_v = window
     brightness = luma(image[box])
     skin = _under_eye_band(u, v - lower_v, width)
     on_line = (u > 0.2 * width) & (u < 0.8 * width) & (np.abs(v - upper_v) <= max(LASH_LINE_BAND * width, 1.0))
     if skin.sum() < 3 or on_line.sum() < 3:
-        return LASH_DARKNESS
+        return None
     columns = np.round(u[on_line]).astype(int)
-    columns -= columns.min()
-    darkest = np.full(columns.max() + 1, np.inf)
-    np.minimum.at(darkest, columns, brightness[on_line])
-    darkness = 1.0 - float(np.median(darkest[np.isfinite(darkest)])) / max(float(np.median(brightness[skin])), 1.0)
-    return float(np.clip(darkness, 0.0, LASH_DARKNESS))
+    lumas, colours = brightness[on_line], image[box][on_line].astype(np.float32)
+    by_column = np.lexsort((lumas, columns))  # each column's darkest pixel first
+    first = by_column[np.r_[True, np.diff(columns[by_column]) != 0]]
+    return (float(np.median(lumas[first])), np.median(colours[first], axis=0).astype(np.float32),
+            float(np.median(brightness[skin])))
 
 
 def photo_lid_luma(image: np.ndarray, landmarks: np.ndarray, eye: dict) -> float:
@@ -663,8 +703,15 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     # darker than the photo's own lid line (eyeliner on a faded painting).
     floor = (1.0 - float(lid.lash.max())) * under_eye_luma
     lumas = np.maximum(region @ weights, 1.0)
-    region *= np.maximum(1.0 - lid.lash, np.minimum(floor / lumas, 1.0))[..., None]
-    frame[y0:y1, x0:x1] = np.clip(region + 0.5, 0, 255).astype(np.uint8)
+    kept = np.maximum(1.0 - lid.lash, np.minimum(floor / lumas, 1.0))
+    darkened = region * kept[..., None]
+    if lid.lash_colour is not None and float(lid.lash.max()) > 0.0:
+        # Towards the hue of the photo's own lid line, each pixel's channels keeping their sum (the
+        # grey that dlib reads the line in is their mean).
+        hue = np.asarray(lid.lash_colour, np.float32) / max(float(np.mean(lid.lash_colour)), 1.0)
+        share = np.clip((1.0 - kept) / float(lid.lash.max()), 0.0, 1.0)[..., None]
+        darkened += share * (darkened.mean(axis=-1, keepdims=True) * hue - darkened)
+    frame[y0:y1, x0:x1] = np.clip(darkened + 0.5, 0, 255).astype(np.uint8)
 
 
 #: Gaze warp: the warp reaches this share of the eye opening (at least

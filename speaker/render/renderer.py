@@ -139,6 +139,7 @@ class Renderer:
             self.eye_visible[far_eye] = False
         self.lid_tones = [eyes.lid_tone(image, landmarks, e) for e in eyes.EYES]
         self.lash_darkness = [eyes.photo_lash_darkness(image, landmarks, e) for e in eyes.EYES]
+        self.lash_colours = [eyes.photo_lash_colour(image, landmarks, e) for e in eyes.EYES]
         self.lid_lumas = [eyes.photo_lid_luma(image, landmarks, e) for e in eyes.EYES]
         warps = [eyes.gaze_warp(image, landmarks, e) for e in eyes.EYES]
         # Both eyes or neither: one eye looking around alone would be a squint.
@@ -411,8 +412,8 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible, tone, darkness, lid_luma in zip(eyes.EYES, self.eye_visible, self.lid_tones,
-                                                          self.lash_darkness, self.lid_lumas):
+        for eye, visible, tone, darkness, lash_colour, lid_luma in zip(
+                eyes.EYES, self.eye_visible, self.lid_tones, self.lash_darkness, self.lash_colours, self.lid_lumas):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
             ca, cb = eye["corners"]
@@ -422,6 +423,7 @@ class Renderer:
             if lid is not None:
                 lid.tone = tone
                 lid.least_luma = lid_luma
+                lid.lash_colour = lash_colour
                 lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
                 lids.append(lid)
         return lids
