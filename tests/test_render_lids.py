@@ -43,6 +43,14 @@ def deep_set() -> Portrait:
     return deep_set_portrait()
 
 
+def _middle_of_eye(lm: np.ndarray, eye, margin: float) -> tuple[slice, float, float, float]:
+    """The columns of an eye but ``margin`` eye widths at each end; its width, upper and lower lid rows."""
+    a, b = lm[eye[0]], lm[eye[3]]
+    width = float(np.linalg.norm(b - a))
+    columns = slice(int(a[0] + margin * width), int(b[0] - margin * width))
+    return columns, width, lm[[eye[1], eye[2]], 1].mean(), lm[[eye[4], eye[5]], 1].mean()
+
+
 def _column_profile(frame: np.ndarray, lm: np.ndarray, eye) -> tuple[np.ndarray, float, float]:
     """Luma down the middle fifth of an eye
     to below the eye (from 0.7 of the way up to the brow); with the rows of the photo's lid line and of the lower lid."""
@@ -109,11 +117,7 @@ def test_the_shut_lids_lash_line_is_no_darker_than_the_photos_own_lid_line():
     shut = Renderer(portrait).render(blink(portrait, 1.0))
     lm = portrait.landmarks.astype(np.float64)
     for *eye, _brow in EYES:
-        a, b = lm[eye[0]], lm[eye[3]]
-        width = float(np.linalg.norm(b - a))
-        columns = slice(int(a[0] + 0.3 * width), int(b[0] - 0.3 * width))
-        lower = lm[[eye[4], eye[5]], 1].mean()
-        upper = lm[[eye[1], eye[2]], 1].mean()
+        columns, width, upper, lower = _middle_of_eye(lm, eye, 0.3)
         skin = np.median(luma(portrait.image[int(lower + 0.2 * width):int(lower + 0.4 * width), columns]))
         photo_line = luma(portrait.image[int(upper - 0.1 * width):int(lower + 0.1 * width), columns]).min(axis=0)
         shut_line = luma(shut[int(upper - 0.1 * width):int(lower + 0.1 * width), columns]).min(axis=0)
@@ -147,10 +151,7 @@ def test_a_shut_lids_lash_line_has_the_hue_of_the_photos_own_lid_line():
     shut = renderer.render(blink(portrait, 1.0)).astype(np.float64)
     lm = portrait.landmarks.astype(np.float64)
     for *eye, _brow in EYES:
-        a, b = lm[eye[0]], lm[eye[3]]
-        width = float(np.linalg.norm(b - a))
-        columns = slice(int(a[0] + 0.35 * width), int(b[0] - 0.35 * width))
-        lower = lm[[eye[4], eye[5]], 1].mean()
+        columns, width, _, lower = _middle_of_eye(lm, eye, 0.35)
         rows = slice(int(lower - 0.15 * width), int(lower + 0.1 * width))
         patch = shut[rows, columns]
         darkest = patch.reshape(-1, 3)[np.argsort(patch.mean(axis=2).ravel())[:10]].mean(axis=0)
