@@ -178,6 +178,19 @@ def test_mandarin_video_end_to_end(grace_hopper_path, tmp_path):
 
 
 @pytest.mark.slow
+def test_studio_pages_automatic_voice_speaks_chinese_text_with_the_mandarin_voice(grace_hopper_path):
+    from speaker.studio.web_adapter import AUTOMATIC_VOICE, Studio
+
+    studio = Studio()
+    assert studio.voice_choices()[0][1] == AUTOMATIC_VOICE
+    result = studio.make_video(str(grace_hopper_path), "你好。", None, None, max_side=320)
+    assert result.video is not None, result.message
+    assert "written in Chinese, so the voice xiaoxiao (zh) speaks it" in result.message
+    english = studio.make_video(str(grace_hopper_path), "Hello.", None, None, max_side=320)
+    assert english.video is not None and "Note" not in english.message, english.message
+
+
+@pytest.mark.slow
 def test_studio_page_speaks_text_with_a_kokoro_voice(grace_hopper_path):
     # The page's language field (default "en") is the recording's: a Mandarin voice reads text all the same.
     from speaker.studio.web_adapter import Studio

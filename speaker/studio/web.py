@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import os
 
-from .web_adapter import SUREST_FACE, Studio, StudioSettings
+from .web_adapter import AUTOMATIC_VOICE, SUREST_FACE, Studio, StudioSettings
 
 TITLE = "speaker — the portrait studio"
 
@@ -93,7 +93,7 @@ def build_page(studio: Studio):
                     transcript = gr.Textbox(label="What the recording says (optional, improves the lips)",
                                             lines=3, elem_id="transcript")
                 with gr.Row():
-                    voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value="default",
+                    voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value=AUTOMATIC_VOICE,
                                         elem_id="voice", scale=2)
                     motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
                                       elem_id="motion", scale=1)

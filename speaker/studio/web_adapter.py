@@ -29,6 +29,9 @@ from ..errors import SpeakerError
 
 #: The choice meaning "the face the pipeline is surest of".
 SUREST_FACE = -1
+#: The voice choice meaning "no voice given": the pipeline's default for the text's
+#: writing system (the Mandarin voice for Chinese characters, else ``default``), as the CLI without --voice.
+AUTOMATIC_VOICE = "automatic"
 
 
 class StudioSettings(BaseModel):
@@ -77,12 +80,14 @@ class Studio:
 
     @staticmethod
     def voice_choices() -> list[tuple[str, str]]:
-        """The bundled voice presets as ``(label, name)``, ``default`` first, labelled with their language."""
+        """The bundled voice presets as ``(label, name)``, labelled with their language, after the automatic choice
+        (:data:`AUTOMATIC_VOICE`) and ``default``."""
         from ..settings import list_voices
 
         presets = sorted(list_voices(), key=lambda preset: (preset.name != "default", preset.name))
-        return [(" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
-                for preset in presets]
+        return [("automatic · default, or Mandarin for Chinese text", AUTOMATIC_VOICE)] + [
+            (" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
+            for preset in presets]
 
     def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
@@ -126,7 +131,7 @@ class Studio:
         text: str | None,
         audio_path: str | None,
         transcript: str | None,
-        voice: str = "default",
+        voice: str = AUTOMATIC_VOICE,
         motion: str = "calm",
         fps: float = 25.0,
         seed: int = 0,
@@ -164,7 +169,7 @@ class Studio:
             result = speak(
                 image_path, text=text, audio=audio_path or None, out=out,
                 transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
-                voice=voice or "default", motion=motion, fps=float(fps), seed=int(seed),
+                voice=None if voice in (None, "", AUTOMATIC_VOICE) else voice, motion=motion, fps=float(fps), seed=int(seed),
                 face=None if face is None or int(face) == SUREST_FACE else int(face),
                 # The page's language field is the recording's (empty: the recogniser hears it); text is read
                 # in its voice's own language.
