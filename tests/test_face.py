@@ -377,6 +377,21 @@ def test_exif_orientation_is_applied(tmp_path, grace, orientation, stored_transp
     _assert_face_layout(portrait.landmarks, portrait.box)
 
 
+def test_a_phone_photo_in_heic_is_read_and_its_face_found(grace):
+    """Phones save photos as HEIC by default. tests/data/grace_hopper.heic is Grace Hopper's portrait (public
+    domain, matplotlib's sample) at 256x300, encoded with pillow-heif at quality 60."""
+    from speaker.face.image import photo_size
+
+    path = Path(__file__).parent / "data" / "grace_hopper.heic"
+    image, grayscale = load_image(path)
+    assert photo_size(path) == (256, 300)
+    assert not grayscale and image.shape == (300, 256, 3)
+    small = np.asarray(Image.fromarray(grace).resize((256, 300), Image.LANCZOS))
+    assert np.abs(image.astype(int) - small.astype(int)).mean() < 5  # 2.3: the codec's loss only
+    portrait = find_portrait(image, False)
+    _assert_face_layout(portrait.landmarks, portrait.box)
+
+
 def test_a_region_of_a_turned_large_jpeg_loads_upright_at_the_files_detail(tmp_path, grace):
     from speaker.face.image import photo_size
 

@@ -10,6 +10,7 @@ even).
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from pathlib import Path
@@ -122,6 +123,17 @@ def photo_size(path: str | Path) -> tuple[int, int]:
     return width, height
 
 
+@functools.cache
+def enable_heic() -> bool:
+    """Whether Pillow opens HEIC/HEIF photos (a phone's camera default), by pi-heif's decoder, registered once."""
+    try:
+        from pi_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
 def _open_unchecked(path: Path):
     """``Image.open`` (lazy) without Pillow's decompression-bomb check.
 
@@ -130,6 +142,7 @@ def _open_unchecked(path: Path):
     """
     from PIL import Image
 
+    enable_heic()
     saved_limit = Image.MAX_IMAGE_PIXELS
     Image.MAX_IMAGE_PIXELS = None
     try:
@@ -168,6 +181,9 @@ def _open_bounded(path: Path, max_side: int):
     try:
         picture = _open_unchecked(path)
     except UnidentifiedImageError:
+        if Path(path).suffix.lower() in (".heic", ".heif") and not enable_heic():
+            raise SpeakerError(f"Cannot read {path}: HEIC photos need the pi-heif package (pip install pi-heif), "
+                               "or convert the photo to JPEG.") from None
         raise SpeakerError(f"Cannot read {path}: it is not an image file Pillow recognises.") from None
 
     width, height = picture.size

@@ -68,6 +68,10 @@ def build_page(studio: Studio):
     """The page: inputs on the left, the video, the message and the downloads on the right."""
     import gradio as gr
 
+    from ..face.image import enable_heic
+
+    enable_heic()  # Gradio's image upload opens the photo with Pillow too: a phone's HEIC photo must open
+
     from ..pipeline import STAGES
 
     settings = studio.settings

@@ -85,7 +85,7 @@ class Studio:
         from ..settings import list_voices
 
         presets = sorted(list_voices(), key=lambda preset: (preset.name != "default", preset.name))
-        return [("automatic · default, or Mandarin for Chinese text", AUTOMATIC_VOICE)] + [
+        return [("automatic · by the text's language", AUTOMATIC_VOICE)] + [
             (" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
             for preset in presets]
 
