@@ -219,6 +219,10 @@ def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_f
     assert (portrait.face_index, portrait.face_count) == (1, 2)
     with pytest.raises(SpeakerError, match="has 2 faces"):
         load_portrait(path, face_index=2, max_side=1280)
+    # A smaller video asks for the face closer, not for a coarser look (at twice 640 px it is 10 px and not seen).
+    with pytest.warns(SpeakerWarning, match="a smaller one shows the face closer"):
+        closer = load_portrait(path, face_index=1, max_side=640)
+    assert closer.image.shape[1] == 640 and 50 < closer.box[2] - closer.box[0] < 80
 
 
 def test_a_face_too_small_in_the_file_itself_is_refused_with_its_width_in_the_file(grace, tmp_path):

@@ -253,9 +253,12 @@ CLOSER_VIEW_FACE_HEIGHT = 0.4
 #: Where no face is found in a photo scaled down at least this much, the
 #: faces are looked for again at :data:`FINER_LOOK_DETAIL` times ``max_side``
 #: (a group or class photo: faces too small to be seen scaled down, yet wide
-#: enough in the file to animate).
+#: enough in the file to animate), and at least that times
+#: :data:`FINER_LOOK_LEAST_SIDE`: a small ``max_side`` asks for a closer,
+#: smaller video, not for a coarser look at the photo.
 FINER_LOOK_FROM_SCALE = 1.5
 FINER_LOOK_DETAIL = 2.0
+FINER_LOOK_LEAST_SIDE = 1280
 
 
 def load_portrait(
@@ -397,7 +400,8 @@ def load_portraits(
     portraits = [dataclasses.replace(portrait, view=view, face_index=number, face_count=len(every_box))
                  for portrait, number in zip(portraits, numbers)]
     if full_detail:
-        detail = "at the file's full detail (a larger largest side, --max-side, keeps more of the photo)"
+        detail = ("at the file's full detail (a larger largest side, --max-side, keeps more of the photo, "
+                  "a smaller one shows the face closer)")
     elif max(right - left, bottom - top) * decodable > max_side + 1:
         detail = f"scaled to {closer.shape[1]}x{closer.shape[0]} (a larger largest side, --max-side, keeps more detail)"
     else:
@@ -452,7 +456,8 @@ def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[n
 
 def _finer_look(path, size: tuple[int, int], seen_side: int, landmarker,
                 max_side: int) -> tuple[list[Detection], float] | None:
-    """The faces, left to right, of the photo loaded at :data:`FINER_LOOK_DETAIL` times ``max_side``.
+    """The faces, left to right, of the photo loaded at :data:`FINER_LOOK_DETAIL` times ``max_side``
+    (or :data:`FINER_LOOK_LEAST_SIDE`, the larger).
 
     ``size`` is the photo's (W, H) (:func:`photo_size`), ``seen_side`` the long
     side it was first looked at. Returns the
@@ -462,7 +467,7 @@ def _finer_look(path, size: tuple[int, int], seen_side: int, landmarker,
     """
     if max(size) / seen_side < FINER_LOOK_FROM_SCALE:
         return None
-    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max_side, max(size))))
+    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max(max_side, FINER_LOOK_LEAST_SIDE), max(size))))
     found = _quick_detections(landmarker, finer)
     if not found:
         return None
