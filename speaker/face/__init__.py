@@ -467,7 +467,8 @@ def _finer_look(path, size: tuple[int, int], seen_side: int, landmarker,
     """
     if max(size) / seen_side < FINER_LOOK_FROM_SCALE:
         return None
-    finer, _ = load_image(path, max_side=int(min(FINER_LOOK_DETAIL * max(max_side, FINER_LOOK_LEAST_SIDE), max(size))))
+    detail_side = FINER_LOOK_DETAIL * max(max_side, FINER_LOOK_LEAST_SIDE)
+    finer, _ = load_image(path, max_side=int(min(detail_side, max(size))))
     found = _quick_detections(landmarker, finer)
     if not found:
         return None

@@ -69,10 +69,9 @@ def build_page(studio: Studio):
     import gradio as gr
 
     from ..face.image import enable_heic
+    from ..pipeline import STAGES
 
     enable_heic()  # Gradio's image upload opens the photo with Pillow too: a phone's HEIC photo must open
-
-    from ..pipeline import STAGES
 
     settings = studio.settings
     with gr.Blocks(title=TITLE, analytics_enabled=False,
