@@ -925,7 +925,8 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             portrait, track = evaluate(case, folder, probe)
             if args.mouth_direct and portrait is not None:
-                case.figures["mouth_direct"] = mouth_direct(portrait, track, judge_for(probe, portrait))
+                judge = probe.fitting_on_box() if case.figures["fitted_on_box"] else probe  # as evaluate judged
+                case.figures["mouth_direct"] = mouth_direct(portrait, track, judge)
                 print(f"{case.name}: mouth r on frames rendered directly {case.figures['mouth_direct']['r']:.3f}",
                       file=sys.stderr, flush=True)
             status = f"skipped ({case.skipped})" if case.skipped else "done"

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import SpeakerError
-from .text import written_language
+from .text import LANGUAGE_NAMES, written_language
 
 MotionStyle = Literal["still", "calm", "lively"]
 
@@ -156,6 +156,19 @@ def default_voice(text: str | None) -> VoicePreset:
     """
     written = written_language(text)
     return voice_for_language(written) if written else load_voice_preset("default")
+
+
+def default_voice_note(subject: str, text: str | None, preset: VoicePreset, pronoun: str = "it") -> str | None:
+    """The sentence telling that ``text``'s writing system chose ``preset`` (:func:`default_voice`), or None.
+
+    ``subject`` and ``pronoun`` name the text in it: ``"The text is"`` / ``"it"``,
+    ``"Face 1's lines are"`` / ``"them"``.
+    """
+    written = written_language(text)
+    if written is None:
+        return None
+    return (f"{subject} written in {LANGUAGE_NAMES[written]}, so the voice {preset.name} ({preset.language}) "
+            f"speaks {pronoun}.")
 
 
 def voice_for_language(language: str) -> VoicePreset:

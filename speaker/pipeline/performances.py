@@ -253,17 +253,15 @@ DIALOGUE_TAIL = 0.6
 
 def _face_voice(script, face_number: int) -> VoicePreset:
     """The voice a script's header gives the face, else the one its lines' writing system calls for (told)."""
-    from ..settings import default_voice
-    from ..text import LANGUAGE_NAMES, written_language
+    from ..settings import default_voice, default_voice_note
 
     if face_number in script.voices:
         return load_voice_preset(script.voices[face_number])
     said = " ".join(line.text for line in script.lines if line.face == face_number)
     preset = default_voice(said)
-    written = written_language(said)
-    if written is not None:
-        warn(f"Face {face_number}'s lines are written in {LANGUAGE_NAMES[written]}, so the voice {preset.name} "
-             f"({preset.language}) speaks them.")
+    note = default_voice_note(f"Face {face_number}'s lines are", said, preset, pronoun="them")
+    if note is not None:
+        warn(note)
     return preset
 
 

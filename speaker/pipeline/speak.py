@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpeakerError, warn
-from ..settings import (SpeakOptions, VoicePreset, default_voice, list_voices, load_voice_preset, speaks,
-                        voice_for_language)
+from ..settings import (SpeakOptions, VoicePreset, default_voice, default_voice_note, list_voices, load_voice_preset,
+                        speaks, voice_for_language)
 from ..text import LANGUAGE_NAMES, has_words, written_language
 from ..types import Portrait, Speech
 from .core import (
@@ -222,8 +222,7 @@ def _say_whose_voice(opts: SpeakOptions, preset: VoicePreset) -> None:
     if written is None or opts.language:
         return
     if opts.voice is None:
-        warn(f"The text is written in {LANGUAGE_NAMES[written]}, so the voice {preset.name} ({preset.language}) "
-             "speaks it.")
+        warn(default_voice_note("The text is", opts.text, preset))
     elif not speaks(preset, written):
         # Not refused: a voice may be asked to read a foreign name; the one sentence says who would speak it.
         others = ", ".join(voice.name for voice in list_voices() if speaks(voice, written))
