@@ -145,6 +145,29 @@ def speaks(preset: VoicePreset, language: str) -> bool:
     return len(wanted) == 1 or len(spoken) == 1 or wanted[1:] == spoken[1:]
 
 
+def same_speaker(first: VoicePreset, second: VoicePreset) -> bool:
+    """True when two presets are one speaker's voice (``default``, ``calm`` and ``orator`` are all
+    Piper's joe, in other deliveries), whatever their speed and pauses."""
+
+    def speaker(preset: VoicePreset) -> tuple:
+        return preset.engine, preset.kokoro_voice, preset.model, preset.speaker_id
+
+    return speaker(first) == speaker(second)
+
+
+def other_speaker_like(preset: VoicePreset, taken: list[VoicePreset]) -> VoicePreset | None:
+    """A bundled voice of ``preset``'s language and sex whose speaker none of ``taken`` is, or None.
+
+    Language defaults first, then by name; so two faces in dialogue without voices get two
+    different people of the same kind.
+    """
+    candidates = sorted((other for other in list_voices()
+                         if speaks(other, preset.language) and other.gender == preset.gender),
+                        key=lambda other: (not other.language_default, other.name))
+    return next((other for other in candidates
+                 if not any(same_speaker(other, busy) for busy in taken)), None)
+
+
 def default_voice(text: str | None) -> VoicePreset:
     """The voice for ``text`` when none is chosen: the default voice of the language its writing
     system tells (:func:`speaker.text.written_language`: Chinese characters), else ``default``.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -69,14 +70,30 @@ def rest_track(portrait, frames: int, jaw: float = 0.0) -> Track:
 
 
 def test_each_face_without_a_voice_header_speaks_in_the_language_its_lines_are_written_in():
-    from speaker.errors import SpeakerWarning
-    from speaker.pipeline.performances import _face_voice
+    from speaker.pipeline.performances import _face_voices
 
-    script = parse_script("voice 2 = orator\n0: 早上好。\n1: Good morning.\n2: 你好。\n")
-    with pytest.warns(SpeakerWarning, match=r"^Face 0's lines are written in Chinese, so the voice \w+ \(zh\)") as told:
-        voices = {face: _face_voice(script, face) for face in script.faces}
+    script = parse_script("voice 2 = michael\n0: 早上好。\n1: Good morning.\n2: 你好。\n")
+    voices, told = _face_voices(script)
     assert len(told) == 1  # face 2's voice was given: not second-guessed
-    assert voices[0].language.startswith("zh") and voices[1].name == "default" and voices[2].name == "orator"
+    assert re.match(r"Face 0's lines are written in Chinese, so the voice \w+ \(zh\)", told[0])
+    assert voices[0].language.startswith("zh") and voices[1].name == "default" and voices[2].name == "michael"
+
+
+def test_faces_without_voice_headers_get_different_speakers_of_the_same_kind():
+    from speaker.pipeline.performances import _face_voices
+    from speaker.settings import same_speaker
+
+    # orator is the default voice's speaker, slower: face 1 would be heard as the same man.
+    script = parse_script("voice 0 = orator\n0: Good morning.\n1: Good morning to you.\n2: And to you.\n")
+    voices, told = _face_voices(script)
+    assert same_speaker(voices[0], voices[1]) is False and voices[1].gender == "male"
+    assert voices[1].language == "en-US" and "face 0 speaks with orator, default's speaker, so" in told[0]
+    # No third bundled American man: face 2 shares a voice, and is told which header parts them.
+    assert same_speaker(voices[2], voices[0]) and "'voice 2 = PRESET' header" in told[1]
+
+    script = parse_script("0: 你好。\n1: 你好吗？\n")
+    voices, told = _face_voices(script)
+    assert voices[0].name == voices[1].name == "xiaoxiao" and "one speaker's voice (xiaoxiao)" in told[-1]  # the other Mandarin voice is a man's
 
 
 def test_a_scene_is_the_photo_plus_each_faces_own_change(portraits):
@@ -117,6 +134,11 @@ def test_a_script_naming_a_face_that_is_not_there(two_faces, tmp_path):
     assert "face 2" in done.stderr and "2 faces" in done.stderr and not (tmp_path / "d.mp4").exists()
 
 
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.replace(",", ".").split(":")
+    return 3600 * int(hours) + 60 * int(minutes) + float(seconds)
+
+
 def _write(path, text):
     path.write_text(text, encoding="utf-8")
     return path
@@ -147,9 +169,14 @@ def test_dialogue_end_to_end_each_mouth_moves_in_its_own_lines(two_faces, portra
     assert "Grace: Good" in subtitles and "Face 1: I am" in subtitles
     reader = video.read_video(out)
     frames = list(reader.frames)
-    duration = result.audio_seconds
-    first = [f for i, f in enumerate(frames) if 1.0 < i / reader.fps < 2.2]      # face 0 speaks
-    second = [f for i, f in enumerate(frames) if duration - 1.9 < i / reader.fps < duration - 0.9]  # face 1 speaks
+    cues = [(_seconds(start), _seconds(end)) for start, end in
+            re.findall(r"(\d\d:\d\d:\d\d,\d\d\d) --> (\d\d:\d\d:\d\d,\d\d\d)", subtitles)]
+    assert len(cues) == 2
+
+    def spoken_in(cue):  # the frames of a line, less its first and last tenth of a second
+        return [f for i, f in enumerate(frames) if cue[0] + 0.1 < i / reader.fps < cue[1] - 0.1]
+
+    first, second = spoken_in(cues[0]), spoken_in(cues[1])
     for speaker, listener, own, other in ((0, 1, first, second), (1, 0, second, first)):
         box = portraits[speaker].box
         # A speaking mouth opens and closes; a listening one stays as it is.

@@ -251,18 +251,40 @@ DIALOGUE_TURN_PAUSE = 0.5
 DIALOGUE_TAIL = 0.6
 
 
-def _face_voice(script, face_number: int) -> VoicePreset:
-    """The voice a script's header gives the face, else the one its lines' writing system calls for (told)."""
-    from ..settings import default_voice, default_voice_note
+def _face_voices(script) -> tuple[dict[int, VoicePreset], list[str]]:
+    """Each face's voice, and the sentences telling the choices no header made.
 
-    if face_number in script.voices:
-        return load_voice_preset(script.voices[face_number])
-    said = " ".join(line.text for line in script.lines if line.face == face_number)
-    preset = default_voice(said)
-    note = default_voice_note(f"Face {face_number}'s lines are", said, preset, pronoun="them")
-    if note is not None:
-        warn(note)
-    return preset
+    A face's voice is its header's, else the one its lines' writing system calls for, or, when
+    another face already speaks with that one, another speaker of that language and sex.
+    """
+    from ..settings import default_voice, default_voice_note, other_speaker_like, same_speaker
+
+    voices = {face: load_voice_preset(script.voices[face]) for face in script.faces if face in script.voices}
+    notes = []
+    for face in script.faces:
+        if face in voices:
+            continue
+        said = " ".join(line.text for line in script.lines if line.face == face)
+        preset = default_voice(said)
+        note = default_voice_note(f"Face {face}'s lines are", said, preset, pronoun="them")
+        if note is not None:
+            notes.append(note)
+        sharing = next((other for other, voice in voices.items() if same_speaker(voice, preset)), None)
+        if sharing is not None:
+            taken = voices[sharing].name
+            if taken != preset.name:
+                taken += f", {preset.name}'s speaker"
+            other = other_speaker_like(preset, list(voices.values()))
+            if other is None:
+                kind = " ".join(filter(None, (preset.gender, preset.language)))
+                notes.append(f"Faces {sharing} and {face} are heard in one speaker's voice ({taken}): no other "
+                             f"bundled {kind} voice is free; a 'voice {face} = PRESET' header tells them apart.")
+            else:
+                notes.append(f"Face {face} has no voice header and face {sharing} speaks with {taken}, so "
+                             f"{other.name} ({other.language}, {other.gender}) speaks face {face}'s lines.")
+                preset = other
+        voices[face] = preset
+    return voices, notes
 
 
 def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
@@ -277,7 +299,7 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     for face_number in script.faces:
         if opts.export_track is not None:
             video.check_writable(_face_track_path(opts.export_track, face_number))
-    presets = {number: _face_voice(script, number) for number in script.faces}
+    presets, voice_notes = _face_voices(script)  # told once the faces are found
     clock = _StageClock(progress)
 
     started = clock.start("face", str(opts.image))
@@ -292,6 +314,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
                            "('speaker faces --image PHOTO' shows them).") from None
     first = portraits[script.faces[0]]
     clock.stop("face", started)
+    for note in voice_notes:
+        warn(note)
 
     lines = []
     for index, line in enumerate(script.lines):
