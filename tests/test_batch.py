@@ -91,6 +91,11 @@ def test_rows_take_cli_option_names_and_paths_relative_to_the_manifest(tmp_path)
     assert second.audio is None and second.options == {} and second.text == "Hi" and not second.problem
 
 
+def test_a_csv_and_a_toml_manifest_of_one_folder_keep_their_own_reports(tmp_path):
+    assert report_path(tmp_path / "show.csv") == tmp_path / "show.report.csv"
+    assert report_path(tmp_path / "show.toml") == tmp_path / "show.toml.report.csv"
+
+
 def test_toml_manifest_reads_like_the_csv(tmp_path):
     (tmp_path / "show.toml").write_text('[[row]]\nimage = "a.jpg"\ntext = "Hi"\nout = "a.mp4"\nseed = 3\n')
     (row,) = read_manifest(tmp_path / "show.toml")

@@ -14,7 +14,8 @@ where each row runs in a child process of the Dask worker (one per worker
 thread, kept from row to row) so that a cancelled task or a killed worker
 stops its work and leaves no file behind.
 
-A report ``<manifest stem>.report.csv`` beside the manifest gets one line per
+A report ``<manifest stem>.report.csv`` beside the manifest (``<name>.toml.report.csv``
+for a TOML manifest) gets one line per
 row (row, output, status ``done``/``skipped``/``failed``, seconds, the
 one-sentence reason, and a fingerprint of the row and its input files). Run
 the batch again and the rows already done whose fingerprint did not change
@@ -506,9 +507,11 @@ class _DaskCluster:
 
 
 def report_path(manifest: str | Path) -> Path:
-    """``exhibits.csv`` reports to ``exhibits.report.csv`` beside it."""
+    """``exhibits.csv`` reports to ``exhibits.report.csv`` beside it, ``exhibits.toml`` to
+    ``exhibits.toml.report.csv`` (so that the two manifests of one folder keep their own reports)."""
     manifest = Path(manifest)
-    return manifest.with_name(manifest.stem + ".report.csv")
+    named = manifest.stem if manifest.suffix.lower() == ".csv" else manifest.name
+    return manifest.with_name(named + ".report.csv")
 
 
 def read_report(path: Path) -> dict[str, Outcome]:
