@@ -1,4 +1,4 @@
-"""The dlib backend's detector kept in the cache (real dlib, real portrait)."""
+"""The dlib backend: its detector kept in the cache, its detections remembered (real dlib, real portrait)."""
 
 from __future__ import annotations
 
@@ -54,3 +54,28 @@ def test_unwritable_cache_warns_and_still_detects(tmp_path, monkeypatch, grace_h
     assert [w for w in caught if issubclass(w.category, SpeakerWarning) and "SPEAKER_CACHE" in str(w.message)]
     image = np.asarray(Image.open(grace_hopper_path).convert("RGB"))
     assert len(_boxes(detector, image)[0]) == 1
+
+
+def test_a_photo_looked_at_again_is_not_searched_again_and_its_faces_are_the_callers_own(grace_hopper_path):
+    from speaker.face.dlib import DlibLandmarker
+
+    class CountedSearches:  # dlib's own detector, its searches counted
+        def __init__(self, detector):
+            self.detector, self.searches = detector, 0
+
+        def run(self, *arguments):
+            self.searches += 1
+            return self.detector.run(*arguments)
+
+    landmarker = DlibLandmarker()
+    landmarker._detector = counted = CountedSearches(landmarker._detector)
+    image = np.asarray(Image.open(grace_hopper_path).convert("RGB")).copy()
+    image[:8, :8] = np.random.default_rng().integers(0, 256, (8, 8, 3))  # pixels no earlier test looked at
+    first = landmarker.detect(image)
+    again = landmarker.detect(image)
+    assert len(first) == len(again) == 1 and counted.searches == 1
+    assert np.array_equal(first[0][2], again[0][2])
+    again[0][2][:] += 50.0  # a caller moving its points ...
+    assert np.array_equal(landmarker.detect(image)[0][2], first[0][2])  # ... moves no one else's
+    image[0, 0] = 255 - image[0, 0]  # another photo, however alike, is searched
+    assert len(landmarker.detect_quick(image)) == 1 and counted.searches == 2

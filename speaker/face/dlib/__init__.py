@@ -11,8 +11,11 @@ pkg_resources, slow and deprecated).
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 import importlib.util
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +38,9 @@ CNN_MAX_SIDE = 640
 CNN_MIN_SIDE = 480
 #: CNN detections below this confidence are dropped (dlib's own threshold is 0).
 CNN_MIN_CONFIDENCE = 0.3
+#: Photos whose detections are remembered, by their pixels: the web page's face preview, then its
+#: video, look at one photo two or three times over, which costs seconds each on a large photo.
+REMEMBERED_PHOTOS = 16
 #: The CNN's boxes are tighter than the HOG boxes the shape predictor was
 #: trained on: grown by this share of their size about their centre, and
 #: moved down by :data:`CNN_BOX_DROP` of it.
@@ -108,6 +114,15 @@ def _cnn_detector():
     return None if path is None else dlib.cnn_face_detection_model_v1(str(path))
 
 
+_remembered: collections.OrderedDict = collections.OrderedDict()
+_remembered_lock = threading.Lock()
+
+
+def _copied(detections: list) -> list:
+    """Detections with arrays of their own (a caller may move a face's points in place)."""
+    return [(box.copy(), score, landmarks.copy()) for box, score, landmarks in detections]
+
+
 class DlibLandmarker:
     """Faces and landmarks with dlib (see :class:`speaker.face.core.Landmarker`)."""
 
@@ -129,6 +144,19 @@ class DlibLandmarker:
 
     def _detect(self, image: np.ndarray, cnn: bool) -> list[tuple[np.ndarray, float, np.ndarray]]:
         image = np.ascontiguousarray(image, dtype=np.uint8)
+        key = (cnn, image.shape, hashlib.blake2b(image.data, digest_size=16).digest())
+        with _remembered_lock:
+            if key in _remembered:
+                _remembered.move_to_end(key)
+                return _copied(_remembered[key])
+        detections = self._look(image, cnn)
+        with _remembered_lock:
+            _remembered[key] = _copied(detections)
+            while len(_remembered) > REMEMBERED_PHOTOS:
+                _remembered.popitem(last=False)
+        return detections
+
+    def _look(self, image: np.ndarray, cnn: bool) -> list[tuple[np.ndarray, float, np.ndarray]]:
         rects, scores, _ = self._detector.run(image, DETECTOR_UPSAMPLE, DETECTION_THRESHOLD)
         if not rects and max(image.shape[:2]) < SMALL_IMAGE_SIDE:
             rects, scores, _ = self._detector.run(image, SMALL_IMAGE_UPSAMPLE, DETECTION_THRESHOLD)
