@@ -68,6 +68,28 @@ def test_preview_finds_the_face(grace_hopper_path, noise_image_path):
     assert nothing.image is None and nothing.message.startswith("No face was found")
 
 
+def test_a_portrait_browsers_cannot_show_is_shown_as_a_png_of_the_same_pixels(grace_hopper_path, tmp_path):
+    from PIL import Image
+
+    from speaker.face.image import load_image
+
+    studio = Studio()
+    assert studio.browser_copy(str(grace_hopper_path)) is None  # a JPEG is shown as it is
+    heic = Path(__file__).parent / "data" / "grace_hopper.heic"
+    tiff = tmp_path / "scan.tif"
+    Image.open(grace_hopper_path).convert("L").save(tiff)
+    for upload in (heic, tiff):
+        copy = studio.browser_copy(str(upload))
+        assert copy.suffix == ".png" and copy.stem == upload.stem and copy.is_relative_to(studio.root)
+        with Image.open(copy) as shown:
+            assert shown.format == "PNG"
+        assert np.array_equal(load_image(copy, max_side=4000)[0], load_image(upload, max_side=4000)[0])
+    assert studio.preview_faces(str(copy)).message == "1 face found."
+    damaged = tmp_path / "damaged.heic"
+    damaged.write_bytes(heic.read_bytes()[:500])
+    assert studio.browser_copy(str(damaged)) is None and "damaged" in studio.preview_faces(str(damaged)).message
+
+
 @pytest.mark.slow
 def test_preview_tells_that_a_photo_on_its_side_was_stood_upright(grace_hopper_path, tmp_path):
     from PIL import Image

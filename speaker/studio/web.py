@@ -125,8 +125,11 @@ def build_page(studio: Studio):
                                     file_count="multiple", interactive=False, elem_id="downloads")
 
         def show_faces(image_path):
+            shown = studio.browser_copy(image_path)
+            if shown is not None:  # the page shows the copy, whose own change event previews its faces
+                return str(shown), gr.update(), gr.update(), gr.update()
             preview = studio.preview_faces(image_path)
-            return (preview.image, gr.update(choices=preview.choices, value=SUREST_FACE),
+            return (gr.update(), preview.image, gr.update(choices=preview.choices, value=SUREST_FACE),
                     message_html(preview.message, problem=preview.image is None and bool(preview.message)))
 
         def run(image_path, text_value, audio_path, transcript_value, voice_value, motion_value, fps_value,
@@ -146,7 +149,7 @@ def build_page(studio: Studio):
             return (str(result.video) if result.video else None, files,
                     message_html(result.message, problem=failed, title="Could not make the video." if failed else ""))
 
-        portrait.change(show_faces, inputs=portrait, outputs=[faces, face, message], concurrency_limit=None)
+        portrait.change(show_faces, inputs=portrait, outputs=[portrait, faces, face, message], concurrency_limit=None)
         speak.click(
             run,
             inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,

@@ -34,6 +34,10 @@ SUREST_FACE = -1
 AUTOMATIC_VOICE = "automatic"
 
 
+#: Picture formats (Pillow's names) every browser shows; an upload in another is shown as a PNG copy.
+BROWSER_PICTURE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
+
+
 class StudioSettings(BaseModel):
     """How ``speaker web`` serves (its flags)."""
 
@@ -88,6 +92,34 @@ class Studio:
         return [("automatic · by the text's language", AUTOMATIC_VOICE)] + [
             (" · ".join(filter(None, [preset.name, preset.language, getattr(preset, "gender", "")])), preset.name)
             for preset in presets]
+
+    def browser_copy(self, image_path: str | None) -> Path | None:
+        """A PNG of an uploaded portrait that browsers cannot show (HEIC from a phone, TIFF scans), or None.
+
+        The copy has the photo's pixels as the pipeline reads them (upright, 8-bit RGB, at the
+        file's full detail), so the page shows and animates the same picture. None also when the
+        file cannot be read: :meth:`preview_faces` says why.
+        """
+        if not image_path:
+            return None
+        from PIL import Image
+
+        from ..face.image import enable_heic, load_image, photo_size
+
+        enable_heic()
+        try:
+            with Image.open(image_path) as picture:
+                if picture.format in BROWSER_PICTURE_FORMATS:
+                    return None
+            self._check_size(image_path, self.settings.max_image_mb, "portrait")
+            pixels, _ = load_image(image_path, max_side=max(photo_size(image_path)))
+        except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, SpeakerError):
+            return None
+        folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
+        folder.mkdir()
+        copy = folder / f"{_safe_stem(image_path)}.png"
+        Image.fromarray(pixels).save(copy, compress_level=1)
+        return copy
 
     def preview_faces(self, image_path: str | None, face_backend: str = "dlib") -> FacePreview:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
