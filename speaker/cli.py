@@ -57,7 +57,8 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
                         help="the MP4 to write (default: %(default)s)")
     look = parser.add_argument_group("voice and motion")
     look.add_argument("--voice", help="voice preset name or .toml path (see 'speaker voices'; default: 'default', "
-                                      "or with --language the language's default voice)")
+                                      "the Mandarin voice for text in Chinese characters, or with --language "
+                                      "the language's default voice)")
     look.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     look.add_argument("--motion-scale", type=float, default=1.0, metavar="X", help="multiply head motion by X")
     look.add_argument("--fps", type=float, help="frames per second (default: 25, or the --drive video's)")

@@ -381,6 +381,16 @@ def test_exif_orientation_is_applied(tmp_path, grace, orientation, stored_transp
     _assert_face_layout(portrait.landmarks, portrait.box)
 
 
+@pytest.mark.parametrize("name, told", [("clip.mp4", "is a video, not a picture"),
+                                         ("talk.mp3", "is a sound file, not a picture"),
+                                         ("notes.txt", "not an image file Pillow recognises")])
+def test_a_video_or_a_recording_given_as_the_portrait_is_named_for_what_it_is(tmp_path, name, told):
+    path = tmp_path / name
+    path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    with pytest.raises(SpeakerError, match=told):
+        load_image(path)
+
+
 def test_a_phone_photo_in_heic_is_read_and_its_face_found(grace):
     """Phones save photos as HEIC by default. tests/data/grace_hopper.heic is Grace Hopper's portrait (public
     domain, matplotlib's sample) at 256x300, encoded with pillow-heif at quality 60."""

@@ -39,6 +39,10 @@ GRAYSCALE_SAMPLE_PIXELS = 250_000
 #: Smallest width or height we accept; no face can be found in less.
 MIN_SIDE = 16
 
+#: Suffixes of files given as a picture by mistake, told as what they are.
+VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".mpg", ".mpeg", ".wmv"})
+SOUND_SUFFIXES = frozenset({".wav", ".mp3", ".flac", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".wma"})
+
 _GRAYSCALE_MODES = {"1", "L", "LA", "La", "I", "I;16", "I;16L", "I;16B", "I;16N", "F"}
 
 
@@ -184,6 +188,13 @@ def _open_bounded(path: Path, max_side: int):
         if Path(path).suffix.lower() in (".heic", ".heif") and not enable_heic():
             raise SpeakerError(f"Cannot read {path}: HEIC photos need the pi-heif package (pip install pi-heif), "
                                "or convert the photo to JPEG.") from None
+        kind = Path(path).suffix.lower()
+        if kind in VIDEO_SUFFIXES:
+            raise SpeakerError(f"{path} is a video, not a picture: the portrait must be a photo or painting "
+                               "(a video for the face to follow goes to --drive).") from None
+        if kind in SOUND_SUFFIXES:
+            raise SpeakerError(f"{path} is a sound file, not a picture: the portrait must be a photo or painting "
+                               "(a recording to lip-sync goes to --audio).") from None
         raise SpeakerError(f"Cannot read {path}: it is not an image file Pillow recognises.") from None
 
     width, height = picture.size
