@@ -36,22 +36,6 @@ def test_bad_scripts_are_one_sentence(text, fragment):
 
 
 @pytest.fixture(scope="module")
-def two_faces(tmp_path_factory, grace_hopper_path, astronaut_path):
-    """Grace Hopper (face 0, left) and Eileen Collins (face 1, right) side by side in one photo."""
-    from PIL import Image
-
-    left = Image.open(grace_hopper_path).convert("RGB")
-    right = Image.open(astronaut_path).convert("RGB")
-    height = 360
-    left = left.resize((int(left.width * height / left.height) // 2 * 2, height))
-    right = right.resize((int(right.width * height / right.height) // 2 * 2, height))
-    photo = np.hstack([np.asarray(left), np.asarray(right)])
-    path = tmp_path_factory.mktemp("photos") / "two.png"
-    Image.fromarray(photo).save(path)
-    return path
-
-
-@pytest.fixture(scope="module")
 def portraits(two_faces):
     from speaker import face
 

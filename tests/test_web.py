@@ -58,6 +58,13 @@ def test_make_video_turns_user_mistakes_into_one_sentence(noise_image_path, tmp_
     assert list(studio.root.iterdir()) == []  # a failed job leaves no folder behind
 
 
+def test_a_dialogue_script_beside_words_or_a_recording_is_one_sentence(grace_hopper_path):
+    studio = Studio()
+    both = studio.make_video(str(grace_hopper_path), "Hi", None, None, script="0: Hello.")
+    assert both.video is None and both.message.startswith("Give the words, a recording or a dialogue script, one")
+    assert list(studio.root.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_preview_finds_the_face(grace_hopper_path, noise_image_path):
     studio = Studio()
@@ -228,4 +235,26 @@ def test_photo_without_a_face_gives_the_sentence_on_the_page(server, browser_pag
     assert "Could not make the video. No face was found in the photo" in message.inner_text()
     assert "Traceback" not in page.content()
     assert page.locator("#video video").count() == 0
+    assert page.outside_requests == []
+
+
+@pytest.mark.slow
+def test_page_makes_a_dialogue_between_the_faces_of_a_photo(server, browser_page, two_faces):
+    page = browser_page
+    page.goto(server)
+    page.locator("#portrait input[type=file]").set_input_files(str(two_faces))
+    page.locator("#message").filter(has_text="2 faces found").wait_for(timeout=START_SECONDS * 1000)
+    page.locator("#dialogue button").first.click()
+    page.locator("#script textarea").fill("name 0 = Grace\n0: Good morning.\n1: Good morning to you.\n")
+    page.locator("#voice input").fill("heart")  # for words only: the page says so
+    page.keyboard.press("Enter")
+    page.locator("#speak").click()
+    page.locator("#video video").wait_for(timeout=JOB_SECONDS * 1000)
+    message = page.locator("#message").inner_text()
+    assert message.startswith("Done:") and "dialogue's voices are chosen by its script's" in message
+    links = page.eval_on_selector_all("#downloads a[href]", "links => links.map(link => link.href)")
+    names = sorted({link.rsplit("/", 1)[-1] for link in links})
+    assert names == ["two.srt", "two.track.face0.json", "two.track.face1.json", "two.vtt"]
+    subtitles = page.request.get(next(link for link in links if link.endswith(".srt"))).text()
+    assert "Grace: Good morning." in subtitles and "Face 1: Good morning to you." in subtitles
     assert page.outside_requests == []

@@ -4,8 +4,8 @@ Served offline: analytics off, system fonts (no web fonts), no share tunnel,
 no server-side rendering (no Node); one job at a time through Gradio's queue.
 Element ids are stable for tests and for people who script the page:
 ``portrait``, ``faces``, ``face``, ``text``, ``audio``, ``transcript``,
-``voice``, ``motion``, ``fps``, ``seed``, ``speak``, ``video``, ``message``,
-``downloads``.
+``dialogue`` (the accordion) and ``script``, ``voice``, ``motion``, ``fps``,
+``seed``, ``speak``, ``video``, ``message``, ``downloads``.
 """
 
 from __future__ import annotations
@@ -95,6 +95,13 @@ def build_page(studio: Studio):
                                      elem_id="audio")
                     transcript = gr.Textbox(label="What the recording says (optional, improves the lips)",
                                             lines=3, elem_id="transcript")
+                with gr.Accordion("…or a dialogue between the faces of the photo", open=False, elem_id="dialogue"):
+                    script = gr.Textbox(
+                        label="Script: a line 'N: words' for face N (numbered as in 'Faces found'); optional "
+                              "headers 'voice N = heart' and 'name N = Ada'",
+                        lines=5, elem_id="script",
+                        placeholder="name 0 = Giovanni\nvoice 1 = heart\n0: Good morning, my dear.\n"
+                                    "1: Good morning. Did you sleep well?")
                 with gr.Row():
                     voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value=AUTOMATIC_VOICE,
                                         elem_id="voice", scale=2)
@@ -134,7 +141,7 @@ def build_page(studio: Studio):
 
         def run(image_path, text_value, audio_path, transcript_value, voice_value, motion_value, fps_value,
                 seed_value, face_value, motion_scale_value, language_value, lipsync_value, max_side_value,
-                progress=gr.Progress()):
+                script_value, progress=gr.Progress()):
             def stage(name: str, detail: str) -> None:
                 done = STAGES.index(name) if name in STAGES else 0
                 progress(done / len(STAGES), desc=f"{name}: {detail}")
@@ -143,6 +150,7 @@ def build_page(studio: Studio):
                 image_path, text_value, audio_path, transcript_value, voice=voice_value, motion=motion_value,
                 fps=fps_value, seed=seed_value or 0, face=face_value, motion_scale=motion_scale_value,
                 language=language_value, lipsync=lipsync_value, max_side=max_side_value, progress=stage,
+                script=script_value,
             )
             files = [str(path) for path in result.downloads] or None
             failed = result.video is None
@@ -153,7 +161,7 @@ def build_page(studio: Studio):
         speak.click(
             run,
             inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,
-                    lipsync, max_side],
+                    lipsync, max_side, script],
             outputs=[video, downloads, message],
             concurrency_limit=1, concurrency_id="speak", show_progress_on=[video],
         )

@@ -173,23 +173,29 @@ class Studio:
         lipsync: str = "auto",
         max_side: int = 1280,
         progress: Callable[[str, str], None] | None = None,
+        script: str | None = None,
     ) -> JobResult:
-        """Make one video with :func:`speaker.pipeline.speak`; never raises for a user's mistake.
+        """Make one video with :func:`speaker.pipeline.speak`, or with a dialogue ``script``
+        :func:`speaker.pipeline.dialogue`; never raises for a user's mistake.
 
         Returns
         -------
         JobResult
             On success the MP4 and the downloads (subtitles, track JSON, mouth
-            cues, contact sheet); on a :class:`SpeakerError` no files and its
-            sentence as ``message``.
+            cues, contact sheet; a dialogue's subtitles and a track per face);
+            on a :class:`SpeakerError` no files and its sentence as ``message``.
         """
-        from ..pipeline import speak
+        from ..pipeline import dialogue, speak
 
         self._prune()
         if not image_path:
             return JobResult(None, message="Upload a portrait first.")
         # An empty text box means no text (the recording, if any, speaks); the pipeline checks the rest.
         text = text if text and text.strip() else None
+        script = script if script and script.strip() else None
+        if script is not None and (text is not None or audio_path):
+            return JobResult(None, message="Give the words, a recording or a dialogue script, one of them: "
+                                           "a dialogue's words are in its script.")
         job_folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
         job_folder.mkdir()
         stem = _safe_stem(image_path)
@@ -198,21 +204,29 @@ class Studio:
             self._check_size(image_path, self.settings.max_image_mb, "portrait")
             if audio_path:
                 self._check_size(audio_path, self.settings.max_audio_mb, "recording")
-            result = speak(
-                image_path, text=text, audio=audio_path or None, out=out,
-                transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
-                voice=None if voice in (None, "", AUTOMATIC_VOICE) else voice, motion=motion, fps=float(fps), seed=int(seed),
-                face=None if face is None or int(face) == SUREST_FACE else int(face),
-                # The page's language field is the recording's (empty: the recogniser hears it); text is read
-                # in its voice's own language.
-                motion_scale=float(motion_scale), lipsync=lipsync,
-                language=((language or "").strip() or None) if audio_path else None,
-                max_side=int(max_side), subtitles=True,
-                export_track=job_folder / f"{stem}.track.json",
-                export_mouth_cues=job_folder / f"{stem}.cues.tsv",
-                preview=job_folder / f"{stem}.sheet.png",
-                progress=progress,
-            )
+            if script is not None:
+                result = dialogue(
+                    image_path, script, out, motion=motion, fps=float(fps), seed=int(seed),
+                    motion_scale=float(motion_scale), max_side=int(max_side), subtitles=True,
+                    export_track=job_folder / f"{stem}.track.json", progress=progress,
+                )
+            else:
+                result = speak(
+                    image_path, text=text, audio=audio_path or None, out=out,
+                    transcript=(transcript.strip() or None) if (transcript and audio_path) else None,
+                    voice=None if voice in (None, "", AUTOMATIC_VOICE) else voice, motion=motion, fps=float(fps),
+                    seed=int(seed),
+                    face=None if face is None or int(face) == SUREST_FACE else int(face),
+                    # The page's language field is the recording's (empty: the recogniser hears it); text is read
+                    # in its voice's own language.
+                    motion_scale=float(motion_scale), lipsync=lipsync,
+                    language=((language or "").strip() or None) if audio_path else None,
+                    max_side=int(max_side), subtitles=True,
+                    export_track=job_folder / f"{stem}.track.json",
+                    export_mouth_cues=job_folder / f"{stem}.cues.tsv",
+                    preview=job_folder / f"{stem}.sheet.png",
+                    progress=progress,
+                )
         except SpeakerError as error:
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=str(error))
@@ -223,8 +237,12 @@ class Studio:
         seconds = sum(result.stage_seconds.values())
         message = (f"Done: {result.audio_seconds:.1f} s of video, {result.frames} frames at {result.fps:g} fps, "
                    f"made in {seconds:.1f} s.")
-        if result.warnings:
-            message += " Note: " + " ".join(result.warnings)
+        notes = list(result.warnings)
+        if script is not None and voice not in (None, "", AUTOMATIC_VOICE):
+            notes.append(f"The voice menu ({voice}) is for words and recordings; a dialogue's voices are chosen by "
+                         "its script's 'voice N = ...' headers.")
+        if notes:
+            message += " Note: " + " ".join(notes)
         return JobResult(result.path, list(result.extra_files), message)
 
     # ------------------------------------------------------------------ housekeeping
