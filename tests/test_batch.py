@@ -341,6 +341,31 @@ def test_staged_outputs_refuse_a_folder_before_the_work_and_leave_nothing_when_a
     assert list((tmp_path / "film.srt").iterdir()) == []
 
 
+def test_staged_outputs_refuse_a_pipe_and_two_outputs_of_one_name_before_the_work(tmp_path):
+    import os
+    import stat
+
+    from speaker.pipeline import _StagedOutputs
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)  # as /dev/null is a device: renamed over, it would become a plain file
+    with pytest.raises(SpeakerError, match=r"Cannot write to .*/pipe: it is a device or a pipe, not a file"):
+        with _StagedOutputs() as staged:
+            staged.stage(pipe, {})
+    assert stat.S_ISFIFO(pipe.stat().st_mode)
+    for out, options, told in (
+            ("g.mp4", {"export_track": "g.mp4"}, r"--export-track .*/g\.mp4 is the file of the video too"),
+            ("k.mp4", {"export_track": "k.srt"}, r"--export-track .*/k\.srt is the file of the subtitles too"),
+            ("j.mp4", {"export_track": "j.json", "export_mouth_cues": "j.json"},
+             r"--export-mouth-cues .*/j\.json is the file of --export-track too")):
+        with pytest.raises(SpeakerError, match=told):
+            with _StagedOutputs() as staged:
+                staged.stage(tmp_path / out, {key: tmp_path / name for key, name in options.items()})
+    with _StagedOutputs() as staged:  # without subtitles, k.srt is free for the track
+        staged.stage(tmp_path / "k.mp4", {"export_track": tmp_path / "k.srt", "subtitles": False})
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
+
+
 def test_staged_outputs_take_back_the_files_moved_before_a_move_fails(tmp_path, monkeypatch):
     import os
 

@@ -125,6 +125,28 @@ class _StageClock:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
 
 
+#: The outputs a run may write beside its video, by option, and how the user names each.
+_EXTRA_OUTPUTS = {"export_track": "--export-track", "export_mouth_cues": "--export-mouth-cues", "preview": "--preview"}
+
+
+def _refuse_shared_names(out: Path, options: dict) -> None:
+    """Raise :class:`SpeakerError` when two of a run's outputs are one file (``-o g.mp4 --export-track g.mp4``,
+    ``--export-track k.srt`` beside ``k.mp4``'s subtitles): the one written last would replace the other."""
+    import os
+
+    named = {"the video": out}
+    if options.get("subtitles", True):
+        named["the subtitles"] = out.with_suffix(".srt")
+        named["the WebVTT subtitles"] = out.with_suffix(".vtt")
+    for key, flag in _EXTRA_OUTPUTS.items():
+        if options.get(key) is not None:
+            path = Path(options[key]).expanduser()
+            for what, taken in named.items():
+                if os.path.abspath(path) == os.path.abspath(taken):
+                    raise SpeakerError(f"{flag} {path} is the file of {what} too; give it a name of its own.")
+            named[flag] = path
+
+
 class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
@@ -147,6 +169,7 @@ class _StagedOutputs:
         from ..video.encoder import check_video_name
 
         check_video_name(Path(out))
+        _refuse_shared_names(Path(out).expanduser(), options)
         temporary_out = self._add(Path(out).expanduser())
         staged = dict(options)
         for key in ("export_track", "export_mouth_cues", "preview"):
@@ -163,9 +186,9 @@ class _StagedOutputs:
     def _add(self, final: Path) -> Path:
         import secrets
 
-        from ..video.encoder import refuse_folder
+        from ..video.encoder import refuse_non_file
 
-        refuse_folder(final)  # the temporary name beside it passes every later check where this name cannot
+        refuse_non_file(final)  # the temporary name beside it passes every later check where this name cannot
 
         # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
         temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"

@@ -50,10 +50,17 @@ def check_video_name(path: Path) -> None:
                            f"name it {path.with_suffix('.mp4').name}.")
 
 
-def refuse_folder(path: Path) -> None:
-    """Raise :class:`SpeakerError` when the file to write, ``path``, is an existing folder."""
+def refuse_non_file(path: Path) -> None:
+    """Raise :class:`SpeakerError` when the file to write, ``path``, exists as something other than a file.
+
+    A folder, or a device, pipe or socket (``-o /dev/null``): files are written under a temporary
+    name and renamed into place, which would replace a device with a plain file.
+    """
     if path.is_dir():
         raise SpeakerError(f"Cannot write to {path}: it is a folder; give a file name such as {path / 'speaker.mp4'}.")
+    if path.exists() and not path.is_file():
+        raise SpeakerError(f"Cannot write to {path}: it is a device or a pipe, not a file; give a file name "
+                           "such as speaker.mp4.")
 
 
 def check_writable(path: str | Path) -> None:
@@ -68,7 +75,7 @@ def check_writable(path: str | Path) -> None:
         the folder cannot be written to.
     """
     path = Path(path).expanduser()
-    refuse_folder(path)
+    refuse_non_file(path)
     folder = path.parent
     if not folder.exists():
         raise SpeakerError(f"Cannot write to {folder}: the folder does not exist.")
