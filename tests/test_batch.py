@@ -42,7 +42,7 @@ def exhibition(tmp_path, grace_hopper_path) -> Path:
     shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
     (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
     (tmp_path / "line.txt").write_text("Good morning.", encoding="utf-8")
-    (tmp_path / "videos").mkdir()
+    # No videos/ folder: the batch makes it, as the README's example expects.
     return write_manifest(tmp_path, [
         {"image": "hopper.jpg", "text": "Hello there.", "out": "videos/one.mp4", **ROW_OPTIONS},
         {"image": "hopper.jpg", "text_file": "line.txt", "out": "videos/two.mp4", "motion": "still", **ROW_OPTIONS},

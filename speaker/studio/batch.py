@@ -296,6 +296,8 @@ def run_job(job: Job) -> Outcome:
         try:
             text = _read_text_file(Path(job.text_file), "text") if job.text_file else job.text
             options = dict(job.options)
+            # A manifest names its videos where they belong (videos/hopper.mp4): their folders are made.
+            _make_folder(Path(job.out).parent)
             if "transcript" in options:
                 options["transcript"] = _transcript(str(options["transcript"]))
             with warnings.catch_warnings():
@@ -310,6 +312,16 @@ def run_job(job: Job) -> Outcome:
             reason = f"Internal error: {type(error).__name__}: {error}."
     seconds = round(time.perf_counter() - started, 2)
     return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint)
+
+
+def _make_folder(folder: Path) -> None:
+    """Make ``folder`` and its missing parents (left in place when the row fails: another row may share them)."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SpeakerError(f"Cannot write to {folder}: it is not a folder.") from None
+    except OSError as error:
+        raise SpeakerError(f"Cannot make the folder {folder}: {error.strerror or error}.") from None
 
 
 def _keep_quiet(message, category, filename, lineno, file=None, line=None) -> None:
