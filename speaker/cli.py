@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import SpeakerError
+from .errors import SpeakerError, invalid_setting
 
 DEMO_LINE = (
     "Hello! I am Grace Hopper. I wrote one of the first compilers, "
@@ -385,12 +385,17 @@ def _run_batch(argv: list[str]) -> int:
     args = build_batch_parser().parse_args(argv)
 
     def run() -> int:
+        from pydantic import ValidationError
+
         from .studio.batch import BatchSettings, run_batch
 
-        settings = BatchSettings(
-            jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
-            retries=args.retries, task_memory=int(args.task_memory * 1024**3),
-        )
+        try:
+            settings = BatchSettings(
+                jobs=args.jobs, scheduler=args.scheduler or os.environ.get("DASK_SCHEDULER_ADDRESS") or None,
+                retries=args.retries, task_memory=int(args.task_memory * 1024**3),
+            )
+        except ValidationError as error:
+            raise invalid_setting(error) from None
         bar = None
         if sys.stderr.isatty() and not args.quiet:
             from tqdm import tqdm
@@ -457,8 +462,7 @@ def _run_web(argv: list[str]) -> int:
             settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
                                       max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
         except ValidationError as error:
-            first = error.errors()[0]
-            raise SpeakerError(f"Invalid option '--{first['loc'][0]}': {first['msg']}.".replace("_", "-")) from None
+            raise invalid_setting(error) from None
         from .studio.web import serve
 
         if not args.quiet:

@@ -14,7 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .errors import SpeakerError
+from .errors import SpeakerError, invalid_setting
 from .text import LANGUAGE_NAMES, written_language
 
 MotionStyle = Literal["still", "calm", "lively"]
@@ -120,9 +120,7 @@ def load_voice_preset(name_or_path: str | Path) -> VoicePreset:
     try:
         preset = VoicePreset(**data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise SpeakerError(f"Voice preset {path} is invalid at '{where}': {first['msg']}.") from None
+        raise SpeakerError(f"Voice preset {path} is invalid: {invalid_setting(error, flags=False)}") from None
     for key in ("model", "config", "kokoro_voice"):
         value = getattr(preset, key)
         if key == "kokoro_voice" and not value.endswith(".bin"):

@@ -33,3 +33,29 @@ def test_cli_prints_a_warning_as_one_line_also_when_quiet():
 
 def test_warning_type_is_a_user_warning():
     assert issubclass(SpeakerWarning, UserWarning)
+
+
+def test_a_setting_out_of_range_is_named_as_its_flag_with_its_limit_and_the_value_given():
+    import pytest
+
+    from speaker.errors import SpeakerError
+    from speaker.pipeline.core import _options
+
+    with pytest.raises(SpeakerError, match=r"^--motion-scale must be at most 3 \(given: 5\)\.$"):
+        _options(image="a.jpg", out="a.mp4", motion_scale=5.0)
+    with pytest.raises(SpeakerError, match=r"^--seed must be a whole number \(given: 'q'\)\.$"):
+        _options(image="a.jpg", out="a.mp4", seed="q")
+    with pytest.raises(SpeakerError, match=r"^--motion must be 'still', 'calm' or 'lively' \(given: 'wild'\)\.$"):
+        _options(image="a.jpg", out="a.mp4", motion="wild")
+
+
+def test_a_voice_presets_bad_value_is_named_as_its_key(tmp_path):
+    import pytest
+
+    from speaker.errors import SpeakerError
+    from speaker.settings import load_voice_preset
+
+    preset = tmp_path / "fast.toml"
+    preset.write_text("speed = 9\n")
+    with pytest.raises(SpeakerError, match=r"fast\.toml is invalid: speed must be at most 4 \(given: 9\)\.$"):
+        load_voice_preset(preset)

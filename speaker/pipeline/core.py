@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpeakerError, SpeakerWarning
+from ..errors import SpeakerError, SpeakerWarning, invalid_setting
 from ..settings import SpeakOptions
 from ..types import Portrait, Speech, Track
 
@@ -316,9 +316,7 @@ def _options(**values) -> SpeakOptions:
     try:
         return SpeakOptions(**{key: value for key, value in values.items() if value is not None})
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise SpeakerError(f"Invalid option '{where}': {first['msg']}.") from None
+        raise invalid_setting(error) from None
 
 
 def _check_outputs(opts: SpeakOptions) -> None:
