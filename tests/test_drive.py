@@ -125,6 +125,13 @@ def test_a_sound_file_given_as_the_driving_video_is_one_sentence(tmp_path):
         read_video(tmp_path / "talk.wav")
 
 
+def test_a_still_picture_given_as_the_driving_video_is_refused(astronaut_path):
+    from speaker.video import read_video
+
+    with pytest.raises(SpeakerError, match=r"astronaut\.png is a still picture, not a video"):
+        read_video(astronaut_path)
+
+
 def test_drive_with_text_is_refused(astronaut_path, tmp_path):
     done = subprocess.run([sys.executable, "-m", "speaker", "--image", str(astronaut_path), "--drive",
                            str(tmp_path / "v.mp4"), "--text", "Hello"], capture_output=True, text=True, timeout=120)

@@ -11,6 +11,10 @@ import numpy as np
 from ..errors import SpeakerError
 
 
+#: Suffixes of still pictures (an animated GIF is a video and may drive a face).
+STILL_PICTURE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".heif"})
+
+
 @dataclass
 class VideoFrames:
     """A video opened for reading.
@@ -46,6 +50,10 @@ def read_video(path: str | Path) -> VideoFrames:
     path = Path(path)
     if not path.is_file():
         raise SpeakerError(f"The video file {path} does not exist.")
+    if path.suffix.lower() in STILL_PICTURE_SUFFIXES:
+        # ffmpeg reads a photo as a video of one frame: a performance that never moves.
+        raise SpeakerError(f"{path} is a still picture, not a video: give a video of a person speaking or "
+                           "moving (mp4, mov, mkv, webm).")
     reader = imageio_ffmpeg.read_frames(str(path), pix_fmt="rgb24")
     try:
         meta = next(reader)
