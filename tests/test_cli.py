@@ -176,6 +176,18 @@ def test_silent_audio(grace_hopper_path, tmp_path):
     assert_nothing_written(out)
 
 
+def test_a_recording_cut_short_is_one_sentence(grace_hopper_path, tmp_path):
+    rng = np.random.default_rng(0)
+    whole = _write_wav(tmp_path / "talk.flac", 0.2 * rng.standard_normal(16000 * 4))
+    cut = tmp_path / "cut.flac"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 3])  # a download that stopped
+    out = tmp_path / "out" / "x.mp4"
+    out.parent.mkdir()
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--audio", cut, "-o", out), "cut.flac",
+                      "the file is damaged")
+    assert_nothing_written(out)
+
+
 def test_too_short_audio(grace_hopper_path, tmp_path):
     tone = 0.3 * np.sin(np.arange(1600) * 2 * np.pi * 220 / 16000)
     wav = _write_wav(tmp_path / "blip.wav", tone)

@@ -82,8 +82,12 @@ class AudioFile:
             return np.zeros(0, np.float32)
         if self._samples is not None:
             return self._samples[start:stop]
-        self._file.seek(start)
-        data = self._file.read(stop - start, dtype="float32", always_2d=True)
+        try:
+            self._file.seek(start)
+            data = self._file.read(stop - start, dtype="float32", always_2d=True)
+        except RuntimeError as error:  # libsndfile's errors (a FLAC cut short "lost sync")
+            raise SpeakerError(f"Cannot read audio from {self.name or 'the recording'}: the file is damaged "
+                               f"({str(error).strip().rstrip('.')}).") from None
         return np.clip(np.nan_to_num(data.mean(axis=1, dtype=np.float32)), -1.0, 1.0)
 
     def close(self) -> None:
