@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SpeakerError, invalid_setting
+from .files import read_text_file, transcript_text
 
 DEMO_LINE = (
     "Hello! I am Grace Hopper. I wrote one of the first compilers, "
@@ -161,24 +162,6 @@ class _Progress:
             print(f"speaker: {elapsed:6.1f} s  {stage:<7} {detail}", file=sys.stderr, flush=True)
 
 
-def _read_text_file(path: Path, what: str) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpeakerError(f"The {what} file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpeakerError(f"Cannot read the {what} file {path}: {error}.") from None
-
-
-def _transcript(value: str | None) -> str | None:
-    if value is None:
-        return None
-    path = Path(value)
-    if path.suffix.lower() in {".txt", ".text", ".md"} or path.is_file():
-        return _read_text_file(path, "transcript")
-    return value
-
-
 def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
     from .pipeline import speak
 
@@ -186,7 +169,7 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         return _run_drive(args, progress)
     if args.text is not None and args.text_file is not None:
         raise SpeakerError("Give --text or --text-file, not both.")
-    text = _read_text_file(args.text_file, "text") if args.text_file is not None else args.text
+    text = read_text_file(args.text_file, "text") if args.text_file is not None else args.text
     if args.transcript is not None and args.audio is None:
         raise SpeakerError("--transcript goes with --audio.")
     result = speak(
@@ -194,7 +177,7 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         text=text,
         audio=args.audio,
         out=args.out,
-        transcript=_transcript(args.transcript),
+        transcript=transcript_text(args.transcript),
         voice=args.voice,
         fps=args.fps,
         seed=args.seed,
@@ -587,7 +570,7 @@ def _run_dialogue(argv: list[str]) -> int:
 
     args = build_dialogue_parser().parse_args(argv)
     return _run_pipeline(args, lambda progress: dialogue(
-        args.image, _read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
+        args.image, read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
         motion=args.motion, motion_scale=args.motion_scale, face_backend=args.face_backend,
         max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track,
         debug_overlay=args.debug_overlay, progress=progress,

@@ -1,4 +1,5 @@
-"""Files the stages write: outputs written atomically, and the cache of assembled models.
+"""Files the stages write: outputs written atomically, and the cache of assembled models;
+and the text files users give (a script, a transcript).
 
 Outputs are written under a hidden partial name beside them, then renamed into place.
 
@@ -68,3 +69,37 @@ def write_to_cache(path: Path, data: bytes, what: str) -> None:
         raise SpeakerError(
             f"Cannot write {what} to the cache {path.parent} ({error.strerror}); set SPEAKER_CACHE to a writable folder."
         ) from None
+
+
+#: Suffixes that make a --transcript value a file's name even before it exists (else it is the words).
+TEXT_FILE_SUFFIXES = frozenset({".txt", ".text", ".md"})
+
+
+def read_text_file(path: str | os.PathLike, what: str) -> str:
+    """The text of a user's UTF-8 file (a byte-order mark, as Windows' Notepad writes, left out).
+
+    ``what`` names the file in the sentence of a :class:`~speaker.errors.SpeakerError`: missing, a
+    folder, unreadable, or not UTF-8 (a file saved as Windows' "ANSI" or Latin-1).
+    """
+    path = Path(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise SpeakerError(f"The {what} file {path} does not exist.") from None
+    except IsADirectoryError:
+        raise SpeakerError(f"The {what} file {path} is a folder; give the path of a text file.") from None
+    except UnicodeDecodeError as error:
+        raise SpeakerError(f"The {what} file {path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at "
+                           f"position {error.start}); save it as UTF-8.") from None
+    except OSError as error:
+        raise SpeakerError(f"Cannot read the {what} file {path}: {error.strerror or error}.") from None
+
+
+def transcript_text(value: str | None) -> str | None:
+    """A ``--transcript`` value's words: the text of the file it names, else the value itself."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.suffix.lower() in TEXT_FILE_SUFFIXES or path.is_file():
+        return read_text_file(path, "transcript")
+    return value

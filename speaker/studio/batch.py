@@ -44,7 +44,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import SpeakerError, warn
-from ..files import replaced_atomically
+from ..files import TEXT_FILE_SUFFIXES, read_text_file, replaced_atomically, transcript_text
 from ..settings import SpeakOptions
 
 #: The columns of the report, in order.
@@ -241,7 +241,7 @@ def _resolve(folder: Path, value: str) -> Path:
 
 def _names_a_file(folder: Path, value: str) -> bool:
     # The same rule as the CLI's --transcript: a text file by suffix, or an existing file.
-    return Path(value).suffix.lower() in {".txt", ".text", ".md"} or (folder / value).is_file()
+    return Path(value).suffix.lower() in TEXT_FILE_SUFFIXES or (folder / value).is_file()
 
 
 def _problem(job: Job) -> str:
@@ -287,19 +287,18 @@ def run_job(job: Job) -> Outcome:
     the outcome's reason; so does any other exception (a bug, named as such).
     The reason of a row done lists the warnings of its run.
     """
-    from ..cli import _read_text_file, _transcript
     from ..pipeline import speak
 
     started = time.perf_counter()
     status, reason = "failed", job.problem
     if not job.problem:
         try:
-            text = _read_text_file(Path(job.text_file), "text") if job.text_file else job.text
+            text = read_text_file(Path(job.text_file), "text") if job.text_file else job.text
             options = dict(job.options)
             # A manifest names its videos where they belong (videos/hopper.mp4): their folders are made.
             _make_folder(Path(job.out).parent)
             if "transcript" in options:
-                options["transcript"] = _transcript(str(options["transcript"]))
+                options["transcript"] = transcript_text(str(options["transcript"]))
             with warnings.catch_warnings():
                 # The run's SpeakerWarnings come back in its result, for the report and the
                 # batch's own line per row; printed here a worker would print them raw.
