@@ -167,3 +167,27 @@ def test_dialogue_end_to_end_each_mouth_moves_in_its_own_lines(two_faces, portra
         speaking = np.std([inner_opening(f, box) for f in own[::2]])
         listening = np.std([inner_opening(f, box) for f in other[::2]])
         assert speaking > 2.0 * listening + 0.3, (speaker, speaking, listening)
+
+
+def test_a_faces_track_is_rendered_on_that_face_and_refused_on_another(two_faces, portraits, tmp_path):
+    """A dialogue writes one track per face; rendered without --face, face 1's track moves face 1, though
+    face 0 is the one animated when no face is chosen."""
+    from speaker import pipeline, video
+    from speaker.motion.formats import save_track
+
+    save_track(rest_track(portraits[1], 10, jaw=0.9), tmp_path / "scene.face1.json")
+    result = pipeline.render_track(two_faces, tmp_path / "scene.face1.json", tmp_path / "right.mp4", subtitles=False)
+    frame = next(iter(video.read_video(result.path).frames)).astype(int)
+    change = np.abs(frame - portraits[0].image.astype(int)).mean(axis=2)
+
+    def mouth_change(portrait):  # mean change about the mouth: its jaw dropped, or the video's coding alone
+        x0, y0 = portrait.landmarks[48:68].min(axis=0).astype(int) - 4
+        x1, y1 = portrait.landmarks[48:68].max(axis=0).astype(int) + 4
+        return float(change[y0:y1, x0:x1].mean())
+
+    speaking, still = mouth_change(portraits[1]), mouth_change(portraits[0])
+    assert speaking > 4 * still + 5, (speaking, still)  # Eileen Collins speaks; Grace is still
+
+    with pytest.raises(SpeakerError, match=r"^The track was made for face 1, not face 0; give --face 1"):
+        pipeline.render_track(two_faces, tmp_path / "scene.face1.json", tmp_path / "left.mp4", face=0)
+    assert not (tmp_path / "left.mp4").exists()

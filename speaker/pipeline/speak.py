@@ -137,10 +137,25 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
             f"The track was made for a {track.image_size[0]}x{track.image_size[1]} portrait, "
             f"but this image loads as {portrait.size[0]}x{portrait.size[1]}; use the same image."
         )
+    made_for = _face_of_track(portrait, track)
+    if made_for != portrait.face_index:
+        if opts.face is not None or made_for is None:
+            where = f"face {made_for}" if made_for is not None else "no face of this photo"
+            raise SpeakerError(f"The track was made for {where}, not face {portrait.face_index}; "
+                               + (f"give --face {made_for} or leave --face out." if made_for is not None
+                                  else "use the photo and face it was made for."))
+        portrait = _find_face(opts.model_copy(update={"face": made_for}), clock)
     if opts.audio is not None:
         from .. import timing
 
         samples, rate = timing.load_audio(opts.audio)
+        heard = len(samples) / rate
+        if abs(heard - track.duration) > TRACK_AUDIO_SLACK:
+            ending = "silent at its end" if heard < track.duration else "the recording cut short"
+            warn(f"The recording lasts {heard:.1f} s and the track {track.duration:.1f} s: the video is as long as "
+                 f"the track, {ending}.")
+        track_samples = int(round(track.duration * rate))
+        samples = np.pad(samples[:track_samples], (0, max(0, track_samples - len(samples))))
     else:
         rate = 22050
         samples = np.zeros(int(round(track.duration * rate)), np.float32)
@@ -149,6 +164,27 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     result.timing_source = "track"
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
+
+
+#: Seconds a recording may differ from the track it is rendered with before the user is told.
+TRACK_AUDIO_SLACK = 0.5
+
+
+def _face_of_track(portrait: Portrait, track) -> int | None:
+    """The number of the photo's face whose box holds the track's first face (as ``face=`` counts), or None.
+
+    Only the photo as a whole is numbered here; a portrait that shows part of a large photo keeps its own.
+    """
+    if portrait.view is not None or len(track) == 0:
+        return portrait.face_index
+    centre = np.asarray(track.landmarks[0], np.float64).mean(axis=0)
+    boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0).astype(np.float64)
+    numbers = np.argsort(np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable"), kind="stable")
+    inside = [index for index, (x0, y0, x1, y1) in enumerate(boxes)
+              if x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1]
+    if not inside:
+        return None
+    return int(numbers[inside[0]])
 
 
 def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:
