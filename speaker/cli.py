@@ -577,8 +577,20 @@ def _run_dialogue(argv: list[str]) -> int:
     ))
 
 
+def _stop_on_terminate(signal_number, frame) -> None:
+    """SIGTERM (``kill``, ``timeout``, a service manager) unwinds like Ctrl-C: the run's partial and
+    temporary files are removed on the way out, which the signal's default action would leave behind."""
+    print("speaker: stopped.", file=sys.stderr)
+    raise SystemExit(128 + signal_number)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_terminate)
     argv = list(sys.argv[1:] if argv is None else argv)
     subcommands = {
         "voices": _run_voices, "faces": _run_faces, "render": _run_render, "demo": _run_demo, "animate": _run_animate,

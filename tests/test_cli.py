@@ -256,3 +256,27 @@ def test_faces_bad_input_is_one_sentence_and_nothing_is_listed(noise_image_path,
     done = run_speaker("faces", "--image", grace_hopper_path, "-o", tmp_path / "missing" / "faces.png")
     assert_user_error(done, "does not exist")
     assert done.stdout == ""
+
+
+@pytest.mark.slow
+def test_a_run_stopped_by_sigterm_leaves_no_file_behind(grace_hopper_path, tmp_path):
+    """``timeout`` and service managers stop with SIGTERM: the run's hidden partial files and its
+    temporary folder go with it, as they do on Ctrl-C."""
+    import os
+    import signal
+    import time
+
+    out, scratch = tmp_path / "out" / "long.mp4", tmp_path / "tmp"
+    out.parent.mkdir()
+    scratch.mkdir()
+    run = subprocess.Popen([sys.executable, "-m", "speaker", "animate", "--image", str(grace_hopper_path),
+                            "--seconds", "120", "-o", str(out)], stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, TMPDIR=str(scratch)))
+    deadline = time.monotonic() + 120
+    while not any(out.parent.iterdir()) and time.monotonic() < deadline:  # the encoder has started writing
+        time.sleep(0.2)
+    assert any(out.parent.iterdir()), "the run never started writing"
+    run.send_signal(signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 128 + signal.SIGTERM and "speaker: stopped." in stderr and "Traceback" not in stderr
+    assert list(out.parent.iterdir()) == [] and list(scratch.iterdir()) == []
