@@ -8,6 +8,7 @@ A script is UTF-8 text, one line per entry::
     name 0 = Giovanni       # shown in the subtitles instead of "Face 0"
     0: Good morning, my dear.
     1: Good morning. Did you sleep well?
+    Giovanni: Like a log.   # a named face's lines may start with its name
 
 Faces are numbered left to right from 0, as ``--face`` numbers them. Blank
 lines and ``#`` comments are ignored. This module reads the text only; which
@@ -23,6 +24,8 @@ from .errors import SpeakerError
 from .text import has_words
 
 _LINE = re.compile(r"^\s*(\d+)\s*:\s*(.*?)\s*$")
+#: A line spoken by a face called by its ``name N =`` header ("Obama: Hello.").
+_NAMED_LINE = re.compile(r"^\s*([^:#]+?)\s*:\s*(.*?)\s*$")
 _HEADER = re.compile(r"^\s*(voice|name)\s+(\d+)\s*=\s*(.+?)\s*$", re.IGNORECASE)
 
 
@@ -85,11 +88,17 @@ def parse_script(text: str) -> Script:
             (voices if kind == "voice" else names)[face] = value
             continue
         spoken = _LINE.match(content)
-        if not spoken:
+        named = None if spoken else _NAMED_LINE.match(content)
+        called = {name.casefold(): face for face, name in names.items()}
+        if spoken:
+            face, words = int(spoken.group(1)), spoken.group(2)
+        elif named and named.group(1).casefold() in called:
+            face, words = called[named.group(1).casefold()], named.group(2)
+        else:
             raise SpeakerError(
-                f"Line {number} of the script is neither 'N: words' nor a header like 'voice 0 = calm': {content[:60]!r}."
+                f"Line {number} of the script is neither 'N: words' (or 'NAME: words' after 'name N = NAME') nor a "
+                f"header like 'voice 0 = calm': {content[:60]!r}."
             )
-        face, words = int(spoken.group(1)), spoken.group(2)
         if not has_words(words):
             raise SpeakerError(f"Line {number} of the script gives face {face} no words to say.")
         lines.append(ScriptLine(face, words))

@@ -192,6 +192,21 @@ def default_voice_note(subject: str, text: str | None, preset: VoicePreset, pron
             f"speaks {pronoun}.")
 
 
+def foreign_voice_note(subject: str, text: str | None, preset: VoicePreset) -> str | None:
+    """The sentence telling that the voice chosen, ``preset``, does not speak ``text``'s writing system
+    (:func:`speaker.text.written_language`), naming the voices that do; None when it does or no
+    writing system tells. ``subject`` as :func:`default_voice_note` takes it.
+
+    Not a refusal: a voice may be asked to read a foreign name.
+    """
+    written = written_language(text)
+    if written is None or speaks(preset, written):
+        return None
+    others = ", ".join(voice.name for voice in list_voices() if speaks(voice, written))
+    return (f"{subject} written in {LANGUAGE_NAMES[written]}, but the voice '{preset.name}' speaks {preset.language}; "
+            + (f"voices that speak it: {others}." if others else "no bundled voice speaks it."))
+
+
 def voice_for_language(language: str) -> VoicePreset:
     """The bundled voice that speaks ``language`` by default.
 

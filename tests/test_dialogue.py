@@ -24,6 +24,13 @@ def test_script_lines_headers_and_comments():
     assert script.faces == [0, 1] and script.label(0) == "Ada" and script.label(1) == "Face 1"
 
 
+def test_a_named_face_speaks_lines_that_start_with_its_name():
+    script = parse_script("name 0 = Obama\nname 1 = Joe Biden\nObama: Hello.\njoe biden: Hi. Time: 5 pm.\n0: Bye.\n")
+    assert script.lines == [ScriptLine(0, "Hello."), ScriptLine(1, "Hi. Time: 5 pm."), ScriptLine(0, "Bye.")]
+    with pytest.raises(SpeakerError, match=r"Line 1 .*'NAME: words' after 'name N = NAME'"):
+        parse_script("Obama: Hello.\nname 0 = Obama\n")  # a name is known once its header is read
+
+
 @pytest.mark.parametrize("text, fragment", [
     ("", "no lines"),
     ("# only a comment\nvoice 0 = calm\n", "no lines"),
@@ -58,8 +65,10 @@ def test_each_face_without_a_voice_header_speaks_in_the_language_its_lines_are_w
 
     script = parse_script("voice 2 = michael\n0: 早上好。\n1: Good morning.\n2: 你好。\n")
     voices, told = _face_voices(script)
-    assert len(told) == 1  # face 2's voice was given: not second-guessed
-    assert re.match(r"Face 0's lines are written in Chinese, so the voice \w+ \(zh\)", told[0])
+    assert len(told) == 2  # face 2's voice was given: kept, and told that it does not speak Chinese
+    assert told[0].startswith("Face 2's lines are written in Chinese, but the voice 'michael' speaks en-US; "
+                              "voices that speak it: xiaoxiao, yunxi.")
+    assert re.match(r"Face 0's lines are written in Chinese, so the voice \w+ \(zh\)", told[1])
     assert voices[0].language.startswith("zh") and voices[1].name == "default" and voices[2].name == "michael"
 
 

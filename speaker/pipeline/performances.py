@@ -257,14 +257,18 @@ def _face_voices(script) -> tuple[dict[int, VoicePreset], list[str]]:
     A face's voice is its header's, else the one its lines' writing system calls for, or, when
     another face already speaks with that one, another speaker of that language and sex.
     """
-    from ..settings import default_voice, default_voice_note, other_speaker_like, same_speaker
+    from ..settings import default_voice, default_voice_note, foreign_voice_note, other_speaker_like, same_speaker
+
+    def lines_of(face: int) -> str:
+        return " ".join(line.text for line in script.lines if line.face == face)
 
     voices = {face: load_voice_preset(script.voices[face]) for face in script.faces if face in script.voices}
-    notes = []
+    notes = [note for face, preset in voices.items()
+             if (note := foreign_voice_note(f"Face {face}'s lines are", lines_of(face), preset)) is not None]
     for face in script.faces:
         if face in voices:
             continue
-        said = " ".join(line.text for line in script.lines if line.face == face)
+        said = lines_of(face)
         preset = default_voice(said)
         note = default_voice_note(f"Face {face}'s lines are", said, preset, pronoun="them")
         if note is not None:

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import SpeakerError, warn
-from ..settings import (SpeakOptions, VoicePreset, default_voice, default_voice_note, list_voices, load_voice_preset,
-                        speaks, voice_for_language)
-from ..text import LANGUAGE_NAMES, has_words, written_language
+from ..settings import (SpeakOptions, VoicePreset, default_voice, default_voice_note, foreign_voice_note,
+                        load_voice_preset, speaks, voice_for_language)
+from ..text import has_words, written_language
 from ..types import Portrait, Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
@@ -257,13 +257,10 @@ def _say_whose_voice(opts: SpeakOptions, preset: VoicePreset) -> None:
     written = written_language(opts.text)
     if written is None or opts.language:
         return
-    if opts.voice is None:
-        warn(default_voice_note("The text is", opts.text, preset))
-    elif not speaks(preset, written):
-        # Not refused: a voice may be asked to read a foreign name; the one sentence says who would speak it.
-        others = ", ".join(voice.name for voice in list_voices() if speaks(voice, written))
-        warn(f"The text is written in {LANGUAGE_NAMES[written]}, but the voice '{preset.name}' speaks "
-             f"{preset.language}; " + (f"voices that speak it: {others}." if others else "no bundled voice speaks it."))
+    note = (default_voice_note("The text is", opts.text, preset) if opts.voice is None
+            else foreign_voice_note("The text is", opts.text, preset))
+    if note is not None:
+        warn(note)
 
 
 def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock) -> SpeakResult:
