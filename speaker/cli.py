@@ -169,6 +169,10 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         return _run_drive(args, progress)
     if args.text is not None and args.text_file is not None:
         raise SpeakerError("Give --text or --text-file, not both.")
+    if args.text is None and args.text_file is None and args.audio is None:
+        raise SpeakerError("Give what the portrait says: --text or --text-file (words), --audio (a recording to "
+                           "lip-sync), or --drive (a video of a person to follow); 'speaker animate' moves it "
+                           "without words.")
     text = read_text_file(args.text_file, "text") if args.text_file is not None else args.text
     if args.transcript is not None and args.audio is None:
         raise SpeakerError("--transcript goes with --audio.")

@@ -59,7 +59,8 @@ def assert_nothing_written(out: Path) -> None:
 
 def test_neither_text_nor_audio(grace_hopper_path, tmp_path):
     out = tmp_path / "out.mp4"
-    assert_user_error(run_speaker("--image", grace_hopper_path, "-o", out), "either text", "audio")
+    assert_user_error(run_speaker("--image", grace_hopper_path, "-o", out), "--text", "--audio", "--drive",
+                      "speaker animate")
     assert not out.exists()
 
 
