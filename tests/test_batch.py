@@ -96,6 +96,13 @@ def test_a_csv_and_a_toml_manifest_of_one_folder_keep_their_own_reports(tmp_path
     assert report_path(tmp_path / "show.toml") == tmp_path / "show.toml.report.csv"
 
 
+def test_a_csv_manifest_saved_with_semicolons_reads_like_one_with_commas(tmp_path):
+    # A spreadsheet set to German or French saves CSV with semicolons, and Excel adds a byte-order mark.
+    (tmp_path / "semi.csv").write_bytes("\ufeffimage;text;out;seed\na.jpg;Hello, world.;a.mp4;3\n".encode("utf-8"))
+    (row,) = read_manifest(tmp_path / "semi.csv")
+    assert (row.image, row.text, row.out, row.options) == ("a.jpg", "Hello, world.", "a.mp4", {"seed": "3"})
+
+
 def test_toml_manifest_reads_like_the_csv(tmp_path):
     (tmp_path / "show.toml").write_text('[[row]]\nimage = "a.jpg"\ntext = "Hi"\nout = "a.mp4"\nseed = 3\n')
     (row,) = read_manifest(tmp_path / "show.toml")

@@ -159,7 +159,8 @@ def read_manifest(path: str | Path) -> list[ManifestRow]:
             columns = list(dict.fromkeys(key for record in records for key in record))
         else:
             with open(path, newline="", encoding="utf-8-sig") as handle:
-                reader = csv.DictReader(handle)
+                reader = csv.DictReader(handle, delimiter=_separator(handle.readline()))
+                handle.seek(0)
                 columns = list(reader.fieldnames or [])
                 records = [record for record in reader if any((value or "").strip() for value in record.values())]
     except (OSError, UnicodeDecodeError, csv.Error, tomllib.TOMLDecodeError) as error:
@@ -233,6 +234,12 @@ def make_job(row: ManifestRow, folder: Path) -> Job:
     job.problem = _problem(job)
     job.fingerprint = fingerprint(job)
     return job
+
+
+def _separator(header: str) -> str:
+    """The separator of a CSV manifest, from its header line: a comma, or the semicolon (or tab) that
+    spreadsheets set to many European languages write instead."""
+    return max((",", ";", "\t"), key=lambda separator: (header.count(separator), separator == ","))
 
 
 def _resolve(folder: Path, value: str) -> Path:
