@@ -373,6 +373,17 @@ def test_staged_outputs_refuse_a_pipe_and_two_outputs_of_one_name_before_the_wor
     assert [p.name for p in tmp_path.iterdir()] == ["pipe"]
 
 
+def test_without_subtitles_an_earlier_runs_beside_the_video_are_told(tmp_path):
+    from speaker.errors import SpeakerWarning
+    from speaker.pipeline import _StagedOutputs
+
+    (tmp_path / "talk.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nFirst version.\n")
+    with pytest.warns(SpeakerWarning, match=r"^talk\.srt beside talk\.mp4 is from an earlier run"):
+        with _StagedOutputs() as staged:
+            staged.stage(tmp_path / "talk.mp4", {"subtitles": False})
+    assert (tmp_path / "talk.srt").read_text().endswith("First version.\n")  # the user's to delete, not ours
+
+
 def test_staged_outputs_take_back_the_files_moved_before_a_move_fails(tmp_path, monkeypatch):
     import os
 

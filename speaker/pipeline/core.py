@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import SpeakerError, SpeakerWarning, invalid_setting
+from ..errors import SpeakerError, SpeakerWarning, invalid_setting, warn
 from ..settings import SpeakOptions
 from ..types import Portrait, Speech, Track
 
@@ -147,6 +147,16 @@ def _refuse_shared_names(out: Path, options: dict) -> None:
             named[flag] = path
 
 
+def _tell_old_subtitles(out: Path, options: dict) -> None:
+    """Without subtitles, say that an earlier run's beside the video stay (players show them with it)."""
+    if options.get("subtitles", True):
+        return
+    older = [path.name for path in (out.with_suffix(".srt"), out.with_suffix(".vtt")) if path.is_file()]
+    if older:
+        warn(f"{' and '.join(older)} beside {out.name} {'is' if len(older) == 1 else 'are'} from an earlier run and "
+             "stay as they were; a player shows them with the new video unless they are deleted.")
+
+
 class _StagedOutputs:
     """Every file of a run under a unique temporary name, moved into place only when all are written.
 
@@ -170,6 +180,7 @@ class _StagedOutputs:
 
         check_video_name(Path(out))
         _refuse_shared_names(Path(out).expanduser(), options)
+        _tell_old_subtitles(Path(out).expanduser(), options)
         temporary_out = self._add(Path(out).expanduser())
         staged = dict(options)
         for key in ("export_track", "export_mouth_cues", "preview"):
