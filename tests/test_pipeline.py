@@ -158,6 +158,9 @@ def test_audio_without_transcript(spoken_wav, grace_hopper_path, tmp_path):
     result = speaker.speak(grace_hopper_path, audio=wav, out=out, subtitles=False)
     assert_av_lengths_match(out, spoken.duration)
     assert result.timing_source
+    # An empty transcript (a file saved before it was written) is told, and the words are heard instead.
+    empty = speaker.speak(grace_hopper_path, audio=wav, transcript="  \n", out=out, subtitles=False)
+    assert empty.warnings[0].startswith("The transcript has no words") and empty.timing_source == result.timing_source
 
 
 def test_edited_track_renders_again(astronaut_path, spoken_wav, tmp_path):

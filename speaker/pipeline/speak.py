@@ -276,6 +276,8 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
 
     started = clock.start("timing", f"{opts.audio}: reading")
     audio = timing.open_audio(opts.audio)
+    if opts.transcript is not None and not has_words(opts.transcript):
+        warn("The transcript has no words (an empty file?); the recording's words are recognised instead.")
     try:
         segments = None
         aligned_in_pieces = (audio.duration > timing.WHOLE_ALIGNMENT_SECONDS
