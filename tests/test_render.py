@@ -425,6 +425,28 @@ def test_contact_sheet_shows_a_mid_blink_and_the_peak(grace):
     assert picked["mid-blink"] == 2 and picked["blink"] == 3
 
 
+def test_contact_sheet_tiles_show_a_small_face_close_and_a_portrait_whole(grace, tmp_path):
+    import dataclasses
+
+    from speaker.render.sheet import SHEET_FACE_WIDTHS, _about_the_face
+
+    assert _about_the_face(grace) == (0, 0, grace.size[0], grace.size[1])  # a portrait: the whole frame
+    # The same face as a small figure in a landscape three times as wide and high.
+    height, width = grace.image.shape[:2]
+    landscape = np.full((3 * height, 3 * width, 3), 120, np.uint8)
+    offset = np.array([2 * width, height], np.float32)
+    landscape[height:2 * height, 2 * width:] = grace.image
+    small = dataclasses.replace(grace, image=landscape, landmarks=grace.landmarks + offset,
+                                box=grace.box + np.tile(offset, 2))
+    x0, y0, x1, y1 = _about_the_face(small)
+    face_width = float(grace.box[2] - grace.box[0])
+    assert x1 - x0 == y1 - y0 == round(SHEET_FACE_WIDTHS * max(face_width, float(grace.box[3] - grace.box[1])))
+    assert x0 <= small.box[0] and small.box[2] <= x1 and y0 <= small.box[1] and small.box[3] <= y1
+    assert x1 <= landscape.shape[1]  # kept inside the frame at its right edge
+    sheet = cv2.imread(str(contact_sheet(small, _track(small, [neutral(small), blink(small)]), tmp_path / "s.png")))
+    assert sheet.shape[1] == 3 * 320
+
+
 def test_contact_sheet_refuses_an_empty_track(grace, tmp_path):
     empty = Track(25.0, np.zeros((0, 68, 2), np.float32), np.zeros((0, 6), np.float32),
                   np.zeros((0, len(ARTICULATION_NAMES)), np.float32), np.zeros(0, np.float32), grace.size)

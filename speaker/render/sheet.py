@@ -74,7 +74,7 @@ def pick_frames(track: Track) -> list[tuple[str, int]]:
 
 
 def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> Path:
-    """Render a few telling frames of a track into one labelled PNG.
+    """Render a few telling frames of a track into one labelled PNG (about the face, where it is small in the frame).
 
     Parameters
     ----------
@@ -96,13 +96,13 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
         raise SpeakerError(f"The folder for the contact sheet does not exist: {path.parent}")
 
     renderer = Renderer(portrait)
-    height, width = portrait.image.shape[:2]
-    scale = TILE_SIDE / max(height, width)
-    tile_w, tile_h = max(1, round(width * scale)), max(1, round(height * scale))
+    x0, y0, x1, y1 = _about_the_face(portrait)
+    scale = TILE_SIDE / max(y1 - y0, x1 - x0)
+    tile_w, tile_h = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
     tiles = []
     for label, index in pick_frames(track):
-        frame = renderer.render(track.frame(index))
-        tile = cv2.resize(frame, (tile_w, tile_h), interpolation=cv2.INTER_AREA)
+        frame = renderer.render(track.frame(index))[y0:y1, x0:x1]
+        tile = cv2.resize(frame, (tile_w, tile_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         strip = np.full((LABEL_HEIGHT, tile_w, 3), 255, np.uint8)
         seconds = index / track.fps
         cv2.putText(strip, f"{label}  #{index}  {seconds:.2f}s", (4, LABEL_HEIGHT - 7),
@@ -114,6 +114,28 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
     sheet = np.concatenate(rows, axis=0)
 
     return write_picture(sheet, path, "the contact sheet")
+
+
+#: A sheet's tiles show the frame about the face, this many face widths wide and high (head and
+#: shoulders), where the frame is larger than that: on a full figure or a landscape the face is
+#: otherwise a few pixels of each tile, and its mouth and blinks cannot be judged.
+SHEET_FACE_WIDTHS = 3.0
+#: The view about the face is centred this share of the face box's height below the box's centre.
+SHEET_FACE_DROP = 0.15
+
+
+def _about_the_face(portrait: Portrait) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` of the frame the sheet's tiles show: the whole frame, or a square about a small face."""
+    height, width = portrait.image.shape[:2]
+    bx0, by0, bx1, by1 = (float(v) for v in portrait.box)
+    side = int(round(SHEET_FACE_WIDTHS * max(bx1 - bx0, by1 - by0)))
+    if side >= 0.8 * max(height, width):
+        return 0, 0, width, height
+    side_x, side_y = min(side, width), min(side, height)
+    centre_x, centre_y = (bx0 + bx1) / 2, (by0 + by1) / 2 + SHEET_FACE_DROP * (by1 - by0)
+    left = int(np.clip(round(centre_x - side_x / 2), 0, width - side_x))
+    top = int(np.clip(round(centre_y - side_y / 2), 0, height - side_y))
+    return left, top, left + side_x, top + side_y
 
 
 #: Picture formats by suffix (OpenCV's encoders); a name without a suffix is written as PNG.
