@@ -660,3 +660,16 @@ def test_a_face_dlib_fits_gives_no_face_mesh_warning(grace):
         warnings.simplefilter("always")
         find_portrait(grace, False)
     assert not [w for w in caught if issubclass(w.category, SpeakerWarning)]
+
+
+def test_a_video_too_small_for_the_face_says_which_max_side_would_hold_it(grace_hopper_path):
+    """The photo has the face's pixels; only --max-side leaves it too small: the sentence says so, with a size that works."""
+    import re
+
+    with pytest.raises(SpeakerError, match=r"pixels wide in the photo but \d+ in a video of at most 64 pixels") as told:
+        load_portrait(grace_hopper_path, max_side=64)
+    needed = int(re.search(r"--max-side (\d+) or more", str(told.value)).group(1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        box = load_portrait(grace_hopper_path, max_side=needed).box
+    assert box[2] - box[0] >= 48

@@ -371,6 +371,10 @@ def load_portraits(
     seen = every_box[numbers]
     boxes = seen * to_file
     for seen_box, box in zip(seen, boxes):
+        if box[2] - box[0] >= MIN_FACE_WIDTH and to_file <= 1.0 + 1e-3:
+            # Found at the file's own detail (the finer look): only the video's size is too small for it.
+            raise _video_too_small(float(box[2] - box[0]), float(box[2] - box[0]) * max_side / max(width, height),
+                                   max_side)
         if to_file <= 1.0 + 1e-3 or box[2] - box[0] < MIN_FACE_WIDTH:
             raise _FaceTooSmall(seen_box, to_file)
     # A huge JPEG is decoded at a coarser scale: the view holds more of the photo at the detail it gets.
@@ -388,6 +392,9 @@ def load_portraits(
                                              ((box[1] + box[3]) / 2.0 - top) * per_pixel))
                          for box in boxes]
         except _FaceTooSmall:
+            narrowest = float(min(box[2] - box[0] for box in boxes))
+            if not full_detail and narrowest * per_pixel < MIN_FACE_WIDTH:
+                raise _video_too_small(narrowest, narrowest * per_pixel, max_side) from None
             if full_detail or len(boxes) == 1:
                 raise
             raise SpeakerError(
@@ -410,6 +417,16 @@ def load_portraits(
     warn(f"The {face_is} small in this large photo ({width}x{height} pixels): the video shows the part of the photo "
          f"around {them}, {right - left:.0f}x{bottom - top:.0f} pixels {detail}.")
     return portraits
+
+
+def _video_too_small(in_photo: float, in_video: float, max_side: int) -> SpeakerError:
+    """The sentence for a face the photo has the pixels for, left too small by the video's size (``--max-side``)."""
+    needed = int(np.ceil(max_side * MIN_FACE_WIDTH / max(in_video, 1.0) / 32.0)) * 32
+    return SpeakerError(
+        f"The face is {in_photo:.0f} pixels wide in the photo but {in_video:.0f} in a video of at most {max_side} "
+        f"pixels, too small to animate (at least {MIN_FACE_WIDTH}); give a larger largest side "
+        f"(--max-side {needed} or more)."
+    )
 
 
 def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[np.ndarray, np.ndarray, int, float]:
