@@ -166,6 +166,27 @@ def test_chinese_subtitles_are_written_without_spaces_and_timed_by_character():
         assert before.end <= after.start + 1e-9
 
 
+def test_an_english_kokoro_voice_says_years_and_abbreviations_as_spoken_and_subtitles_them_as_written():
+    from speaker.video.subtitles import group_cues
+
+    voice = load_voice(load_voice_preset("heart"))
+    assert voice.phonemize("in 1822") == voice.phonemize("in eighteen twenty-two")
+    assert voice.phonemize("on Oct. 4") == voice.phonemize("on October 4")
+    sentence = "Mr. Hayes was born on Oct. 4, 1822, in Ohio."
+    speech = voice.synthesize(sentence)
+    assert [word.text for word in speech.words] == sentence.split()
+    assert_covers(speech)
+    by_text = {word.text: word for word in speech.words}
+    assert by_text["1822,"].end - by_text["1822,"].start > 3 * (by_text["on"].end - by_text["on"].start)
+    # No pause at "Mr." or "Oct.": they were said "Mister" and "October", without a full stop.
+    inner = [phone for phone in speech.phones[1:-1] if phone.symbol == "SIL" and phone.end - phone.start > 0.25]
+    assert not any(by_text["Mr."].start <= phone.start <= by_text["Oct."].end for phone in inner)
+    assert [" ".join(cue.lines) for cue in group_cues(speech.words)][0].startswith("Mr. Hayes was born on Oct. 4,")
+    # A voice of another language is given the text as written.
+    french = load_voice(load_voice_preset("siwis"))
+    assert french.phonemize("en 1822") != french.phonemize("en eighteen twenty-two")
+
+
 @pytest.mark.slow
 def test_mandarin_video_end_to_end(grace_hopper_path, tmp_path):
     from speaker import speak

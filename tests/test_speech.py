@@ -86,7 +86,7 @@ def test_numbers_spread_words_over_the_spoken_span():
     speech = synthesize("In 1863 it rained.", STEADY)
     assert [w.text for w in speech.words] == ["In", "1863", "it", "rained."]
     number = speech.words[1]
-    # espeak says "one thousand eight hundred sixty three": the longest word by far.
+    # Said "eighteen sixty-three": the longest word by far.
     assert number.end - number.start > 3 * (speech.words[0].end - speech.words[0].start)
     assert_covers(speech)
 
@@ -234,3 +234,61 @@ def test_unwritable_cache_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setenv("SPEAKER_CACHE", str(blocker / "cache"))
     with pytest.raises(SpeakerError, match="set SPEAKER_CACHE"):
         load_voice(STEADY)
+
+
+HAYES = ("Mr. Hayes was born on Oct. 4, 1822, in Ohio. He was the 19th president of the U.S. "
+         "from 1877 to 1881.")
+
+
+def test_an_english_voice_says_years_and_abbreviations_as_spoken():
+    voice = load_voice(STEADY)
+    assert voice.phonemize("in 1822") == voice.phonemize("in eighteen twenty-two")
+    assert voice.phonemize("from 1877–1881") == voice.phonemize("from eighteen seventy-seven to eighteen eighty-one")
+    assert voice.phonemize("on Oct. 4") == voice.phonemize("on October 4")
+    # espeak reads "Mr." right but ends a sentence (a pause) at its full stop: one sentence here.
+    assert len(voice.phonemize("Mr. Hayes was born on Oct. 4, 1822, in Ohio.")) == 1
+    assert voice.phonemize("Mr. Hayes") != voice.phonemize("Mr.") + voice.phonemize("Hayes")
+
+
+def test_a_voice_of_another_language_is_given_the_text_as_written():
+    english, other = load_voice(STEADY), load_voice(STEADY.model_copy(update={"language": "de"}))
+    assert other.phonemize("in 1822") == english._piper.phonemize("in 1822")
+    assert other.phonemize("in 1822") != english.phonemize("in 1822")
+
+
+def test_museum_label_is_two_sentences_with_written_subtitles_timed_by_the_spoken_words():
+    from speaker.video.subtitles import group_cues
+
+    assert split_sentences(HAYES) == [
+        "Mr. Hayes was born on Oct. 4, 1822, in Ohio.",
+        "He was the 19th president of the U.S. from 1877 to 1881.",
+    ]
+    speech = synthesize(HAYES, STEADY)
+    assert_covers(speech)
+    assert [word.text for word in speech.words] == HAYES.split()
+    for before, after in zip(speech.words, speech.words[1:]):
+        assert before.start < before.end <= after.start + 1e-9
+    # "1822," spans "eighteen twenty-two", much longer than "in" after it.
+    by_text = {word.text: word for word in speech.words}
+    year, short = by_text["1822,"], by_text["in"]
+    assert year.end - year.start > 3 * (short.end - short.start)
+    # One silence only between the two sentences (the sentence pause), none after "Mr." or "Oct.".
+    pauses = [phone for phone in speech.phones[1:-1] if phone.symbol == "SIL" and phone.end - phone.start > 0.3]
+    assert len(pauses) == 1
+    assert pauses[0].start >= by_text["Ohio."].end - 1e-9 and pauses[0].end <= by_text["He"].start + 1e-9
+    cues = [" ".join(cue.lines) for cue in group_cues(speech.words)]
+    assert " ".join(cues) == HAYES
+    assert cues[0].startswith("Mr. Hayes was born on Oct. 4,")
+    assert not any(cue.endswith(("Mr.", "Oct.", "U.S.")) for cue in cues)
+
+
+def test_a_sentences_last_word_is_not_left_alone_in_its_cue():
+    from speaker.types import Word
+    from speaker.video.subtitles import MAX_CUE_SECONDS, group_cues
+
+    # Eleven words at 0.45 s each: the cue closes at MAX_CUE_SECONDS with one word of the sentence left.
+    text = "He was the president of the country from then to 1881."
+    step = (MAX_CUE_SECONDS + 0.05) / 11
+    words = [Word(token, index * step, (index + 1) * step) for index, token in enumerate(text.split())]
+    cues = [" ".join(cue.lines) for cue in group_cues(words)]
+    assert " ".join(cues) == text and len(cues) == 2 and len(cues[1].split()) == 2, cues

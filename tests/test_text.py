@@ -1,4 +1,5 @@
-"""Text checks shared by the stages: has words, and the language a writing system tells."""
+"""Text checks shared by the stages: has words, the language a writing system tells, and
+English as it is said (years, abbreviations) and where its sentences end."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import warnings
 import pytest
 
 from speaker.errors import SpeakerError, SpeakerWarning
-from speaker.text import has_words, written_language
+from speaker.text import (
+    decade_words, ends_sentence, has_words, spoken_text, spoken_words, written_language, year_words,
+)
 
 
 def test_has_words_counts_letters_and_digits_in_any_script():
@@ -63,3 +66,106 @@ def test_japanese_text_without_a_voice_is_refused_with_how_to_add_one():
 
     with pytest.raises(SpeakerError, match=r"No bundled voice speaks 'ja'.*Piper voice"):
         _choose_voice(_options(text="こんにちは"))
+
+
+@pytest.mark.parametrize("year, words", [
+    (1100, "eleven hundred"), (1503, "fifteen oh three"), (1822, "eighteen twenty-two"),
+    (1877, "eighteen seventy-seven"), (1900, "nineteen hundred"), (1905, "nineteen oh five"),
+    (1910, "nineteen ten"), (1999, "nineteen ninety-nine"), (2000, "two thousand"),
+    (2008, "two thousand eight"), (2010, "twenty ten"), (2015, "twenty fifteen"), (2099, "twenty ninety-nine"),
+])
+def test_years_are_said_in_pairs_but_two_thousand_to_two_thousand_nine_in_thousands(year, words):
+    assert year_words(year) == words
+
+
+@pytest.mark.parametrize("year, words", [
+    (1860, "eighteen sixties"), (1800, "eighteen hundreds"), (1910, "nineteen tens"),
+    (1920, "nineteen twenties"), (2000, "two thousands"),
+])
+def test_decades_are_the_plural_of_their_year(year, words):
+    assert decade_words(year) == words
+
+
+@pytest.mark.parametrize("written, said", [
+    # Years, with the word's punctuation kept.
+    ("in 1822, in Ohio", "in eighteen twenty-two, in Ohio"),
+    ("(1822)", "(eighteen twenty-two)"),
+    ("from 1877 to 1881.", "from eighteen seventy-seven to eighteen eighty-one."),
+    ("1822's harvest", "eighteen twenty-two's harvest"),
+    ("in the 1860s,", "in the eighteen sixties,"),
+    ("the 1900s", "the nineteen hundreds"),
+    # Ranges, with an en dash, a hyphen, spaced, or the second year's century understood.
+    ("1877–1881", "eighteen seventy-seven to eighteen eighty-one"),
+    ("1877-1881", "eighteen seventy-seven to eighteen eighty-one"),
+    ("1877 – 1881", "eighteen seventy-seven to eighteen eighty-one"),
+    ("(1877–81)", "(eighteen seventy-seven to eighty-one)"),
+    # Not years: other lengths, out of range, money, counts, shares, decimals, ordinals.
+    ("1,822 soldiers", "1,822 soldiers"), ("$1822", "$1822"), ("#1822", "#1822"), ("1822%", "1822%"),
+    ("No. 1822", "number 1822"), ("1099 and 2100", "1099 and 2100"), ("822 or 18220", "822 or 18220"),
+    ("1822.5", "1822.5"), ("19th", "19th"), ("1865s", "1865s"), ("555-1234", "555-1234"),
+    # Circa before a year, and only there.
+    ("c. 1503", "circa fifteen oh three"), ("ca. 1600", "circa sixteen hundred"),
+    ("(c.1503)", "(circa fifteen oh three)"), ("c. 1860s", "circa eighteen sixties"),
+    ("A. c. Smith", "A c Smith"),  # an initial
+    # Months next to a number only: never the verb, a name or a month word alone.
+    ("on Oct. 4, 1822", "on October 4, eighteen twenty-two"),
+    ("4 Oct. 1822", "4 October eighteen twenty-two"),
+    ("Sept. 12", "September 12"), ("Jan. 5", "January 5"), ("Mar. 3", "March 3"),
+    ("They march on. Troops march.", "They march on. Troops march."),
+    ("He fled in Mar. He came back.", "He fled in Mar. He came back."),
+    ("I met Jan. She smiled.", "I met Jan. She smiled."),
+    ("born on Oct 4", "born on Oct 4"),
+    # Titles before a name; abbreviations said in full; full stops that go on dropped.
+    ("Mr. Hayes and Mrs. Hayes", "Mister Hayes and Missus Hayes"),
+    ("Dr. King in St. Louis", "Doctor King in Saint Louis"),
+    ("Gen. Grant, Lt. Dan", "General Grant, Lieutenant Dan"),
+    ("Fig. 3 and No. 5", "figure 3 and number 5"),
+    ("cats vs. dogs, e.g. a cat", "cats versus dogs, for example a cat"),
+    ("of the U.S. from 1877", "of the U.S from eighteen seventy-seven"),
+    ("the U.S. Army", "the U.S Army"), ("J. R. R. Tolkien", "J R R Tolkien"),
+    # A full stop that closes the sentence stays.
+    ("president of the U.S.", "president of the U.S."),
+    ("came back to the U.S. He", "came back to the U.S. He"),
+    ("and so on, etc. The end", "and so on, et cetera. The end"),
+    # Left to espeak, which reads them right.
+    ("the 19th president, on the 4th", "the 19th president, on the 4th"),
+    ("He said no. The end.", "He said no. The end."),
+])
+def test_english_is_given_to_the_voice_as_it_is_said(written, said):
+    assert spoken_text(written) == said
+
+
+def test_every_written_word_keeps_its_spoken_form_and_a_dash_between_years_goes_with_the_year_before():
+    assert spoken_words("Mr. Hayes, 1877 – 1881.") == [
+        ("Mr.", "Mister"), ("Hayes,", "Hayes,"), ("1877", "eighteen seventy-seven to"),
+        ("1881.", "eighteen eighty-one."),
+    ]
+    assert spoken_words("") == []
+
+
+@pytest.mark.parametrize("word, following, ends", [
+    ("Ohio.", "He", True), ("Ohio.", None, True), ("Really?", "yes", True), ("Wait!", "No", True),
+    ("born", "in", False), ("1822,", "in", False), ('"Go."', "Then", True), ("Ok...", "then", True),
+    ("Mr.", "Hayes", False), ("Dr.", "King", False), ("St.", "Louis", False), ("J.", "Smith", False),
+    ("Oct.", "4,", False), ("c.", "1503", False), ("ca.", "1503", False), ("No.", "5", False),
+    ("e.g.", "Lincoln", False), ("vs.", "Grant", False),
+    ("Oct.", "He", True), ("Mar.", "He", True), ("no.", "The", True),
+    ("U.S.", "from", False), ("U.S.", "Army", False), ("U.S.", "1877", False),
+    ("U.S.", "He", True), ("U.S.", "In", True), ("U.S.", None, True), ("D.C.", "The", True),
+    ("etc.", "and", False), ("etc.", "The", True), ("Jr.", "was", False), ("Jr.", "He", True),
+    ("路。", "鲁", True),
+])
+def test_an_abbreviation_that_goes_on_does_not_end_the_sentence(word, following, ends):
+    assert ends_sentence(word, following) is ends
+
+
+def test_a_transcript_is_aligned_as_it_is_said():
+    from speaker.timing.pocketsphinx.text import normalize_transcript
+
+    words = normalize_transcript("Born Oct. 4, 1822. Served 1877–1881, c. 1503.")
+    assert [word for word, _ in words] == [
+        "born", "october", "four", "eighteen", "twenty", "two", "served",
+        "eighteen", "seventy", "seven", "to", "eighteen", "eighty", "one", "circa", "fifteen", "oh", "three",
+    ]
+    # Each spoken word points at its written word, as the subtitles show it.
+    assert [index for _, index in words] == [0, 1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 5, 5, 5, 6, 7, 7, 7]

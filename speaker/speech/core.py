@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..phonetics import Unit
-from ..text import has_words
+from ..text import ends_sentence, has_words, spoken_text, spoken_words
 from ..types import Phone, Speech, Word
 
 #: Engine name -> module holding its ``load(preset) -> Voice``.
@@ -25,11 +25,6 @@ ENGINES: dict[str, str] = {
     "kokoro": "speaker.speech.kokoro",
 }
 
-
-#: Abbreviations whose full stop does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr vs etc e.g i.e no fig mt gen col lt sgt capt rev".split()
-)
 
 #: A sentence ends after ., !, ? or … (possibly repeated, possibly followed
 #: by closing quotes or brackets) and whitespace.
@@ -95,9 +90,10 @@ def split_sentences(text: str) -> list[str]:
     """Split a script into sentences.
 
     Sentences end at ``.``, ``!``, ``?`` or ``…`` followed by a space, and at
-    line breaks; a full stop after a common abbreviation ("Dr.") or a single
-    capital ("J.") does not end a sentence. Pieces without letters or digits
-    are dropped.
+    line breaks; the full stop of an abbreviation that goes on ("Mr. Hayes",
+    "J. Smith", "Oct. 4", "the U.S. Army") does not end a sentence (see
+    :func:`speaker.text.ends_sentence`, which the subtitles follow too).
+    Pieces without letters or digits are dropped.
 
     Returns
     -------
@@ -112,9 +108,8 @@ def split_sentences(text: str) -> list[str]:
             piece = line[position:match.end(1)]
             position = match.end()
             pending = f"{pending} {piece}" if pending else piece
-            last_word = pending.rstrip("\"'”’)]").split()[-1] if pending.split() else ""
-            stem = last_word.rstrip(".").lower()
-            if last_word.endswith(".") and (stem in _ABBREVIATIONS or (len(stem) == 1 and stem.isalpha())):
+            words, following = pending.split(), line[position:].split(maxsplit=1)
+            if words and not ends_sentence(words[-1], following[0] if following else None):
                 continue
             sentences.append(pending.strip())
             pending = ""
@@ -220,6 +215,34 @@ def units_to_timeline(
     return merge_silences(phones), [tuple(spans[key]) for key in sorted(spans)]
 
 
+def is_english(language: str) -> bool:
+    """True for an English language code (``en``, ``en-US``, ``en_GB``...)."""
+    return language.lower().replace("_", "-").split("-")[0] == "en"
+
+
+def as_spoken(text: str, language: str) -> str:
+    """What a voice of ``language`` is given to say for ``text``.
+
+    English is given each word's spoken form (:func:`speaker.text.spoken_words`:
+    "1822" -> "eighteen twenty-two", "Oct. 4" -> "October 4"), which espeak-ng
+    reads wrong as written; other languages are said as written.
+    """
+    return spoken_text(text) if is_english(language) else text
+
+
+def written_and_spoken(sentence: str, language: str) -> tuple[list[str], list[str]]:
+    """A sentence's written words (those with letters or digits) and how each is said.
+
+    The spoken forms are those :func:`as_spoken` gives the voice
+    (:func:`speaker.text.spoken_words` for English, else the words as written).
+    """
+    if is_english(language):
+        pairs = spoken_words(sentence)
+    else:
+        pairs = [(token, token) for token in _TEXT_WORD.findall(sentence) if has_words(token)]
+    return [written for written, _ in pairs], [said for _, said in pairs]
+
+
 def time_words(
     sentence: str,
     spans: list[tuple[int, int]],
@@ -227,6 +250,7 @@ def time_words(
     sample_rate: int,
     weight: Callable[[str], int],
     text_words: list[str] | None = None,
+    spoken_words: list[str] | None = None,
 ) -> list[Word]:
     """Pair the sentence's written words with the spoken word groups.
 
@@ -240,30 +264,44 @@ def time_words(
         The sentence's phones (seconds).
     sample_rate : int
     weight : callable
-        ``weight(word)``: how many sounds a written word has (at least 1).
+        ``weight(words)``: how many sounds a word as said has (at least 1).
     text_words : list of str, optional
         The written words, when not the sentence's whitespace-separated tokens
         (Chinese characters, say).
+    spoken_words : list of str, optional
+        How each written word was said, when the voice was given its spoken
+        form (:func:`written_and_spoken`: "1822" said "eighteen twenty-two");
+        default: as written.
 
     Returns
     -------
     list of Word
-        One per written word with letters or digits. When the synthesizer
-        spoke a different number of words than are written ("1863" -> "one
-        thousand eight hundred sixty three"), the written words share the
-        spoken phones in proportion to their weights.
+        One per written word with letters or digits, spanning the spoken word
+        groups of its spoken form. When the synthesizer's word groups do not
+        add up to the spoken words (espeak says "of the" as one), the written
+        words share the spoken phones in proportion to the weights of their
+        spoken forms.
     """
     if text_words is None:
         text_words = [token for token in _TEXT_WORD.findall(sentence) if has_words(token)]
+    said = text_words if spoken_words is None else spoken_words
+    if len(said) != len(text_words):
+        raise ValueError("time_words needs one spoken form per written word")
     if not text_words or not spans:
         return []
     rate = float(sample_rate)
-    if len(text_words) == len(spans):
-        return [Word(text, start / rate, end / rate) for text, (start, end) in zip(text_words, spans)]
+    groups = [max(1, sum(1 for token in _TEXT_WORD.findall(form) if has_words(token))) for form in said]
+    if sum(groups) == len(spans):
+        words = []
+        first = 0
+        for text, count in zip(text_words, groups):
+            words.append(Word(text, spans[first][0] / rate, spans[first + count - 1][1] / rate))
+            first += count
+        return words
     spoken = [phone for phone in phones if phone.symbol != "SIL"]
     if not spoken:
         return []
-    weights = [max(1, weight(text)) for text in text_words]
+    weights = [max(1, weight(form)) for form in said]
     cumulative = np.concatenate([[0.0], np.cumsum(weights, dtype=np.float64)])
     # Word boundaries at phone boundaries, in proportion to the weights.
     bounds = np.round(cumulative / cumulative[-1] * len(spoken)).astype(int)

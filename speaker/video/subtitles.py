@@ -2,7 +2,8 @@
 
 Words are grouped into cues a viewer can read: at most two lines of
 :data:`MAX_LINE_CHARS` characters, at most :data:`MAX_CUE_SECONDS` on
-screen, a new cue after the end of a sentence or a pause.
+screen, a new cue after the end of a sentence (not after an abbreviation that
+goes on, "Mr. Hayes": :func:`speaker.text.ends_sentence`) or a pause.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import replaced_atomically
-from ..text import has_words
+from ..text import ends_sentence, has_words
 from ..types import Word
 
 #: Characters per subtitle line (the usual broadcast limit).
@@ -28,7 +29,6 @@ MIN_CUE_SECONDS = 0.8
 #: A clause ending (comma, semicolon, colon) closes a cue once it holds this many characters.
 CLAUSE_BREAK_CHARS = 30
 
-_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？")
 _CLAUSE_ENDS = (",", ";", ":", "—", "，", "；", "：", "、")
 #: Characters per line of Chinese or Japanese (each about two Latin letters wide).
 MAX_LINE_CJK_CHARS = 18
@@ -76,7 +76,7 @@ def group_cues(words: list[Word]) -> list[Cue]:
     tokens = _merge_punctuation(words)
     groups: list[list[Word]] = []
     current: list[Word] = []
-    for word in tokens:
+    for index, word in enumerate(tokens):
         if current:
             text = _join(current + [word])
             too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > _line_limit(text) for line in _wrap(text))
@@ -87,17 +87,30 @@ def group_cues(words: list[Word]) -> list[Cue]:
                 current = []
         current.append(word)
         text = _join(current)
-        if word.text.endswith(_SENTENCE_ENDS) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS):
+        following = tokens[index + 1].text if index + 1 < len(tokens) else None
+        if ends_sentence(word.text, following) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS):
             groups.append(current)
             current = []
     if current:
         groups.append(current)
+    _no_lone_last_words(groups)
 
     cues = [Cue(group[0].start, group[-1].end, _wrap(_join(group))) for group in groups]
     for index, cue in enumerate(cues):
         limit = cues[index + 1].start if index + 1 < len(cues) else float("inf")
         cue.end = min(max(cue.end, cue.start + MIN_CUE_SECONDS), max(limit, cue.end))
     return cues
+
+
+def _no_lone_last_words(groups: list[list[Word]]) -> None:
+    """A sentence's last word alone in its cue ("1881." after "of the U.S. from 1877 to", cut at
+    :data:`MAX_CUE_SECONDS`) takes the word before it from the cue before, which reads as a broken line
+    otherwise; in place."""
+    for index in range(1, len(groups)):
+        before, lone = groups[index - 1], groups[index]
+        continued = not ends_sentence(before[-1].text, lone[0].text)
+        if len(lone) == 1 and len(before) >= 3 and continued and before[-1].end >= lone[0].start - PAUSE_SECONDS:
+            lone.insert(0, before.pop())
 
 
 def format_timestamp(seconds: float, separator: str) -> str:

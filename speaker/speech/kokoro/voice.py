@@ -11,7 +11,9 @@ from ...phonetics import BOS, EOS, VOWELS, Unit, alignments_to_units
 from ...settings import VoicePreset
 from ...text import has_words
 from ...types import Speech
-from ..core import Voice, concatenate, split_sentences, time_words, units_to_timeline
+from ..core import (
+    Voice, as_spoken, concatenate, split_sentences, time_words, units_to_timeline, written_and_spoken,
+)
 from . import model, phonemes
 
 #: Peak level of each synthesized sentence, as for piper's voices.
@@ -36,7 +38,8 @@ class KokoroVoiceBackend(Voice):
     preset : VoicePreset
         ``kokoro_voice`` (a shipped name such as ``"af_heart"`` or a ``.bin``
         path), ``language`` (``en-US``, ``en-GB``, ``zh``, ``fr``, ``es``,
-        ``it``) and ``speed``.
+        ``it``; English text is said as spoken, :func:`speaker.speech.core.as_spoken`)
+        and ``speed``.
     """
 
     def __init__(self, preset: VoicePreset):
@@ -54,13 +57,14 @@ class KokoroVoiceBackend(Voice):
     def phonemize(self, text: str) -> list[list[str]]:
         """Kokoro's phonemes of ``text`` (those in its vocabulary), one list per sentence."""
         return [
-            [symbol for symbol in self._to_phonemes(sentence) if symbol in self._vocabulary]
-            for sentence in split_sentences(text)
+            [symbol for symbol in self._to_phonemes(said) if symbol in self._vocabulary]
+            for said in (as_spoken(sentence, self.language) for sentence in split_sentences(text))
         ]
 
     def synthesize(self, sentence: str) -> Speech:
         """Speak one sentence; see :meth:`Voice.synthesize`."""
-        symbols = [symbol for symbol in self._to_phonemes(sentence) if symbol in self._vocabulary]
+        said = as_spoken(sentence, self.language)
+        symbols = [symbol for symbol in self._to_phonemes(said) if symbol in self._vocabulary]
         chunks: list[Speech] = []
         units_all: list[Unit] = []
         word_spans: list[tuple[int, int]] = []
@@ -89,11 +93,13 @@ class KokoroVoiceBackend(Voice):
                 text_words=[token for token in tokens if has_words(token)],
             )
         else:
-            words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight)
+            written, spoken = written_and_spoken(sentence, self.language)
+            words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight,
+                               text_words=written, spoken_words=spoken)
         return speech.with_timings(words=words, source="kokoro")
 
     def _phoneme_weight(self, word: str) -> int:
-        """Number of sounds of a written word (letters among its phonemes)."""
+        """Number of sounds of a word as said (letters among its phonemes)."""
         return sum(1 for symbol in self._to_phonemes(word) if symbol.isalpha())
 
     def _infer(self, symbols: list[str]) -> tuple[np.ndarray, list[tuple[str, int]]]:

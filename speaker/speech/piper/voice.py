@@ -14,7 +14,7 @@ from ...errors import SpeakerError
 from ...files import cache_dir, write_to_cache
 from ...settings import VoicePreset
 from ...types import Speech
-from ..core import Voice, concatenate, time_words, units_to_timeline
+from ..core import Voice, as_spoken, concatenate, time_words, units_to_timeline, written_and_spoken
 from ...phonetics import alignments_to_units
 
 #: Peak level of each synthesized sentence (piper normalises to 1.0; a little
@@ -126,7 +126,8 @@ class PiperVoiceBackend(Voice):
     preset : VoicePreset
         ``model`` (empty for the bundled joe voice) and ``config`` paths,
         ``speed`` (length_scale = 1 / speed), ``noise_scale``, ``noise_w``,
-        ``speaker_id``.
+        ``speaker_id``; ``language`` (English text is said as spoken,
+        :func:`speaker.speech.core.as_spoken`).
     seed : int
         Seed of the voice's noise: the same text and seed give the same audio.
     """
@@ -141,6 +142,7 @@ class PiperVoiceBackend(Voice):
                 f"The Piper voice config {config_path} does not exist (it must sit beside the .onnx)."
             )
         self.model_path = model_path
+        self.language = preset.language
         from piper import PiperVoice
 
         self._piper = PiperVoice(config=_config(str(config_path)), session=_session(model_path, seed))
@@ -163,8 +165,8 @@ class PiperVoiceBackend(Voice):
         )
 
     def phonemize(self, text: str) -> list[list[str]]:
-        """Piper's (espeak-ng) IPA phonemes of ``text``, one list per sentence."""
-        return self._piper.phonemize(text)
+        """Piper's (espeak-ng) IPA phonemes of ``text`` as said, one list per sentence."""
+        return self._piper.phonemize(as_spoken(text, self.language))
 
     def synthesize(self, sentence: str) -> Speech:
         """Speak one sentence; see :meth:`Voice.synthesize`.
@@ -177,7 +179,8 @@ class PiperVoiceBackend(Voice):
         chunks: list[Speech] = []
         word_spans: list[tuple[int, int]] = []  # sample spans of spoken word groups
         offset = 0
-        for chunk in self._piper.synthesize(sentence, self._config, include_alignments=True):
+        for chunk in self._piper.synthesize(as_spoken(sentence, self.language), self._config,
+                                            include_alignments=True):
             if chunk.phoneme_alignments is None:
                 raise SpeakerError(
                     "Piper gave no phoneme timings: the onnx package is missing "
@@ -193,10 +196,12 @@ class PiperVoiceBackend(Voice):
         if not chunks:
             return Speech(np.zeros(0, np.float32), self.sample_rate, source="piper")
         speech = concatenate(chunks, pause=0.0) if len(chunks) > 1 else chunks[0]
-        words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight)
+        written, spoken = written_and_spoken(sentence, self.language)
+        words = time_words(sentence, word_spans, speech.phones, self.sample_rate, self._phoneme_weight,
+                           text_words=written, spoken_words=spoken)
         return speech.with_timings(words=words, source="piper")
 
     def _phoneme_weight(self, word: str) -> int:
-        """Number of sounds espeak gives a written word (stress and length marks not counted)."""
+        """Number of sounds espeak gives a word as said (stress and length marks not counted)."""
         phonemes = [p for sentence_phonemes in self.phonemize(word) for p in sentence_phonemes]
         return max(1, sum(1 for p in phonemes if p.strip() and p not in "ˈˌː"))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from ...text import spoken_words
+
 _ONES = (
     "zero one two three four five six seven eight nine ten eleven twelve thirteen "
     "fourteen fifteen sixteen seventeen eighteen nineteen"
@@ -95,7 +97,11 @@ def spoken_number(token: str) -> str:
 def normalize_transcript(transcript: str) -> list[tuple[str, int]]:
     """Lower-case spoken words of a transcript, each with its written word's index.
 
-    Punctuation is dropped, numbers are spelt out, hyphenated words split.
+    Words are first put as they are said, as the speech stage says them
+    (:func:`speaker.text.spoken_words`: "1877–1881" -> "eighteen seventy-seven to
+    eighteen eighty-one", "Oct." -> "October", "c. 1503" -> "circa fifteen oh
+    three"); then punctuation is dropped, the other numbers are spelt out,
+    hyphenated words split.
 
     Returns
     -------
@@ -104,9 +110,8 @@ def normalize_transcript(transcript: str) -> list[tuple[str, int]]:
         tokens of ``transcript`` that hold a letter or digit.
     """
     spoken: list[tuple[str, int]] = []
-    written = [token for token in transcript.split() if re.search(r"[^\W_]", token)]
-    for index, token in enumerate(written):
-        cleaned = token.lower().replace("’", "'").replace("‘", "'")
+    for index, (_, said) in enumerate(spoken_words(transcript)):
+        cleaned = said.lower().replace("’", "'").replace("‘", "'")
         for match in _TOKEN.finditer(cleaned):
             piece = match.group(0)
             words = spoken_number(piece) if piece[0].isdigit() else piece
