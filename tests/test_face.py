@@ -381,6 +381,12 @@ def test_exif_orientation_is_applied(tmp_path, grace, orientation, stored_transp
     _assert_face_layout(portrait.landmarks, portrait.box)
 
 
+def test_a_web_address_given_as_the_portrait_says_to_download_it():
+    with pytest.raises(SpeakerError, match=r"^The image https://example\.org/lincoln\.jpg is a web address; "
+                                           r"speaker works offline"):
+        load_image("https://example.org/lincoln.jpg")
+
+
 @pytest.mark.parametrize("name, told", [("clip.mp4", "is a video, not a picture"),
                                          ("talk.mp3", "is a sound file, not a picture"),
                                          ("notes.txt", "not an image file Pillow recognises")])

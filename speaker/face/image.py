@@ -81,6 +81,10 @@ def load_image(path: str | Path, max_side: int = 1280,
 
     path = Path(path).expanduser()
     if not path.exists():
+        if str(path).lower().startswith(("http:/", "https:/", "www.")):  # a Path folds "https://" to "https:/"
+            address = str(path).replace(":/", "://", 1)
+            raise SpeakerError(f"The image {address} is a web address; speaker works offline: download the "
+                               "picture and give its file.")
         raise SpeakerError(f"The image {path} does not exist.")
     if path.is_dir():
         raise SpeakerError(f"The image {path} is a folder; give the path of a photo file.")
