@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import onnx
 import numpy as np
 import pytest
@@ -219,3 +222,22 @@ def test_studio_page_speaks_text_with_a_kokoro_voice(grace_hopper_path):
     result = Studio().make_video(str(grace_hopper_path), "你好。", None, None, voice="yunxi", language="en",
                                  max_side=320)
     assert result.video is not None, result.message
+
+
+@pytest.mark.slow
+def test_a_french_recordings_transcript_gives_the_subtitles_its_own_words(tmp_path):
+    """Forced alignment knows English only: a French transcript's words are timed by Whisper's and
+    written as the transcript writes them ("neuf", "Mona Lisa", its commas), not as Whisper heard them."""
+    import soundfile
+
+    from speaker import pipeline
+
+    said = "Le musée du Louvre, à Paris, ouvre ses portes à neuf heures. Mona Lisa vous attend."
+    speech = synthesize(said, load_voice_preset("siwis"))
+    soundfile.write(str(tmp_path / "visite.wav"), speech.samples, speech.sample_rate)
+    result = pipeline.speak(Path(__file__).parent / "data" / "grace_hopper.heic", audio=tmp_path / "visite.wav",
+                            transcript=said, language="fr", out=tmp_path / "visite.mp4", max_side=256, fps=10)
+    assert any("aligned sound by sound only in English" in note for note in result.warnings)
+    subtitles = (tmp_path / "visite.srt").read_text(encoding="utf-8")
+    cues = re.findall(r"^\d\d:\d\d:\d\d,\d\d\d --> .*\n((?:.+\n?)+)", subtitles, flags=re.MULTILINE)
+    assert " ".join(" ".join(cue.split()) for cue in cues) == said

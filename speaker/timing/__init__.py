@@ -27,6 +27,7 @@ from ..types import Speech
 from .audio import load_audio, resample
 from .core import AlignmentError, Transcription, load_backend
 from .recognized import is_english, timeline_from_words
+from .retold import LEAST_MATCHED_SHARE, transcript_on_heard
 from .stream import (AudioFile, open_audio, recognize_audio, refuse_without_speech, segment_bounds,
                      time_segment, timed_segments)
 from .transcribed import WHOLE_ALIGNMENT_SECONDS, transcript_segments
@@ -35,7 +36,7 @@ __all__ = [
     "align", "load_audio", "recognize", "resample", "timeline_for_audio", "audio_model_available",
     "AudioFile", "Transcription", "open_audio", "recognize_audio", "recognize_words", "refuse_without_speech",
     "segment_bounds", "time_segment", "timed_segments", "timeline_from_words", "transcript_timeline",
-    "transcript_segments", "WHOLE_ALIGNMENT_SECONDS",
+    "transcript_segments", "WHOLE_ALIGNMENT_SECONDS", "transcript_on_heard", "LEAST_MATCHED_SHARE",
 ]
 
 #: The backend used for alignment and phone recognition.
@@ -127,14 +128,14 @@ def transcript_timeline(samples: np.ndarray, sample_rate: int, transcript: str, 
     """
     samples = _mono(samples)
     if language is not None and not is_english(language):
-        warn(f"A transcript can be aligned only in English, not '{language}'; "
-             "the mouth is timed from the recognised words instead.")
+        warn(f"A transcript can be aligned sound by sound only in English, not '{language}'; its words are "
+             "timed by the words recognised in the recording instead.")
         return None
     try:
         aligned = load_backend(DEFAULT_BACKEND).align_strict(samples, int(sample_rate), transcript)
     except AlignmentError as error:
-        warn(f"The transcript could not be aligned to the audio ({error}); "
-             "the mouth is timed from the recognised words instead.")
+        warn(f"The transcript could not be aligned to the audio ({error}); its words are timed by the words "
+             "recognised in the recording instead.")
         return None
     if method == "audio-model":
         return recognize(samples, sample_rate, "audio-model").with_timings(words=aligned.words)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import unicodedata
 from collections.abc import Iterator
 
 from ..errors import warn
@@ -41,8 +42,10 @@ ALIGNER = "pocketsphinx"
 
 
 def _key(text: str) -> str:
-    """A word as compared between transcript and recogniser: lower case, letters and digits only."""
-    return re.sub(r"[\W_]", "", text.lower())
+    """A word as compared between transcript and recogniser: case folded, accents dropped, letters
+    and digits only ("Église," -> "eglise": a recogniser may hear the word and miss its accent)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return re.sub(r"[\W_]", "", "".join(character for character in decomposed if not unicodedata.combining(character)))
 
 
 def transcript_tokens(transcript: str) -> list[str]:
