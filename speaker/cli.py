@@ -6,6 +6,7 @@ This module imports nothing heavy, so ``speaker --help`` is instant.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from pathlib import Path
@@ -54,7 +55,7 @@ def _speak_arguments(parser: argparse.ArgumentParser, image_required: bool = Tru
         help="what is said in --audio (a text file or the words); improves lip sync",
     )
     parser.add_argument("--image", type=Path, required=image_required, metavar="FILE", help="the portrait to animate")
-    parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE",
+    parser.add_argument("-o", "--out", type=_file_name, default=Path("speaker.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     look = parser.add_argument_group("voice and motion")
     look.add_argument("--voice", help="voice preset name or .toml path (see 'speaker voices'; default: 'default', "
@@ -94,6 +95,13 @@ def _common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
 
 
+def _file_name(text: str) -> Path:
+    """An output's path as typed; one ending in a slash names a folder, and a Path would drop the slash."""
+    if text.endswith(("/", os.sep)):
+        raise argparse.ArgumentTypeError(f"{text} names a folder; give a file name in it, such as {text}speaker.mp4")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="speaker",
@@ -117,7 +125,7 @@ def build_render_parser() -> argparse.ArgumentParser:
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the portrait the track was made for")
     parser.add_argument("--track", type=Path, required=True, metavar="JSON", help="track from --export-track")
     parser.add_argument("--audio", type=Path, metavar="FILE", help="audio to mux (default: silent)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("speaker.mp4"), metavar="FILE")
+    parser.add_argument("-o", "--out", type=_file_name, default=Path("speaker.mp4"), metavar="FILE")
     parser.add_argument("--face", type=int, metavar="N", help="which face, as when the track was made")
     parser.add_argument("--face-backend", default="dlib", choices=["dlib", "face-alignment"])
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX")
@@ -133,7 +141,7 @@ def build_demo_parser() -> argparse.ArgumentParser:
         prog="speaker demo",
         description="Grace Hopper's portrait (public domain, shipped with matplotlib) says a line.",
     )
-    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-demo.mp4"), metavar="FILE",
+    parser.add_argument("-o", "--out", type=_file_name, default=Path("speaker-demo.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     parser.add_argument("--text", default=DEMO_LINE, help="what she says")
     parser.add_argument("--voice", default=DEMO_VOICE, help="voice preset (default: %(default)s, an American woman)")
@@ -303,7 +311,7 @@ def build_faces_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo")
-    parser.add_argument("-o", "--out", type=Path, metavar="PNG",
+    parser.add_argument("-o", "--out", type=_file_name, metavar="PNG",
                         help="save the photo with its faces boxed and numbered (.png, or .jpg)")
     _face_backend_argument(parser)
     parser.add_argument("--max-side", type=int, default=1280, metavar="PX",
@@ -367,8 +375,6 @@ def build_batch_parser() -> argparse.ArgumentParser:
 
 
 def _run_batch(argv: list[str]) -> int:
-    import os
-
     args = build_batch_parser().parse_args(argv)
 
     def run() -> int:
@@ -504,7 +510,7 @@ def build_animate_parser() -> argparse.ArgumentParser:
     parser.add_argument("--seconds", type=float, metavar="S",
                         help="length of the video (default: the length of --audio, else 10)")
     parser.add_argument("--audio", type=Path, metavar="FILE", help="music or sound to mux (default: silent)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-animate.mp4"), metavar="FILE",
+    parser.add_argument("-o", "--out", type=_file_name, default=Path("speaker-animate.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     _scene_arguments(parser)
     parser.add_argument("--face", type=int, metavar="N", help="which face to animate, counting left to right from 0")
@@ -557,7 +563,7 @@ def build_dialogue_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--image", type=Path, required=True, metavar="FILE", help="the photo with the faces")
     parser.add_argument("--script", type=Path, required=True, metavar="FILE", help="the dialogue (UTF-8 text)")
-    parser.add_argument("-o", "--out", type=Path, default=Path("speaker-dialogue.mp4"), metavar="FILE",
+    parser.add_argument("-o", "--out", type=_file_name, default=Path("speaker-dialogue.mp4"), metavar="FILE",
                         help="the MP4 to write (default: %(default)s)")
     parser.add_argument("--motion", choices=["still", "calm", "lively"], default="calm", help="head motion (default: calm)")
     _scene_arguments(parser)

@@ -132,6 +132,13 @@ def test_an_output_named_as_a_folder_or_another_format_is_refused_before_any_wor
     assert sorted(p.name for p in tmp_path.iterdir()) == ["films"] and list((tmp_path / "films").iterdir()) == []
 
 
+def test_an_output_ending_in_a_slash_names_a_folder_and_is_refused(grace_hopper_path, tmp_path):
+    done = run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", f"{tmp_path / 'videos'}/")
+    assert done.returncode == 2 and done.stderr.strip().splitlines()[-1].endswith(
+        "videos/ names a folder; give a file name in it, such as " + f"{tmp_path / 'videos'}/speaker.mp4")
+    assert list(tmp_path.iterdir()) == []  # not a file named 'videos' with videos.srt beside it
+
+
 def test_extras_named_as_formats_they_are_not_written_in_are_refused_before_any_work(grace_hopper_path, tmp_path):
     out = tmp_path / "talk.mp4"
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", out,
