@@ -49,6 +49,19 @@ def test_the_recogniser_hears_what_piper_said(spoken, heard):
         assert before.start < before.end <= after.start + 1e-6
 
 
+def test_a_language_given_that_the_recording_does_not_sound_like_is_told(spoken):
+    import warnings
+
+    from speaker.timing import recognize_audio
+
+    recording = AudioFile.from_samples(spoken.samples, spoken.sample_rate)
+    with pytest.warns(SpeakerWarning, match=r"^The recording sounds like 'en' \(\d+% sure\), not 'fr' as given"):
+        recognize_audio(recording, "fr")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SpeakerWarning)  # the right language: nothing to tell
+        assert recognize_audio(recording, "en-US").words
+
+
 def test_recognised_words_are_aligned_into_phones(spoken, heard):
     speech = timeline_for_audio(spoken.samples, spoken.sample_rate, None)
     assert speech.source == "whisper+pocketsphinx-align"

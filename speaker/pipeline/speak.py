@@ -11,7 +11,7 @@ from ..errors import SpeakerError, warn
 from ..settings import (SpeakOptions, VoicePreset, default_voice, default_voice_note, foreign_voice_note,
                         load_voice_preset, speaks, voice_for_language)
 from ..text import has_words, written_language
-from ..types import Portrait, Speech, Word
+from ..types import Portrait, Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
     _run_staged, _write_extras,
@@ -295,28 +295,12 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
             heard = timing.recognize_audio(audio, opts.language)
             timing.refuse_without_speech(heard, str(opts.audio))
             clock.start("timing", f"{len(heard.words)} words heard, language '{heard.language}'")
-            words = _transcript_words_heard(opts.transcript, heard.words)
+            words = timing.words_to_time(opts.transcript, heard.words)
             segments = timing.timed_segments(audio, words, heard.language, opts.lipsync)
         clock.stop("timing", started)
         return render_speech_segments(portrait, segments, opts, clock)
     finally:
         audio.close()
-
-
-def _transcript_words_heard(transcript: str | None, heard: list[Word]) -> list[Word]:
-    """The words that time the mouth and make the subtitles when the transcript could not be aligned:
-    its own, on the times of the words recognised (:func:`speaker.timing.transcript_on_heard`), or,
-    without a transcript or when it is not what the recording says (told), the recognised words."""
-    from .. import timing
-
-    if not has_words(transcript):
-        return heard
-    words, matched = timing.transcript_on_heard(transcript, heard)
-    if matched < timing.LEAST_MATCHED_SHARE:
-        warn(f"Only {matched:.0%} of the transcript's words were heard in the recording: it does not seem to be "
-             "what the recording says, so the subtitles give the words recognised.")
-        return heard
-    return words
 
 
 def _long_transcript_segments(opts: SpeakOptions, audio, clock: _StageClock):

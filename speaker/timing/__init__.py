@@ -27,7 +27,7 @@ from ..types import Speech
 from .audio import load_audio, resample
 from .core import AlignmentError, Transcription, load_backend
 from .recognized import is_english, timeline_from_words
-from .retold import LEAST_MATCHED_SHARE, transcript_on_heard
+from .retold import transcript_on_heard, words_to_time
 from .stream import (AudioFile, open_audio, recognize_audio, refuse_without_speech, segment_bounds,
                      time_segment, timed_segments)
 from .transcribed import WHOLE_ALIGNMENT_SECONDS, transcript_segments
@@ -36,7 +36,7 @@ __all__ = [
     "align", "load_audio", "recognize", "resample", "timeline_for_audio", "audio_model_available",
     "AudioFile", "Transcription", "open_audio", "recognize_audio", "recognize_words", "refuse_without_speech",
     "segment_bounds", "time_segment", "timed_segments", "timeline_from_words", "transcript_timeline",
-    "transcript_segments", "WHOLE_ALIGNMENT_SECONDS", "transcript_on_heard", "LEAST_MATCHED_SHARE",
+    "transcript_segments", "WHOLE_ALIGNMENT_SECONDS", "transcript_on_heard", "words_to_time",
 ]
 
 #: The backend used for alignment and phone recognition.
@@ -188,7 +188,7 @@ def timeline_for_audio(
             return timed
     heard = recognize_words(samples, sample_rate, language)
     refuse_without_speech(heard, "")
-    return time_segment(samples, int(sample_rate), heard.words, heard.language, method)
+    return time_segment(samples, int(sample_rate), words_to_time(transcript, heard.words), heard.language, method)
 
 
 def _mono(samples: np.ndarray) -> np.ndarray:

@@ -106,6 +106,11 @@ class Recognizer(abc.ABC):
             Words in time order (empty when no speech is heard) and the language.
         """
 
+    def language_of(self, samples: np.ndarray, sample_rate: int) -> tuple[str, float] | None:
+        """The language the audio sounds like (ISO 639-1) and how sure that is (0..1), or None when the
+        recogniser cannot tell (then a language given is taken on trust)."""
+        return None
+
 
 def _load_named(registry: dict[str, str], name: str, kind: str):
     """``load()`` of the module registered as ``name``; a SpeakerError naming the known ones otherwise."""

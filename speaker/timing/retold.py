@@ -12,6 +12,8 @@ was, the time between them), in proportion to their letters.
 
 from __future__ import annotations
 
+from ..errors import warn
+from ..text import has_words
 from ..types import Word
 from .transcribed import _key, anchors, transcript_tokens
 
@@ -21,6 +23,20 @@ LEAST_MATCHED_SHARE = 0.3
 #: Transcript words between two matched ones get the time between those, or, where that
 #: is shorter than this per word, share the time of the word before.
 MIN_WORD_SECONDS = 0.08
+
+
+def words_to_time(transcript: str | None, heard: list[Word]) -> list[Word]:
+    """The words that time the mouth and make the subtitles when a transcript could not be aligned:
+    its own on the times of the words recognised (:func:`transcript_on_heard`), or, without a
+    transcript or when it is not what the recording says (told), the recognised words."""
+    if not has_words(transcript):
+        return heard
+    words, matched = transcript_on_heard(transcript, heard)
+    if matched < LEAST_MATCHED_SHARE:
+        warn(f"Only {matched:.0%} of the transcript's words were heard in the recording: it does not seem to be "
+             "what the recording says, so the subtitles give the words recognised.")
+        return heard
+    return words
 
 
 def transcript_on_heard(transcript: str, heard: list[Word]) -> tuple[list[Word], float]:

@@ -216,10 +216,29 @@ def recognize_audio(audio: AudioFile, language: str | None = None, recognizer: s
         words += [Word(w.text, w.start + offset, w.end + offset) for w in heard.words]
         if detected is None and heard.words:
             detected, probability = heard.language, heard.language_probability
+        elif language is not None and heard.words and len(words) == len(heard.words):
+            _check_language_given(model, samples, audio.sample_rate, language)
         start += max(1, len(samples))
         if on_window is not None:
             on_window(min(start, audio.n_samples) / float(audio.sample_rate), audio.duration)
     return Transcription(words=words, language=detected or "en", language_probability=probability)
+
+
+#: A language given that the recording does not sound like is told when the recogniser hears another this surely.
+OTHER_LANGUAGE_PROBABILITY = 0.8
+
+
+def _check_language_given(model, samples: np.ndarray, sample_rate: int, language: str) -> None:
+    """Tell the user when the first speech of a recording sounds surely like another language than
+    the one given: its words were heard as the language given, and read wrong."""
+    sounds = model.language_of(samples, sample_rate)
+    if sounds is None:
+        return
+    heard, probability = sounds
+    given = language.lower().replace("_", "-").split("-")[0]
+    if heard != given and probability >= OTHER_LANGUAGE_PROBABILITY:
+        warn(f"The recording sounds like '{heard}' ({probability:.0%} sure), not '{language}' as given; its words "
+             f"were heard as '{language}', so the subtitles may be wrong: leave out --language to have it detected.")
 
 
 def segment_bounds(audio: AudioFile, words: list[Word], seconds: float | None = None) -> list[tuple[int, int]]:

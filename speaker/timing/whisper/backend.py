@@ -82,6 +82,13 @@ class WhisperRecognizer(Recognizer):
         )
         self._lock = threading.Lock()
 
+    def language_of(self, samples: np.ndarray, sample_rate: int) -> tuple[str, float] | None:
+        """The language Whisper hears in (the first 30 s of) the audio, and its probability."""
+        audio = resample(np.asarray(samples, np.float32).reshape(-1), int(sample_rate), SAMPLE_RATE)
+        with self._lock:
+            language, probability, _ = self._model.detect_language(audio, vad_filter=True)
+        return str(language), float(probability)
+
     def transcribe(self, samples: np.ndarray, sample_rate: int, language: str | None = None) -> Transcription:
         """Words heard in (up to about 30 s of) audio; see :meth:`Recognizer.transcribe`.
 
