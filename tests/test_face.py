@@ -679,3 +679,14 @@ def test_a_video_too_small_for_the_face_says_which_max_side_would_hold_it(grace_
         warnings.simplefilter("ignore")
         box = load_portrait(grace_hopper_path, max_side=needed).box
     assert box[2] - box[0] >= 48
+
+
+def test_a_photo_too_small_to_hold_a_face_says_its_size(noise_image_path, tmp_path):
+    """A thumbnail in which no face is seen (a face found in one is 'too small', with its width)."""
+    path = tmp_path / "thumbnail.png"
+    Image.open(noise_image_path).resize((40, 50)).save(path)
+    with pytest.raises(SpeakerError, match=r"^No face was found in the photo, which is only 40x50 pixels; a face "
+                                           r"needs at least 48 pixels across"):
+        load_portrait(path)
+    with pytest.raises(SpeakerError, match=r"^No face was found in the photo; use a clearer photo"):
+        load_portrait(noise_image_path)  # 320x240: large enough to hold one

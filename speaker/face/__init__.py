@@ -299,6 +299,10 @@ def load_portrait(
     return load_portraits(path, [face_index], backend=backend, max_side=max_side)[0]
 
 
+#: A photo shorter than this many smallest faces on a side that shows none is told it is too small.
+SMALL_PHOTO_FACES = 2
+
+
 class FaceNotInPhoto(SpeakerError):
     """A face asked for by its number is not among the ``face_count`` faces of the photo."""
 
@@ -359,6 +363,9 @@ def load_portraits(
     to_file = max(width, height) / max(image.shape[:2])
     if isinstance(missed, _NoFace):
         finer = _finer_look(path, (width, height), max(image.shape[:2]), get_landmarker(backend), max_side)
+        if finer is None and min(width, height) < SMALL_PHOTO_FACES * MIN_FACE_WIDTH:
+            raise SpeakerError(f"No face was found in the photo, which is only {width}x{height} pixels; a face "
+                               f"needs at least {MIN_FACE_WIDTH} pixels across: use a larger photo.") from None
         if finer is None:
             raise missed
         found, to_file = finer
