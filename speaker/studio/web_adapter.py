@@ -115,9 +115,7 @@ class Studio:
             pixels, _ = load_image(image_path, max_side=max(photo_size(image_path)))
         except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, SpeakerError):
             return None
-        folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
-        folder.mkdir()
-        copy = folder / f"{_safe_stem(image_path)}.png"
+        copy = self._new_job_folder() / f"{_safe_stem(image_path)}.png"
         Image.fromarray(pixels).save(copy, compress_level=1)
         return copy
 
@@ -196,8 +194,7 @@ class Studio:
         if script is not None and (text is not None or audio_path):
             return JobResult(None, message="Give the words, a recording or a dialogue script, one of them: "
                                            "a dialogue's words are in its script.")
-        job_folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
-        job_folder.mkdir()
+        job_folder = self._new_job_folder()
         stem = _safe_stem(image_path)
         out = job_folder / f"{stem}.mp4"
         try:
@@ -255,6 +252,12 @@ class Studio:
             raise SpeakerError(f"The uploaded {what} could not be read; upload it again.") from None
         if size_mb > limit_mb:
             raise SpeakerError(f"The {what} is {size_mb:.0f} MB; the limit is {limit_mb:g} MB.")
+
+    def _new_job_folder(self) -> Path:
+        """A folder of its own for one job's files (pruned with the rest after ``keep_minutes``)."""
+        folder = self.root / f"job-{time.strftime('%H%M%S')}-{secrets.token_hex(3)}"
+        folder.mkdir()
+        return folder
 
     def _prune(self) -> None:
         """Delete the job folders older than ``keep_minutes``."""
