@@ -571,6 +571,8 @@ def build_dialogue_parser() -> argparse.ArgumentParser:
                         help="write .srt and .vtt beside the video, with the speaker's name (default: on)")
     parser.add_argument("--export-track", type=Path, metavar="JSON",
                         help="save each face's track as JSON.face<N>.json")
+    parser.add_argument("--preview", type=Path, metavar="PNG",
+                        help="save a contact sheet: each face speaking, a blink, the middle (.png, or .jpg)")
     _common_arguments(parser)
     return parser
 
@@ -582,7 +584,7 @@ def _run_dialogue(argv: list[str]) -> int:
     return _run_pipeline(args, lambda progress: dialogue(
         args.image, read_text_file(args.script, "script"), args.out, fps=args.fps, seed=args.seed,
         motion=args.motion, motion_scale=args.motion_scale, face_backend=args.face_backend,
-        max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track,
+        max_side=args.max_side, subtitles=args.subtitles, export_track=args.export_track, preview=args.preview,
         debug_overlay=args.debug_overlay, progress=progress,
     ))
 

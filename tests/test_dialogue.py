@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 
+import imageio.v3
 import numpy as np
 import pytest
 
@@ -156,8 +157,10 @@ def test_dialogue_end_to_end_each_mouth_moves_in_its_own_lines(two_faces, portra
 
     script = "name 0 = Grace\n0: Good morning, how are you today?\n1: I am very well, thank you.\n"
     out = tmp_path / "dialogue.mp4"
-    result = pipeline.dialogue(two_faces, script, out)
+    result = pipeline.dialogue(two_faces, script, out, preview=tmp_path / "sheet.png")
     assert result.face_count == 2 and result.frames == video.probe(out)["frame_count"]
+    sheet = imageio.v3.imread(tmp_path / "sheet.png")  # Grace speaks, Face 1 speaks, the middle (a blink if any)
+    assert tmp_path / "sheet.png" in result.extra_files and sheet.shape[1] == 3 * 320 and sheet.shape[0] > 300
     subtitles = (tmp_path / "dialogue.srt").read_text()
     assert "Grace: Good" in subtitles and "Face 1: I am" in subtitles
     reader = video.read_video(out)

@@ -227,6 +227,7 @@ def dialogue(
         Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
         ``seed``, ``motion``, ``motion_scale``, ``face_backend``, ``subtitles``,
         ``export_track`` (one file per face: ``<stem>.face<N>.json``),
+        ``preview`` (a contact sheet: each face speaking, a blink, the middle),
         ``debug_overlay``, ``max_side``.
 
     Returns
@@ -381,6 +382,9 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
         for number, track in zip(script.faces, tracks):
             motion.save_track(track, _face_track_path(opts.export_track, number))
             result.extra_files.append(_face_track_path(opts.export_track, number))
+    if opts.preview is not None:
+        result.extra_files.append(render.scene_sheet(scene, [script.label(number) for number in script.faces],
+                                                     opts.preview))
     return result
 
 

@@ -9,7 +9,7 @@ cv2 is imported when the stage is first used, not by ``import speaker``.
 
 from __future__ import annotations
 
-__all__ = ["Renderer", "render_frames", "render_scene", "contact_sheet"]
+__all__ = ["Renderer", "render_frames", "render_scene", "contact_sheet", "scene_sheet"]
 
 
 def __getattr__(name):
@@ -21,8 +21,8 @@ def __getattr__(name):
         from .scene import render_scene
 
         return render_scene
-    if name == "contact_sheet":
-        from .sheet import contact_sheet
+    if name in ("contact_sheet", "scene_sheet"):
+        from . import sheet
 
-        return contact_sheet
+        return getattr(sheet, name)
     raise AttributeError(name)

@@ -30,10 +30,15 @@ def render_scene(scene: Scene, debug_overlay: bool = False) -> Iterator[np.ndarr
     ------
     np.ndarray, shape (H, W, 3), uint8
     """
-    photo = np.asarray(scene.image, np.int16)
     renderers = [Renderer(portrait, debug_overlay=debug_overlay) for portrait in scene.portraits]
     for index in range(len(scene)):
-        frame = photo.copy()
-        for renderer, track in zip(renderers, scene.tracks):
-            frame += renderer.render(track.frame(index)).astype(np.int16) - photo
-        yield np.clip(frame, 0, 255).astype(np.uint8)
+        yield scene_frame(scene, renderers, index)
+
+
+def scene_frame(scene: Scene, renderers: list[Renderer], index: int) -> np.ndarray:
+    """Frame ``index`` of a scene (H, W, 3) uint8, by one renderer per face (``Renderer(portrait)``)."""
+    photo = np.asarray(scene.image, np.int16)
+    frame = photo.copy()
+    for renderer, track in zip(renderers, scene.tracks):
+        frame += renderer.render(track.frame(index)).astype(np.int16) - photo
+    return np.clip(frame, 0, 255).astype(np.uint8)

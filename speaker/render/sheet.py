@@ -10,7 +10,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..files import replaced_atomically
-from ..types import ARTICULATION_NAMES, Portrait, Track
+from ..types import ARTICULATION_NAMES, Portrait, Scene, Track
 from .renderer import Renderer
 
 #: Tiles per row and the longest side of one tile, pixels.
@@ -96,24 +96,53 @@ def contact_sheet(portrait: Portrait, track: Track, path: str | os.PathLike) -> 
         raise SpeakerError(f"The folder for the contact sheet does not exist: {path.parent}")
 
     renderer = Renderer(portrait)
-    x0, y0, x1, y1 = _about_the_face(portrait)
+    frames = [(label, index, renderer.render(track.frame(index))) for label, index in pick_frames(track)]
+    return write_picture(_tiled(frames, _about_the_face(portrait), track.fps), path, "the contact sheet")
+
+
+def scene_sheet(scene: Scene, names: list[str], path: str | os.PathLike) -> Path:
+    """A contact sheet of a dialogue's scene: each face at its widest open (``names[i]`` speaks), the
+    deepest blink of any face, and the middle frame, each the whole frame (the faces may lie far apart).
+
+    Returns
+    -------
+    Path
+        The written file.
+    """
+    from .scene import scene_frame
+
+    path = Path(path)
+    if len(scene) == 0:
+        raise SpeakerError("The scene has no frames to show on a contact sheet.")
+    picks = [(f"{name} speaks", int(np.argmax(np.asarray(track.articulation)[:, _JAW])))
+             for name, track in zip(names, scene.tracks)]
+    eyelids = np.max([np.asarray(track.eyelid, np.float64) for track in scene.tracks], axis=0)
+    if eyelids.max() > 0:
+        picks.append(("blink", int(np.argmax(eyelids))))
+    picks.append(("middle", len(scene) // 2))
+    renderers = [Renderer(portrait) for portrait in scene.portraits]
+    frames = [(label, index, scene_frame(scene, renderers, index)) for label, index in picks]
+    height, width = np.asarray(scene.image).shape[:2]
+    return write_picture(_tiled(frames, (0, 0, width, height), scene.fps), path, "the contact sheet")
+
+
+def _tiled(frames: list[tuple[str, int, np.ndarray]], region: tuple[int, int, int, int], fps: float) -> np.ndarray:
+    """Labelled tiles of ``region`` (x0, y0, x1, y1) of each frame, :data:`SHEET_COLUMNS` to a row."""
+    x0, y0, x1, y1 = region
     scale = TILE_SIDE / max(y1 - y0, x1 - x0)
     tile_w, tile_h = max(1, round((x1 - x0) * scale)), max(1, round((y1 - y0) * scale))
     tiles = []
-    for label, index in pick_frames(track):
-        frame = renderer.render(track.frame(index))[y0:y1, x0:x1]
-        tile = cv2.resize(frame, (tile_w, tile_h), interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    for label, index, frame in frames:
+        tile = cv2.resize(frame[y0:y1, x0:x1], (tile_w, tile_h),
+                          interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
         strip = np.full((LABEL_HEIGHT, tile_w, 3), 255, np.uint8)
-        seconds = index / track.fps
-        cv2.putText(strip, f"{label}  #{index}  {seconds:.2f}s", (4, LABEL_HEIGHT - 7),
+        cv2.putText(strip, f"{label}  #{index}  {index / fps:.2f}s", (4, LABEL_HEIGHT - 7),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.42, (0, 0, 0), 1, cv2.LINE_AA)
         tiles.append(np.concatenate([tile, strip], axis=0))
     while len(tiles) % SHEET_COLUMNS:
         tiles.append(np.full_like(tiles[0], 255))
     rows = [np.concatenate(tiles[i : i + SHEET_COLUMNS], axis=1) for i in range(0, len(tiles), SHEET_COLUMNS)]
-    sheet = np.concatenate(rows, axis=0)
-
-    return write_picture(sheet, path, "the contact sheet")
+    return np.concatenate(rows, axis=0)
 
 
 #: A sheet's tiles show the frame about the face, this many face widths wide and high (head and

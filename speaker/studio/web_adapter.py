@@ -180,7 +180,7 @@ class Studio:
         -------
         JobResult
             On success the MP4 and the downloads (subtitles, track JSON, mouth
-            cues, contact sheet; a dialogue's subtitles and a track per face);
+            cues, contact sheet; a dialogue's subtitles, a track per face and its sheet);
             on a :class:`SpeakerError` no files and its sentence as ``message``.
         """
         from ..pipeline import dialogue, speak
@@ -205,7 +205,8 @@ class Studio:
                 result = dialogue(
                     image_path, script, out, motion=motion, fps=float(fps), seed=int(seed),
                     motion_scale=float(motion_scale), max_side=int(max_side), subtitles=True,
-                    export_track=job_folder / f"{stem}.track.json", progress=progress,
+                    export_track=job_folder / f"{stem}.track.json", preview=job_folder / f"{stem}.sheet.png",
+                    progress=progress,
                 )
             else:
                 result = speak(
