@@ -46,6 +46,12 @@ def written_language(text: str | None) -> str | None:
     return None
 
 
+
+def is_english(language: str | None) -> bool:
+    """True for an English language code (``en``, ``en-US``, ``en_GB``...); False for None."""
+    return bool(language) and language.lower().replace("_", "-").split("-")[0] == "en"
+
+
 # English text as it is spoken
 # ----------------------------
 # espeak-ng (Piper's and Kokoro's phonemizer) reads "1822" as "one thousand eight

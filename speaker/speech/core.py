@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import SpeakerError
 from ..phonetics import Unit
-from ..text import ends_sentence, has_words, spoken_text, spoken_words
+from ..text import ends_sentence, has_words, is_english, spoken_text, spoken_words
 from ..types import Phone, Speech, Word
 
 #: Engine name -> module holding its ``load(preset) -> Voice``.
@@ -213,11 +213,6 @@ def units_to_timeline(
     if not phones:
         phones = [Phone("SIL", 0.0, n_samples / sample_rate)]
     return merge_silences(phones), [tuple(spans[key]) for key in sorted(spans)]
-
-
-def is_english(language: str) -> bool:
-    """True for an English language code (``en``, ``en-US``, ``en_GB``...)."""
-    return language.lower().replace("_", "-").split("-")[0] == "en"
 
 
 def as_spoken(text: str, language: str) -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import SpeakerError, warn
+from ..text import is_english
 from ..types import Phone, Speech, Word
 from .core import AlignmentError, cover_timeline, load_backend
 from .espeak import has_voice, word_phones
@@ -27,11 +28,6 @@ STRETCH_MAX_SECONDS = 10.0
 STRETCH_PAD = 0.5
 #: The aligner used for English stretches.
 ALIGNER = "pocketsphinx"
-
-
-def is_english(language: str | None) -> bool:
-    """True for ``en``, ``en-US``, ``en_GB``..."""
-    return bool(language) and language.lower().replace("_", "-").split("-")[0] == "en"
 
 
 def stretches(words: list[Word]) -> list[list[Word]]:
