@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import re
 
-from ...text import spoken_words
+from ...text import number_words, spoken_words, year_words
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen "
-    "fourteen fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"))
 _ORDINAL_ENDINGS = {
     "one": "first", "two": "second", "three": "third", "five": "fifth",
@@ -43,27 +38,16 @@ def number_to_words(number: int) -> str:
     """English words of a whole number, e.g. 342 -> "three hundred forty two"."""
     if number < 0:
         return "minus " + number_to_words(-number)
-    if number < 20:
-        return _ONES[number]
     if number < 100:
-        tens, ones = divmod(number, 10)
-        return _TENS[tens] + ("" if ones == 0 else " " + _ONES[ones])
+        return number_words(number).replace("-", " ")  # the dictionary knows "forty" and "two", not "forty-two"
     if number < 1000:
         hundreds, rest = divmod(number, 100)
-        return _ONES[hundreds] + " hundred" + ("" if rest == 0 else " " + number_to_words(rest))
+        return number_words(hundreds) + " hundred" + ("" if rest == 0 else " " + number_to_words(rest))
     for scale, name in _SCALES:
         if number >= scale:
             high, rest = divmod(number, scale)
             return number_to_words(high) + " " + name + ("" if rest == 0 else " " + number_to_words(rest))
     raise AssertionError("unreachable")
-
-
-def _year_to_words(year: int) -> str:
-    """Years read in pairs: 1863 -> "eighteen sixty three", 1905 -> "nineteen oh five"."""
-    high, low = divmod(year, 100)
-    if low == 0:
-        return number_to_words(high) + " hundred"
-    return number_to_words(high) + " " + ("oh " + _ONES[low] if low < 10 else number_to_words(low))
 
 
 def _ordinal(words: str) -> str:
@@ -84,11 +68,11 @@ def spoken_number(token: str) -> str:
     whole, _, fraction = digits.partition(".")
     value = int(whole) if whole else 0
     if not fraction and not suffix and "," not in token and len(whole) == 4 and (1100 <= value <= 1999 or 2010 <= value <= 2099):
-        words = _year_to_words(value)
+        words = year_words(value).replace("-", " ")  # read in pairs: 1863 -> "eighteen sixty three"
     else:
         words = number_to_words(value)
     if fraction:
-        words += " point " + " ".join(_ONES[int(digit)] for digit in fraction)
+        words += " point " + " ".join(number_words(int(digit)) for digit in fraction)
     if suffix:
         words = _ordinal(words)
     return words
