@@ -281,6 +281,22 @@ def find_faces(image: str | Path, *, face_backend: str = "dlib", max_side: int =
     return _find_face(opts, _StageClock(None))
 
 
+def faces_left_to_right(portrait: Portrait) -> tuple[np.ndarray, int]:
+    """The boxes of the faces in ``portrait.image`` (its own and ``other_faces``) in the order ``face=``
+    counts them, left to right by their centres, and the number of the portrait's own face among them.
+
+    Returns
+    -------
+    boxes : np.ndarray, shape (F, 4), float64
+        ``(x0, y0, x1, y1)`` in ``portrait.image`` pixels.
+    own : int
+        Index in ``boxes`` of ``portrait.box``.
+    """
+    boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0).astype(np.float64)
+    order = np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable")
+    return boxes[order], int(np.flatnonzero(order == 0)[0])
+
+
 @dataclass
 class PhotoFaces:
     """The faces of a whole photo, numbered as ``face=`` counts them.

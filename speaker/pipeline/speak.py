@@ -14,7 +14,7 @@ from ..text import has_words, written_language
 from ..types import Portrait, Speech
 from .core import (
     ProgressCallback, SpeakResult, _StageClock, _check_outputs, _find_face, _options, _render_and_encode,
-    _run_staged, _write_extras,
+    _run_staged, _write_extras, faces_left_to_right,
 )
 from .segments import render_speech_segments
 
@@ -178,13 +178,12 @@ def _face_of_track(portrait: Portrait, track) -> int | None:
     if portrait.view is not None or len(track) == 0:
         return portrait.face_index
     centre = np.asarray(track.landmarks[0], np.float64).mean(axis=0)
-    boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0).astype(np.float64)
-    numbers = np.argsort(np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable"), kind="stable")
-    inside = [index for index, (x0, y0, x1, y1) in enumerate(boxes)
+    boxes, own = faces_left_to_right(portrait)
+    inside = [number for number, (x0, y0, x1, y1) in enumerate(boxes)
               if x0 <= centre[0] <= x1 and y0 <= centre[1] <= y1]
     if not inside:
         return None
-    return int(numbers[inside[0]])
+    return own if own in inside else inside[0]  # the portrait's own face first, where boxes overlap
 
 
 def _make_speech(opts: SpeakOptions, clock: _StageClock) -> Speech:

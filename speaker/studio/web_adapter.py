@@ -123,7 +123,7 @@ class Studio:
         """Find the faces in an uploaded portrait and draw them, numbered as ``face=`` counts them."""
         if not image_path:
             return FacePreview(None)
-        from ..pipeline import collect_warnings, find_faces
+        from ..pipeline import collect_warnings, faces_left_to_right, find_faces
 
         try:
             self._check_size(image_path, self.settings.max_image_mb, "portrait")
@@ -133,9 +133,8 @@ class Studio:
         except SpeakerError as error:
             return FacePreview(None, message=str(error))
         if portrait.view is None:
-            boxes = np.concatenate([portrait.box[None, :], portrait.other_faces], axis=0)
-            order = np.argsort((boxes[:, 0] + boxes[:, 2]) / 2, kind="stable")
-            photo, numbered, default_number = portrait.image, boxes[order], int(np.flatnonzero(order == 0)[0])
+            photo = portrait.image
+            numbered, default_number = faces_left_to_right(portrait)
         else:
             # The video shows part of the photo (a small face in a large one); the choice is of all its faces.
             from ..pipeline import photo_faces
