@@ -134,10 +134,11 @@ def _refuse_shared_names(out: Path, options: dict) -> None:
     ``--export-track k.srt`` beside ``k.mp4``'s subtitles): the one written last would replace the other."""
     import os
 
+    from ..video.subtitles import subtitle_paths
+
     named = {"the video": out}
     if options.get("subtitles", True):
-        named["the subtitles"] = out.with_suffix(".srt")
-        named["the WebVTT subtitles"] = out.with_suffix(".vtt")
+        named["the subtitles"], named["the WebVTT subtitles"] = subtitle_paths(out.with_suffix(""))
     for key, flag in _EXTRA_OUTPUTS.items():
         if options.get(key) is not None:
             path = Path(options[key]).expanduser()
@@ -149,9 +150,11 @@ def _refuse_shared_names(out: Path, options: dict) -> None:
 
 def _tell_old_subtitles(out: Path, options: dict) -> None:
     """Without subtitles, say that an earlier run's beside the video stay (players show them with it)."""
+    from ..video.subtitles import subtitle_paths
+
     if options.get("subtitles", True):
         return
-    older = [path.name for path in (out.with_suffix(".srt"), out.with_suffix(".vtt")) if path.is_file()]
+    older = [path.name for path in subtitle_paths(out.with_suffix("")) if path.is_file()]
     if older:
         warn(f"{' and '.join(older)} beside {out.name} {'is' if len(older) == 1 else 'are'} from an earlier run and "
              "stay as they were; a player shows them with the new video unless they are deleted.")

@@ -63,12 +63,17 @@ def write_subtitles(words: list[Word], path_stem: str | Path) -> list[Path]:
         ``[srt_path, vtt_path]``.
     """
     cues = group_cues(words)
-    stem = str(Path(path_stem).expanduser())
-    srt_path, vtt_path = Path(stem + ".srt"), Path(stem + ".vtt")
+    srt_path, vtt_path = subtitle_paths(path_stem)
     for path, text in ((srt_path, format_srt(cues)), (vtt_path, format_vtt(cues))):
         with replaced_atomically(path) as partial:
             partial.write_text(text, encoding="utf-8")
     return [srt_path, vtt_path]
+
+
+def subtitle_paths(path_stem: str | Path) -> tuple[Path, Path]:
+    """``(<path_stem>.srt, <path_stem>.vtt)``, the files :func:`write_subtitles` writes."""
+    stem = str(Path(path_stem).expanduser())
+    return Path(stem + ".srt"), Path(stem + ".vtt")
 
 
 def group_cues(words: list[Word]) -> list[Cue]:
