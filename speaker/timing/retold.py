@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..errors import warn
 from ..text import has_words
 from ..types import Word
-from .transcribed import _key, anchors, transcript_tokens
+from .transcribed import anchors, comparable_word, transcript_tokens
 
 #: Below this share of the transcript's words matched one for one, the transcript is
 #: taken not to be what the recording says.
@@ -90,7 +90,7 @@ def transcript_on_heard(transcript: str, heard: list[Word]) -> tuple[list[Word],
 
 def _spread(words: list[str], start: float, end: float) -> list[Word]:
     """``words`` one after another over ``[start, end]``, each in proportion to its letters."""
-    letters = [max(1, len(_key(word))) for word in words]
+    letters = [max(1, len(comparable_word(word))) for word in words]
     total, at, spread = float(sum(letters)), start, []
     for word, count in zip(words, letters):
         step = (end - start) * count / total

@@ -41,7 +41,7 @@ MIN_ANCHORED_SHARE = 0.3
 ALIGNER = "pocketsphinx"
 
 
-def _key(text: str) -> str:
+def comparable_word(text: str) -> str:
     """A word as compared between transcript and recogniser: case folded, accents dropped, letters
     and digits only ("Église," -> "eglise": a recogniser may hear the word and miss its accent)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
@@ -50,7 +50,7 @@ def _key(text: str) -> str:
 
 def transcript_tokens(transcript: str) -> list[str]:
     """The whitespace-separated tokens of a transcript that hold a letter or digit."""
-    return [token for token in transcript.split() if _key(token)]
+    return [token for token in transcript.split() if comparable_word(token)]
 
 
 def anchors(tokens: list[str], heard: list[Word]) -> dict[int, Word]:
@@ -69,7 +69,8 @@ def anchors(tokens: list[str], heard: list[Word]) -> dict[int, Word]:
         Matches from the longest common runs of equal words (difflib), so a
         word matches only where the order of both agrees.
     """
-    matcher = difflib.SequenceMatcher(None, [_key(t) for t in tokens], [_key(w.text) for w in heard],
+    matcher = difflib.SequenceMatcher(None, [comparable_word(t) for t in tokens],
+                                      [comparable_word(w.text) for w in heard],
                                       autojunk=False)
     return {a + k: heard[b + k] for a, b, size in matcher.get_matching_blocks() for k in range(size)}
 
