@@ -189,10 +189,10 @@ def _open_bounded(path: Path, max_side: int):
     try:
         picture = _open_unchecked(path)
     except UnidentifiedImageError:
-        if Path(path).suffix.lower() in (".heic", ".heif") and not enable_heic():
+        kind = Path(path).suffix.lower()
+        if kind in (".heic", ".heif") and not enable_heic():
             raise SpeakerError(f"Cannot read {path}: HEIC photos need the pi-heif package (pip install pi-heif), "
                                "or convert the photo to JPEG.") from None
-        kind = Path(path).suffix.lower()
         if kind in VIDEO_SUFFIXES:
             raise SpeakerError(f"{path} is a video, not a picture: the portrait must be a photo or painting "
                                "(a video for the face to follow goes to --drive).") from None
