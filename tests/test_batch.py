@@ -306,11 +306,11 @@ def test_staged_outputs_move_into_place_together_or_not_at_all(tmp_path):
 
     def run(fail: bool) -> SpeakResult | None:
         with _StagedOutputs() as staged:
-            out, options = staged.stage(tmp_path / "talk", {"export_track": tmp_path / "talk.json", "fps": 10})
-            assert options["fps"] == 10 and out.name.startswith(".talk-staged-") and out.suffix == ""
+            out, options = staged.stage(tmp_path / "talk.mp4", {"export_track": tmp_path / "talk.json", "fps": 10})
+            assert options["fps"] == 10 and out.name.startswith(".talk-staged-") and out.suffix == ".mp4"
             track = options["export_track"]
             out.write_bytes(b"video")
-            subtitles = Path(f"{out}.srt")  # named after the video, as the subtitle writer does
+            subtitles = out.with_suffix(".srt")  # named after the video, as the subtitle writer does
             subtitles.write_text("1")
             face_track = track.with_name(f"{track.stem}.face1.json")  # named after the track, as dialogues do
             face_track.write_text("{}")
@@ -323,9 +323,9 @@ def test_staged_outputs_move_into_place_together_or_not_at_all(tmp_path):
         run(fail=True)
     assert list(tmp_path.iterdir()) == []
     result = run(fail=False)
-    assert result.path == tmp_path / "talk"
+    assert result.path == tmp_path / "talk.mp4"
     assert result.extra_files == [tmp_path / "talk.srt", tmp_path / "talk.json", tmp_path / "talk.face1.json"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk", "talk.face1.json", "talk.srt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["talk.face1.json", "talk.mp4", "talk.srt"]
 
 
 def test_staged_outputs_refuse_a_folder_before_the_work_and_leave_nothing_when_a_name_is_taken_by_one(tmp_path):

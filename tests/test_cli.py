@@ -128,6 +128,8 @@ def test_an_output_named_as_a_folder_or_another_format_is_refused_before_any_wor
                       "films: it is a folder", "speaker.mp4")
     assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", tmp_path / "talk.gif"),
                       "talk.gif", "MP4", "talk.mp4")
+    assert_user_error(run_speaker("--image", grace_hopper_path, "--text", "Hello", "-o", tmp_path / "talk"),
+                      "talk", "suffix", "talk.mp4")
     # No subtitles beside the folder (the video was once made, failed to move, and they stayed).
     assert sorted(p.name for p in tmp_path.iterdir()) == ["films"] and list((tmp_path / "films").iterdir()) == []
 

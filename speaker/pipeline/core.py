@@ -179,8 +179,9 @@ class _StagedOutputs:
 
     def stage(self, out: str | Path, options: dict) -> tuple[Path, dict]:
         """``out`` and ``options`` with every output path replaced by its temporary name."""
-        from ..video.encoder import check_video_name
+        from ..video.encoder import check_video_name, refuse_non_file
 
+        refuse_non_file(Path(out).expanduser())  # a folder is told as one, not as a name without a suffix
         check_video_name(Path(out))
         _refuse_shared_names(Path(out).expanduser(), options)
         _tell_old_subtitles(Path(out).expanduser(), options)
@@ -204,7 +205,7 @@ class _StagedOutputs:
 
         refuse_non_file(final)  # the temporary name beside it passes every later check where this name cannot
 
-        # The token goes before the suffix: writers choose formats by it, and a suffix-less name stays one.
+        # The token goes before the suffix: writers choose formats by it.
         temporary = final.parent / f".{final.stem}-staged-{secrets.token_hex(4)}{final.suffix}"
         self._staged.append((temporary, final))
         return temporary

@@ -38,14 +38,18 @@ ERROR_TAIL_LINES = 8
 _USER_FAULTS = ("No space left on device", "Permission denied", "Read-only file system", "Disk quota exceeded")
 
 
-#: Names the MP4 the encoder writes may have (QuickTime takes MP4 as .mov);
-#: a name without a suffix is taken as given.
+#: Names the MP4 the encoder writes may have (QuickTime takes MP4 as .mov).
 VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov")
 
 
 def check_video_name(path: Path) -> None:
-    """Raise :class:`SpeakerError` when ``path``'s suffix names a format other than MP4 (.gif, .avi, .webm)."""
-    if path.suffix and path.suffix.lower() not in VIDEO_SUFFIXES:
+    """Raise :class:`SpeakerError` when ``path``'s suffix names a format other than MP4 (.gif, .avi, .webm).
+
+    A name without a suffix is refused too: players and file managers would not know what it holds.
+    """
+    if not path.suffix:
+        raise SpeakerError(f"Cannot write {path.name}: a video's name needs a suffix; name it {path.name}.mp4.")
+    if path.suffix.lower() not in VIDEO_SUFFIXES:
         raise SpeakerError(f"Cannot write {path.name}: the video is an MP4 (H.264 with AAC sound); "
                            f"name it {path.with_suffix('.mp4').name}.")
 
