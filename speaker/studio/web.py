@@ -102,11 +102,11 @@ def build_page(studio: Studio):
                         lines=5, elem_id="script",
                         placeholder="name 0 = Giovanni\nvoice 1 = heart\n0: Good morning, my dear.\n"
                                     "1: Good morning. Did you sleep well?")
-                with gr.Row():
-                    voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value=AUTOMATIC_VOICE,
-                                        elem_id="voice", scale=2)
-                    motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
-                                      elem_id="motion", scale=1)
+                # One above the other: side by side, half a column is too narrow for the three choices in a line.
+                voice = gr.Dropdown(label="Voice", choices=studio.voice_choices(), value=AUTOMATIC_VOICE,
+                                    elem_id="voice")
+                motion = gr.Radio(label="Head motion", choices=["still", "calm", "lively"], value="calm",
+                                  elem_id="motion")
                 with gr.Accordion("More settings", open=False):
                     with gr.Row():
                         fps = gr.Slider(label="Frames per second", minimum=5, maximum=60, step=1, value=25,
