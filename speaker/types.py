@@ -51,11 +51,24 @@ PHONES: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class Word:
-    """A spoken word with its time span in seconds."""
+    """A spoken word with its time span in seconds.
+
+    Attributes
+    ----------
+    text : str
+        The word as written.
+    start, end : float
+        Seconds from the start of the audio.
+    speaker : str or None
+        Who says it, shown in the subtitles of a dialogue (``"Lincoln"``,
+        ``"Face 1"``); None (the default) where one voice speaks throughout.
+        The dialogue sets it; :func:`speaker.speech.concatenate` keeps it.
+    """
 
     text: str
     start: float
     end: float
+    speaker: str | None = None
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import abc
 import importlib
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import numpy as np
 
@@ -154,7 +155,7 @@ def concatenate(speeches: list[Speech], pause: float) -> Speech:
             offset += pause_samples
         samples[offset:offset + len(speech.samples)] = speech.samples
         shift = offset / sample_rate
-        words.extend(Word(word.text, word.start + shift, word.end + shift) for word in speech.words)
+        words.extend(replace(word, start=word.start + shift, end=word.end + shift) for word in speech.words)
         phones.extend(
             Phone(phone.symbol, phone.start + shift, phone.end + shift, phone.stress)
             for phone in speech.phones
