@@ -232,6 +232,57 @@ def test_subtitles_are_valid_srt_and_vtt(tmp_path):
     assert "," not in "".join(re.findall(r"\d\d:\d\d:\d\d.\d\d\d", vtt))
 
 
+LINCOLN = ("Four score and seven years ago our fathers brought forth on this continent a new nation, "
+           "conceived in liberty, and dedicated to the proposition that all men are created equal and")
+
+
+def _spoken(text: str, speaker: str, start: float) -> list[Word]:
+    """Words 0.3 s apart with no pause, each naming its speaker (as a dialogue gives them)."""
+    return [Word(token, start + 0.3 * index, start + 0.3 * index + 0.25, speaker)
+            for index, token in enumerate(text.split())]
+
+
+def _cue_texts(subtitles: str, first_text_line: int) -> list[str]:
+    """Each cue's text lines joined by newlines (the blocks of an .srt, or of a .vtt after its header)."""
+    return ["\n".join(block.split("\n")[first_text_line:]) for block in subtitles.strip().split("\n\n")]
+
+
+def test_every_cue_of_a_dialogue_names_its_speaker_and_holds_only_their_words(tmp_path):
+    """Lincoln's unfinished line runs on into Grace's without a pause: only the new speaker ends his last cue."""
+    lincoln = _spoken(LINCOLN, "Lincoln", 0.5)
+    grace = _spoken("Indeed.", "Grace", lincoln[-1].end + 0.05)
+    srt_path, vtt_path = write_subtitles(lincoln + grace, tmp_path / "dialogue")
+
+    srt_cues = _cue_texts(srt_path.read_text(encoding="utf-8"), 2)
+    assert len(srt_cues) >= 4  # the long line needs several cues
+    assert all(len(line) <= MAX_LINE_CHARS for cue in srt_cues for line in cue.split("\n"))
+    said = []
+    for cue in srt_cues:
+        name, _, text = cue.partition(": ")
+        assert name in ("Lincoln", "Grace") and "Lincoln:" not in text and "Grace:" not in text, cue
+        said.append((name, text.split()))
+    assert said[-1] == ("Grace", ["Indeed."])  # not joined by "and", the last word of Lincoln's line
+    assert [word for name, words in said[:-1] for word in words] == LINCOLN.split()
+    assert {name for name, _ in said[:-1]} == {"Lincoln"}
+
+    vtt = vtt_path.read_text(encoding="utf-8")
+    assert vtt.startswith("WEBVTT\n\n")
+    vtt_cues = _cue_texts(vtt.removeprefix("WEBVTT\n\n"), 1)
+    expected = [f"<v {name}>{cue}</v>" for (name, _), cue in zip(said, srt_cues)]
+    assert vtt_cues == expected and len(vtt_cues) == len(srt_cues)
+
+
+def test_a_speakers_name_is_escaped_in_the_voice_span(tmp_path):
+    _, vtt_path = write_subtitles(_spoken("Hello.", "Tom & Jerry", 0.2), tmp_path / "escaped")
+    assert "<v Tom &amp; Jerry>Tom & Jerry: Hello.</v>" in vtt_path.read_text(encoding="utf-8")
+
+
+def test_words_without_a_speaker_give_cues_without_names(tmp_path):
+    srt_path, vtt_path = write_subtitles(_sample_words(), tmp_path / "talk")
+    assert "<v" not in vtt_path.read_text(encoding="utf-8")
+    assert srt_path.read_text(encoding="utf-8").split("\n")[2] == "Hello there."
+
+
 def test_slow_speech_is_split_at_five_seconds(tmp_path):
     words = [Word(f"w{index}", 0.5 * index, 0.5 * index + 0.45) for index in range(30)]  # 15 s, no pauses
     srt_path, _ = write_subtitles(words, tmp_path / "slow")

@@ -4,12 +4,18 @@ Words are grouped into cues a viewer can read: at most two lines of
 :data:`MAX_LINE_CHARS` characters, at most :data:`MAX_CUE_SECONDS` on
 screen, a new cue after the end of a sentence (not after an abbreviation that
 goes on, "Mr. Hayes": :func:`speaker.text.ends_sentence`) or a pause.
+
+Words that name their speaker (:attr:`speaker.types.Word.speaker`, set by a
+dialogue) start a new cue where the speaker changes, and every cue names its
+speaker: ``Lincoln: Four score`` in the .srt, which has no markup for it, and
+a WebVTT voice span in the .vtt, ``<v Lincoln>Lincoln: Four score</v>``, with
+the name in the text too: browsers use a voice only for styling, ffmpeg drops it.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..files import replaced_atomically
@@ -38,11 +44,22 @@ _CJK = re.compile(r"[\u3000-\u303f\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-
 
 @dataclass
 class Cue:
-    """One subtitle: its lines and when it shows (seconds)."""
+    """One subtitle: its lines and when it shows.
+
+    Attributes
+    ----------
+    start, end : float
+        Seconds.
+    lines : list of str
+        The text shown, wrapped; it begins ``NAME: `` when ``speaker`` is set.
+    speaker : str or None
+        Who says every word of the cue; None where the words name no speaker.
+    """
 
     start: float
     end: float
     lines: list[str]
+    speaker: str | None = None
 
 
 def write_subtitles(words: list[Word], path_stem: str | Path) -> list[Path]:
@@ -52,7 +69,8 @@ def write_subtitles(words: list[Word], path_stem: str | Path) -> list[Path]:
     ----------
     words : list of Word
         Timed words in order (seconds). Tokens made only of punctuation are
-        attached to the word before them.
+        attached to the word before them. Words with a ``speaker`` (a
+        dialogue) give cues of one speaker each, named in every cue.
     path_stem : str or Path
         The files' path without extension (``out/talk`` gives ``out/talk.srt``
         and ``out/talk.vtt``); a dot in it is kept (``v1.2`` gives ``v1.2.srt``).
@@ -77,21 +95,26 @@ def subtitle_paths(path_stem: str | Path) -> tuple[Path, Path]:
 
 
 def group_cues(words: list[Word]) -> list[Cue]:
-    """Group timed words into readable cues (see the module's limits)."""
+    """Group timed words into readable cues (see the module's limits).
+
+    A cue holds the words of one speaker (:attr:`speaker.types.Word.speaker`);
+    its lines begin with ``NAME: `` where the words name one. The name counts
+    in the lines' lengths, not in the length that lets a clause end a cue.
+    """
     tokens = _merge_punctuation(words)
     groups: list[list[Word]] = []
     current: list[Word] = []
     for index, word in enumerate(tokens):
         if current:
-            text = _join(current + [word])
+            text = _shown(current + [word])
             too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > _line_limit(text) for line in _wrap(text))
             too_slow = word.end - current[0].start > MAX_CUE_SECONDS
             paused = word.start - current[-1].end > PAUSE_SECONDS
-            if too_long or too_slow or paused:
+            if too_long or too_slow or paused or word.speaker != current[0].speaker:
                 groups.append(current)
                 current = []
         current.append(word)
-        text = _join(current)
+        text = _join(current)  # the words said: a name before them makes no clause longer
         following = tokens[index + 1].text if index + 1 < len(tokens) else None
         if ends_sentence(word.text, following) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS):
             groups.append(current)
@@ -100,7 +123,7 @@ def group_cues(words: list[Word]) -> list[Cue]:
         groups.append(current)
     _no_lone_last_words(groups)
 
-    cues = [Cue(group[0].start, group[-1].end, _wrap(_join(group))) for group in groups]
+    cues = [Cue(group[0].start, group[-1].end, _wrap(_shown(group)), group[0].speaker) for group in groups]
     for index, cue in enumerate(cues):
         limit = cues[index + 1].start if index + 1 < len(cues) else float("inf")
         cue.end = min(max(cue.end, cue.start + MIN_CUE_SECONDS), max(limit, cue.end))
@@ -113,7 +136,7 @@ def _no_lone_last_words(groups: list[list[Word]]) -> None:
     otherwise; in place."""
     for index in range(1, len(groups)):
         before, lone = groups[index - 1], groups[index]
-        continued = not ends_sentence(before[-1].text, lone[0].text)
+        continued = not ends_sentence(before[-1].text, lone[0].text) and before[-1].speaker == lone[0].speaker
         if len(lone) == 1 and len(before) >= 3 and continued and before[-1].end >= lone[0].start - PAUSE_SECONDS:
             lone.insert(0, before.pop())
 
@@ -137,12 +160,24 @@ def format_srt(cues: list[Cue]) -> str:
 
 
 def format_vtt(cues: list[Cue]) -> str:
-    """WebVTT text: the ``WEBVTT`` header, then ``00:00:01.234 --> 00:00:02.000`` cues."""
+    """WebVTT text: the ``WEBVTT`` header, then ``00:00:01.234 --> 00:00:02.000`` cues.
+
+    A cue with a speaker is one voice span, ``<v Lincoln>Lincoln: Four score</v>``.
+    """
     blocks = [
-        f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n" + "\n".join(cue.lines)
+        f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}\n" + _voiced(cue)
         for cue in cues
     ]
     return "WEBVTT\n\n" + "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _voiced(cue: Cue) -> str:
+    """The cue's lines, in a WebVTT voice span when it has a speaker (the name escaped as the annotation needs)."""
+    text = "\n".join(cue.lines)
+    if cue.speaker is None:
+        return text
+    name = " ".join(cue.speaker.split()).replace("&", "&amp;").replace(">", "&gt;")
+    return f"<v {name}>{text}</v>"
 
 
 def _merge_punctuation(words: list[Word]) -> list[Word]:
@@ -154,10 +189,16 @@ def _merge_punctuation(words: list[Word]) -> list[Word]:
             continue
         if merged and not has_words(text):
             previous = merged[-1]
-            merged[-1] = Word(previous.text + text, previous.start, max(previous.end, word.end))
+            merged[-1] = replace(previous, text=previous.text + text, end=max(previous.end, word.end))
         else:
-            merged.append(Word(text, word.start, word.end))
+            merged.append(replace(word, text=text))
     return merged
+
+
+def _shown(words: list[Word]) -> str:
+    """The text of a cue of these words: ``NAME: `` first where the first word names its speaker."""
+    speaker = words[0].speaker
+    return _join(words) if speaker is None else f"{speaker}: {_join(words)}"
 
 
 def _join(words: list[Word]) -> str:
