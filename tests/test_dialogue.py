@@ -181,6 +181,24 @@ def test_dialogue_end_to_end_each_mouth_moves_in_its_own_lines(two_faces, portra
         assert speaking > 2.0 * listening + 0.3, (speaker, speaking, listening)
 
 
+@pytest.mark.slow
+def test_every_subtitle_of_a_dialogue_names_its_speaker(two_faces, tmp_path):
+    """A line too long for one cue: each of its cues names the speaker (.srt text, .vtt voice span too)."""
+    from speaker import pipeline
+
+    script = ("name 0 = Lincoln\nname 1 = Grace\nLincoln: Four score and seven years ago our fathers brought forth "
+              "on this continent a new nation, conceived in liberty.\nGrace: And dedicated to the proposition that "
+              "all men are created equal.\n")
+    pipeline.dialogue(two_faces, script, tmp_path / "lincoln.mp4")
+    srt = [block.split("\n")[2:] for block in (tmp_path / "lincoln.srt").read_text().strip().split("\n\n")]
+    names = [lines[0].partition(": ")[0] for lines in srt]
+    assert len(srt) >= 3 and names == sorted(names, key=["Lincoln", "Grace"].index) and set(names) == {"Lincoln", "Grace"}
+    assert all(": " not in " ".join(lines).partition(": ")[2] for lines in srt)  # one name a cue: no two speakers
+    vtt = (tmp_path / "lincoln.vtt").read_text().removeprefix("WEBVTT\n\n").strip().split("\n\n")
+    assert [block.split("\n", 1)[1] for block in vtt] == [f"<v {name}>" + "\n".join(lines) + "</v>"
+                                                            for name, lines in zip(names, srt)]
+
+
 def test_a_faces_track_is_rendered_on_that_face_and_refused_on_another(two_faces, portraits, tmp_path):
     """A dialogue writes one track per face; rendered without --face, face 1's track moves face 1, though
     face 0 is the one animated when no face is chosen."""

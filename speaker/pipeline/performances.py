@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -296,7 +297,7 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
     from .. import face, motion, render, speech as speech_stage, timing, video
     from ..script import parse_script
     from ..speech.core import concatenate
-    from ..types import Phone, Scene, Word
+    from ..types import Phone, Scene
 
     script = parse_script(script_text)
     opts = _options(image=image, out=out, **options)
@@ -337,11 +338,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
         return Speech(samples=np.zeros(int(round(seconds * rate)), np.float32), sample_rate=rate,
                       phones=[Phone("SIL", 0.0, seconds)], source="dialogue")
 
-    def labelled(spoken: Speech, label: str) -> Speech:
-        words = list(spoken.words)
-        if words:
-            words[0] = Word(f"{label}: {words[0].text}", words[0].start, words[0].end)
-        return spoken.with_timings(words=words)
+    def labelled(spoken: Speech, label: str) -> Speech:  # each word names its speaker for the subtitles
+        return spoken.with_timings(words=[replace(word, speaker=label) for word in spoken.words])
 
     def timeline(parts: list[Speech]) -> Speech:
         return concatenate([silent(DIALOGUE_LEAD), *parts, silent(DIALOGUE_TAIL)], pause=DIALOGUE_TURN_PAUSE)
