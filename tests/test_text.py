@@ -9,7 +9,8 @@ import pytest
 
 from speaker.errors import SpeakerError, SpeakerWarning
 from speaker.text import (
-    decade_words, ends_sentence, has_words, spoken_text, spoken_words, written_language, year_words,
+    decade_words, ends_sentence, has_words, ordinal_words, spoken_text, spoken_words, written_language,
+    year_words,
 )
 
 
@@ -73,8 +74,11 @@ def test_japanese_text_without_a_voice_is_refused_with_how_to_add_one():
     (1877, "eighteen seventy-seven"), (1900, "nineteen hundred"), (1905, "nineteen oh five"),
     (1910, "nineteen ten"), (1999, "nineteen ninety-nine"), (2000, "two thousand"),
     (2008, "two thousand eight"), (2010, "twenty ten"), (2015, "twenty fifteen"), (2099, "twenty ninety-nine"),
+    # Years of an era: before 100 as numbers, the first years of a thousand in thousands.
+    (44, "forty-four"), (5, "five"), (753, "seven fifty-three"), (800, "eight hundred"), (1000, "one thousand"),
+    (1004, "one thousand four"), (1066, "ten sixty-six"), (3000, "three thousand"),
 ])
-def test_years_are_said_in_pairs_but_two_thousand_to_two_thousand_nine_in_thousands(year, words):
+def test_years_are_said_in_pairs_but_the_first_years_of_a_thousand_in_thousands(year, words):
     assert year_words(year) == words
 
 
@@ -100,7 +104,8 @@ def test_decades_are_the_plural_of_their_year(year, words):
     ("1877 – 1881", "eighteen seventy-seven to eighteen eighty-one"),
     ("(1877–81)", "(eighteen seventy-seven to eighty-one)"),
     # Not years: other lengths, out of range, money, counts, shares, decimals, ordinals.
-    ("1,822 soldiers", "1,822 soldiers"), ("$1822", "$1822"), ("#1822", "#1822"), ("1822%", "1822%"),
+    ("1,822 soldiers", "1,822 soldiers"), ("$1822", "1822 dollars"), ("#1822", "#1822"),
+    ("1822%", "1822 percent"),
     ("No. 1822", "number 1822"), ("1099 and 2100", "1099 and 2100"), ("822 or 18220", "822 or 18220"),
     ("1822.5", "1822.5"), ("19th", "19th"), ("1865s", "1865s"), ("555-1234", "555-1234"),
     # Circa before a year, and only there.
@@ -108,13 +113,13 @@ def test_decades_are_the_plural_of_their_year(year, words):
     ("(c.1503)", "(circa fifteen oh three)"), ("c. 1860s", "circa eighteen sixties"),
     ("A. c. Smith", "A c Smith"),  # an initial
     # Months next to a number only: never the verb, a name or a month word alone.
-    ("on Oct. 4, 1822", "on October 4, eighteen twenty-two"),
-    ("4 Oct. 1822", "4 October eighteen twenty-two"),
-    ("Sept. 12", "September 12"), ("Jan. 5", "January 5"), ("Mar. 3", "March 3"),
+    ("on Oct. 4, 1822", "on October fourth, eighteen twenty-two"),
+    ("4 Oct. 1822", "the fourth of October eighteen twenty-two"),
+    ("Sept. 12", "September twelfth"), ("Jan. 5", "January fifth"), ("Mar. 3", "March third"),
     ("They march on. Troops march.", "They march on. Troops march."),
     ("He fled in Mar. He came back.", "He fled in Mar. He came back."),
     ("I met Jan. She smiled.", "I met Jan. She smiled."),
-    ("born on Oct 4", "born on Oct 4"),
+    ("born on Oct 4", "born on October fourth"),
     # Titles before a name; abbreviations said in full; full stops that go on dropped.
     ("Mr. Hayes and Mrs. Hayes", "Mister Hayes and Missus Hayes"),
     ("Dr. King in St. Louis", "Doctor King in Saint Louis"),
@@ -135,10 +140,68 @@ def test_english_is_given_to_the_voice_as_it_is_said(written, said):
     assert spoken_text(written) == said
 
 
+
+@pytest.mark.parametrize("number, words", [
+    (1, "first"), (2, "second"), (3, "third"), (4, "fourth"), (5, "fifth"), (8, "eighth"), (9, "ninth"),
+    (12, "twelfth"), (13, "thirteenth"), (20, "twentieth"), (21, "twenty-first"), (22, "twenty-second"),
+    (31, "thirty-first"), (40, "fortieth"),
+])
+def test_ordinals_are_the_numbers_words_with_th_but_for_the_irregular_ones(number, words):
+    assert ordinal_words(number) == words
+
+
+@pytest.mark.parametrize("written, said", [
+    # Dates: a day after a month is an ordinal, one before it "the ... of"; abbreviations with or without a stop.
+    ("Oct 4, 1822", "October fourth, eighteen twenty-two"), ("Sept 1862", "September eighteen sixty-two"),
+    ("October 4th, 1822", "October fourth, eighteen twenty-two"),
+    ("July 4, 1776", "July fourth, seventeen seventy-six"),
+    ("4 July 1776", "the fourth of July seventeen seventy-six"), ("on the 4th July", "on the fourth of July"),
+    ("(4 May 1776)", "(the fourth of May seventeen seventy-six)"), ("Dec 31st", "December thirty-first"),
+    ("on the 4th of July", "on the 4th of July"),  # espeak says "fourth"
+    ("In March 1862", "In March eighteen sixty-two"), ("you may 4", "you may 4"), ("Jan and Oct", "Jan and Oct"),
+    # Street words after a street's name, "Saint" before a name; with or without the full stop.
+    ("Main St.", "Main Street."), ("221 Baker St.", "221 Baker Street."), ("on Baker St", "on Baker Street"),
+    ("He lived on Main St. The house", "He lived on Main Street. The house"),
+    ("Baker St., London", "Baker Street, London"), ("St. Paul's", "Saint Paul's"),
+    ("St Paul's Cathedral", "Saint Paul's Cathedral"),
+    ("Fifth Ave. and Abbey Rd. The end", "Fifth Avenue and Abbey Road. The end"), ("5th Ave.", "5th Avenue."),
+    ("Mt. Vernon and Mt Everest", "Mount Vernon and Mount Everest"),
+    ("Ft. Sumter, Ft Worth", "Fort Sumter, Fort Worth"),
+    ("King Jr. was", "King Junior was"), ("pens, etc.", "pens, et cetera."), ("e.g., a cat", "for example, a cat"),
+    ("i.e. this", "that is this"), ("Ave Maria", "Ave Maria"),
+    # Eras: the year read as a year, the letters spelt with inner full stops (espeak says "A D" "uh D").
+    ("44 BC", "forty-four B.C"), ("800 AD", "eight hundred A.D"), ("AD 800", "A.D eight hundred"),
+    ("A.D. 1066", "A.D ten sixty-six"), ("500 BCE.", "five hundred B.C.E."), ("30 CE", "thirty C.E"),
+    ("in 44 B.C. he", "in forty-four B.C he"), ("the 5th century BC", "the 5th century B.C"),
+    ("1000 BC", "one thousand B.C"), ("c. 1500 BC", "circa fifteen hundred B.C"),
+    ("an AD campaign", "an AD campaign"), ("CE marking", "CE marking"),
+    # Money, shares, degrees and "&" in words; the currency after a scale word.
+    ("$5", "5 dollars"), ("$1", "1 dollar"), ("$1.5 million", "1.5 million dollars"), ("$2.50", "2 dollars 50 cents"),
+    ("$0.99", "99 cents"), ("£20", "20 pounds"), ("£2.50", "2 pounds 50 pence"), ("€1,000.", "1,000 euros."),
+    ("($5)", "(5 dollars)"), ("50%", "50 percent"), ("Smith & Sons", "Smith and Sons"),
+    ("20°C", "20 degrees Celsius"), ("98.6°F", "98.6 degrees Fahrenheit"), ("1°", "1 degree"),
+    ("20 °C", "20 degrees Celsius"), ("40°N", "40°N"), ("1,000,000", "1,000,000"),
+    # Roman numerals after a name: an ordinal, or a count after a word that counts.
+    ("Henry VIII", "Henry the eighth"), ("Henry VIII's wives", "Henry the eighth's wives"),
+    ("Louis XIV", "Louis the fourteenth"), ("Pope John Paul II", "Pope John Paul the second"),
+    ("Elizabeth II,", "Elizabeth the second,"), ("World War II", "World War two"),
+    ("World War I.", "World War one."), ("Chapter IV", "Chapter four"), ("Act V", "Act five"),
+    # Not numerals: the pronoun, single letters after a name, initialisms, capitals, after a comma.
+    ("When I was", "When I was"), ("Elizabeth I was", "Elizabeth I was"), ("Malcolm X", "Malcolm X"),
+    ("Washington DC", "Washington DC"), ("an IV drip", "an IV drip"), ("WHEN II", "WHEN II"),
+    ("Henry, IV", "Henry, IV"),
+])
+def test_dates_places_eras_money_and_numerals_are_given_as_they_are_said(written, said):
+    assert spoken_text(written) == said
+
 def test_every_written_word_keeps_its_spoken_form_and_a_dash_between_years_goes_with_the_year_before():
     assert spoken_words("Mr. Hayes, 1877 – 1881.") == [
         ("Mr.", "Mister"), ("Hayes,", "Hayes,"), ("1877", "eighteen seventy-seven to"),
         ("1881.", "eighteen eighty-one."),
+    ]
+    # A sign without letters ("&") is said with the word before it; a currency after its scale word.
+    assert spoken_words("Smith & Sons, $1.5 million") == [
+        ("Smith", "Smith and"), ("Sons,", "Sons,"), ("$1.5", "1.5"), ("million", "million dollars"),
     ]
     assert spoken_words("") == []
 
@@ -153,6 +216,8 @@ def test_every_written_word_keeps_its_spoken_form_and_a_dash_between_years_goes_
     ("U.S.", "from", False), ("U.S.", "Army", False), ("U.S.", "1877", False),
     ("U.S.", "He", True), ("U.S.", "In", True), ("U.S.", None, True), ("D.C.", "The", True),
     ("etc.", "and", False), ("etc.", "The", True), ("Jr.", "was", False), ("Jr.", "He", True),
+    ("St.", "Louis", False), ("St.", "The", True), ("St.", "and", False), ("Ave.", "In", True),
+    ("Rd.", "Hotel", False), ("I.", "The", True), ("B.", "Then", True), ("J.", "R.", False),
     ("路。", "鲁", True),
 ])
 def test_an_abbreviation_that_goes_on_does_not_end_the_sentence(word, following, ends):
@@ -164,7 +229,7 @@ def test_a_transcript_is_aligned_as_it_is_said():
 
     words = normalize_transcript("Born Oct. 4, 1822. Served 1877–1881, c. 1503.")
     assert [word for word, _ in words] == [
-        "born", "october", "four", "eighteen", "twenty", "two", "served",
+        "born", "october", "fourth", "eighteen", "twenty", "two", "served",
         "eighteen", "seventy", "seven", "to", "eighteen", "eighty", "one", "circa", "fifteen", "oh", "three",
     ]
     # Each spoken word points at its written word, as the subtitles show it.
