@@ -225,6 +225,28 @@ def test_faces_too_small_to_be_seen_in_the_photo_scaled_down_are_looked_for_at_f
     assert closer.image.shape[1] == 640 and 50 < closer.box[2] - closer.box[0] < 80
 
 
+def test_faces_seen_only_at_finer_detail_in_a_photo_lying_on_its_side_are_stood_upright(grace, tmp_path):
+    """The class photo above scanned on its side: the finer look turns it as the first look does."""
+    from speaker.face import faces_of_photo
+
+    photo = _two_small_faces(grace, tmp_path / "class.png", width=160)
+    path = tmp_path / "sideways.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(photo, 1))).save(path)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SpeakerWarning)
+        portrait = load_portrait(path, face_index=1, max_side=1280)
+    said = [str(warning.message) for warning in caught]
+    assert len(said) == 2 and "lies on its side" in said[0] and "small in this large photo" in said[1]
+    assert portrait.image.shape == (1000, 1280, 3)  # upright
+    assert 50 < portrait.box[2] - portrait.box[0] < 80
+    # The right face: upright at x 3080 of 4000, it lies at y 4000 - 3080 of the photo as given.
+    left, top, right, bottom = portrait.view
+    assert right - left == 1000 and top < 4000 - 3080 < bottom
+    image, boxes, _, to_file = faces_of_photo(path, max_side=1280)
+    assert image.shape[1] > image.shape[0] and len(boxes) == 2  # drawn upright, numbered left to right
+    assert boxes[0][0] < boxes[1][0] and abs((boxes[1][0] + boxes[1][2]) / 2 * to_file - 3080) < 40
+
+
 def test_a_face_too_small_in_the_file_itself_is_refused_with_its_width_in_the_file(grace, tmp_path):
     path = tmp_path / "class.png"
     _two_small_faces(grace, path, width=100)

@@ -222,6 +222,12 @@ def _box_as_given(box: np.ndarray, scale: float, quarter_turns: int, shape: tupl
     return np.concatenate([corners.min(axis=0), corners.max(axis=0)])
 
 
+def _turn_box(box: np.ndarray, quarter_turns: int, shape: tuple[int, ...]) -> np.ndarray:
+    """A box (4,) of an image of ``shape`` where it lies in ``np.rot90(image, quarter_turns)``."""
+    corners = _turn_points(np.asarray(box, np.float64).reshape(2, 2), quarter_turns, (shape[1], shape[0]))
+    return np.concatenate([corners.min(axis=0), corners.max(axis=0)])
+
+
 class _FaceTooSmall(SpeakerError):
     """The chosen face is narrower than :data:`MIN_FACE_WIDTH`.
 
@@ -368,7 +374,7 @@ def load_portraits(
                                f"needs at least {MIN_FACE_WIDTH} pixels across: use a larger photo.") from None
         if finer is None:
             raise missed
-        found, to_file = finer
+        found, to_file, _ = finer  # the closer look turns the part of the photo it loads upright again
         every_box, surest = np.array([box for box, _, _ in found], np.float64), _chosen_face(found, None)
     else:
         every_box, surest = missed.boxes, missed.surest
@@ -471,33 +477,44 @@ def faces_of_photo(path, backend: str = "dlib", max_side: int = 1280) -> tuple[n
         finer = _finer_look(path, size, max(image.shape[:2]), landmarker, max_side)
         if finer is None:
             raise
-        found, to_file = finer
+        found, to_file, quarter_turns = finer
         to_image = to_file / image_to_file
+        found = [(_turn_box(box * to_image, quarter_turns, image.shape), score, points)
+                 for box, score, points in found]
+        image = np.ascontiguousarray(np.rot90(image, quarter_turns))
     found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-    boxes = np.array([box for box, _, _ in found], np.float64) * to_image
+    boxes = np.array([box for box, _, _ in found], np.float64)
     return image, boxes, _chosen_face(found, None), image_to_file
 
 
 def _finer_look(path, size: tuple[int, int], seen_side: int, landmarker,
-                max_side: int) -> tuple[list[Detection], float] | None:
+                max_side: int) -> tuple[list[Detection], float, int] | None:
     """The faces, left to right, of the photo loaded at :data:`FINER_LOOK_DETAIL` times ``max_side``
     (or :data:`FINER_LOOK_LEAST_SIDE`, the larger).
 
     ``size`` is the photo's (W, H) (:func:`photo_size`), ``seen_side`` the long
-    side it was first looked at. Returns the
-    detections (the landmarker's quick pass, the photo as it lies) and the
-    scale from their pixels to the file's, or None when the photo is not
-    that much larger or shows no face there either.
+    side it was first looked at. Returns the detections (the landmarker's
+    quick pass; turned upright by quarter turns when the photo lies on its
+    side, their boxes then given back in the photo as it lies, their order
+    and points upright), the scale from their pixels to the file's, and the
+    quarter turns (counterclockwise) that stood them upright; or None when
+    the photo is not that much larger or shows no face there either.
     """
     if max(size) / seen_side < FINER_LOOK_FROM_SCALE:
         return None
     detail_side = FINER_LOOK_DETAIL * max(max_side, FINER_LOOK_LEAST_SIDE)
     finer, _ = load_image(path, max_side=int(min(detail_side, max(size))))
-    found = _quick_detections(landmarker, finer)
+    found, quarter_turns = _quick_detections(landmarker, finer), 0
     if not found:
-        return None
-    found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))
-    return found, max(size) / max(finer.shape[:2])
+        # A large scan lying on its side (the closer look that loads its faces tells the turn).
+        turned, found, quarter_turns = _stood_upright(getattr(landmarker, "detect_quick", landmarker.detect), finer)
+        if not found:
+            return None
+    found.sort(key=lambda detection: float(detection[0][0] + detection[0][2]))  # left to right, upright
+    if quarter_turns:
+        found = [(_box_as_given(box, 1.0, quarter_turns, turned.shape), score, points)
+                 for box, score, points in found]
+    return found, max(size) / max(finer.shape[:2]), quarter_turns
 
 
 def _say_once(said: list) -> None:
