@@ -8,6 +8,10 @@ import re
 _SPEAKABLE = re.compile(r"[^\W_]")
 
 
+#: Marks that close what comes before them and are written against it (",", "?!", ")", "”", "。").
+CLOSING_PUNCTUATION = frozenset(".,;:!?)]}»”’'\"…\u3001\u3002\uff0c\uff01\uff1f\uff1b\uff1a")
+
+
 def has_words(text: str | None) -> bool:
     """True when ``text`` holds at least one letter or digit."""
     return bool(_SPEAKABLE.search(text or ""))
@@ -249,8 +253,11 @@ def spoken_words(text: str) -> list[tuple[str, str]]:
     for token, said in _spoken_tokens(text):
         if has_words(token):
             words.append((token, said))
-        elif has_words(said) and words:  # a dash between years ("to"), "&", a lone "%"
-            words[-1] = (words[-1][0], f"{words[-1][1]} {said}")
+        elif words:
+            # A token without letters ("&", "—", a dash between years, a lone "%") is shown with the word
+            # before it, so the subtitles keep it, and said with it where it is said ("and", "to").
+            written = words[-1][0] + ("" if token[0] in CLOSING_PUNCTUATION else " ") + token
+            words[-1] = (written, f"{words[-1][1]} {said}" if has_words(said) else words[-1][1])
     return words
 
 

@@ -196,14 +196,16 @@ def test_dates_places_eras_money_and_numerals_are_given_as_they_are_said(written
 
 def test_every_written_word_keeps_its_spoken_form_and_a_dash_between_years_goes_with_the_year_before():
     assert spoken_words("Mr. Hayes, 1877 – 1881.") == [
-        ("Mr.", "Mister"), ("Hayes,", "Hayes,"), ("1877", "eighteen seventy-seven to"),
+        ("Mr.", "Mister"), ("Hayes,", "Hayes,"), ("1877 –", "eighteen seventy-seven to"),
         ("1881.", "eighteen eighty-one."),
     ]
-    # A sign without letters ("&") is said with the word before it; a currency after its scale word.
+    # A sign without letters ("&") is shown and said with the word before it; a currency after its scale word.
     assert spoken_words("Smith & Sons, $1.5 million") == [
-        ("Smith", "Smith and"), ("Sons,", "Sons,"), ("$1.5", "1.5"), ("million", "million dollars"),
+        ("Smith &", "Smith and"), ("Sons,", "Sons,"), ("$1.5", "1.5"), ("million", "million dollars"),
     ]
     assert spoken_words("") == []
+    assert spoken_words("In 1822 — or so , he") == [
+        ("In", "In"), ("1822 —", "eighteen twenty-two"), ("or", "or"), ("so,", "so"), ("he", "he")]
 
 
 @pytest.mark.parametrize("word, following, ends", [

@@ -197,6 +197,13 @@ def _sample_words() -> list[Word]:
     return words
 
 
+def test_vtt_cue_text_escapes_what_webvtt_reads_as_markup(tmp_path):
+    words = [Word("Smith", 0.0, 0.3), Word("&", 0.3, 0.4), Word("Sons:", 0.4, 0.8), Word("a<b", 0.8, 1.2)]
+    srt_path, vtt_path = write_subtitles(words, tmp_path / "shop")
+    assert "Smith & Sons: a<b" in srt_path.read_text(encoding="utf-8")  # SRT shows text as written
+    assert "Smith &amp; Sons: a&lt;b" in vtt_path.read_text(encoding="utf-8")
+
+
 def test_subtitles_are_valid_srt_and_vtt(tmp_path):
     words = _sample_words()
     srt_path, vtt_path = write_subtitles(words, tmp_path / "talk")
@@ -274,7 +281,7 @@ def test_every_cue_of_a_dialogue_names_its_speaker_and_holds_only_their_words(tm
 
 def test_a_speakers_name_is_escaped_in_the_voice_span(tmp_path):
     _, vtt_path = write_subtitles(_spoken("Hello.", "Tom & Jerry", 0.2), tmp_path / "escaped")
-    assert "<v Tom &amp; Jerry>Tom & Jerry: Hello.</v>" in vtt_path.read_text(encoding="utf-8")
+    assert "<v Tom &amp; Jerry>Tom &amp; Jerry: Hello.</v>" in vtt_path.read_text(encoding="utf-8")
 
 
 def test_words_without_a_speaker_give_cues_without_names(tmp_path):

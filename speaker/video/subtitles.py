@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..files import replaced_atomically
-from ..text import ends_sentence, has_words
+from ..text import CLOSING_PUNCTUATION, ends_sentence, has_words
 from ..types import Word
 
 #: Characters per subtitle line (the usual broadcast limit).
@@ -172,8 +172,9 @@ def format_vtt(cues: list[Cue]) -> str:
 
 
 def _voiced(cue: Cue) -> str:
-    """The cue's lines, in a WebVTT voice span when it has a speaker (the name escaped as the annotation needs)."""
-    text = "\n".join(cue.lines)
+    """The cue's lines as WebVTT cue text ("&" and "<" escaped: "Smith & Sons", "a < b" would be read as
+    markup), in a voice span when it has a speaker (the name escaped as the annotation needs)."""
+    text = "\n".join(cue.lines).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     if cue.speaker is None:
         return text
     name = " ".join(cue.speaker.split()).replace("&", "&amp;").replace(">", "&gt;")
@@ -181,13 +182,16 @@ def _voiced(cue: Cue) -> str:
 
 
 def _merge_punctuation(words: list[Word]) -> list[Word]:
-    """Drop empty words; glue punctuation-only tokens onto the word before."""
+    """Drop empty words; glue tokens of closing punctuation only (",", "?!", ")") onto the word before.
+
+    Other tokens without letters stay words of their own: "Smith & Sons", "came — and went".
+    """
     merged: list[Word] = []
     for word in words:
         text = " ".join(word.text.split())
         if not text:
             continue
-        if merged and not has_words(text):
+        if merged and not has_words(text) and text[0] in CLOSING_PUNCTUATION:
             previous = merged[-1]
             merged[-1] = replace(previous, text=previous.text + text, end=max(previous.end, word.end))
         else:
