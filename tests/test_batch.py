@@ -130,6 +130,89 @@ def test_fingerprint_follows_the_input_files(tmp_path, grace_hopper_path):
     assert make_job(changed, tmp_path).fingerprint != make_job(row, tmp_path).fingerprint
 
 
+class WritingProcesses:
+    """Stands in for the local process pool: each row "renders" at once, writing its video, subtitles
+    and the extras it names as small files (so the batch's own logic is tested without rendering)."""
+
+    submitted: list[int] = []
+
+    def __init__(self, jobs: int):
+        WritingProcesses.submitted = []
+
+    def submit(self, job):
+        from concurrent.futures import Future
+
+        from speaker.studio.batch import Outcome
+
+        WritingProcesses.submitted.append(job.row)
+        out = Path(job.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        extras = [out.with_suffix(".srt"), out.with_suffix(".vtt")]
+        extras += [Path(job.options[key]) for key in ("export_track", "export_mouth_cues", "preview")
+                   if key in job.options]
+        for path in [out, *extras]:
+            path.write_text(f"row {job.row}")
+        future = Future()
+        future.set_result(Outcome(job.row, job.out, "done", 0.1, "", job.fingerprint, [str(p) for p in extras]))
+        return future
+
+    def as_completed(self, futures):
+        return list(futures)
+
+    def crashed(self, error):
+        return False
+
+    def stop(self, futures):
+        pass
+
+    def close(self):
+        pass
+
+
+@pytest.fixture
+def writing_processes(monkeypatch):
+    import speaker.studio.batch
+
+    monkeypatch.setattr(speaker.studio.batch, "_LocalProcesses", WritingProcesses)
+    return WritingProcesses
+
+
+def test_a_row_is_made_again_when_any_file_it_wrote_is_gone_and_kept_when_edited(
+        tmp_path, grace_hopper_path, writing_processes):
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    manifest = write_manifest(tmp_path, [
+        {"image": "hopper.jpg", "text": "Hello.", "out": "v/one.mp4", "preview": "v/one.png",
+         "export_mouth_cues": "v/one.tsv"},
+        {"image": "hopper.jpg", "text": "Hi.", "out": "v/two.mp4"},
+    ])
+    assert [o.status for o in run_batch(manifest).outcomes] == ["done", "done"]
+    assert read_report(manifest)[1]["extras"] == " | ".join(
+        str(tmp_path / "v" / name) for name in ("one.srt", "one.vtt", "one.tsv", "one.png"))
+    for gone in ("one.png", "one.tsv", "one.srt", "one.vtt", "one.mp4"):
+        (tmp_path / "v" / gone).unlink()
+        assert [o.status for o in run_batch(manifest).outcomes] == ["done", "skipped"], gone
+        assert (tmp_path / "v" / gone).is_file() and writing_processes.submitted == [1]
+    # Present is done: a file changed by hand is the user's, not redone over.
+    (tmp_path / "v" / "one.srt").write_text("edited by hand")
+    assert [o.status for o in run_batch(manifest).outcomes] == ["skipped", "skipped"]
+    assert (tmp_path / "v" / "one.srt").read_text() == "edited by hand"
+    # Skipped, the row still names its files: deleting one later runs it again.
+    (tmp_path / "v" / "one.png").unlink()
+    assert [o.status for o in run_batch(manifest).outcomes] == ["done", "skipped"]
+
+
+def test_a_report_that_does_not_name_the_files_runs_its_rows_again(tmp_path, grace_hopper_path, writing_processes):
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": "Hello.", "out": "one.mp4"}])
+    run_batch(manifest)
+    report = report_path(manifest)
+    lines = report.read_text().splitlines()
+    # As a report was written before it named the files (the last column).
+    report.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n")
+    assert [o.status for o in run_batch(manifest).outcomes] == ["done"]
+    assert [o.status for o in run_batch(manifest).outcomes] == ["skipped"]
+
+
 # ----------------------------------------------------------------------------- end to end (slow)
 
 
@@ -166,6 +249,19 @@ def test_batch_on_local_processes_reports_failures_and_resumes(exhibition):
     (exhibition.parent / "line.txt").write_text("Good evening.", encoding="utf-8")
     third = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert [read_report(exhibition)[n]["status"] for n in (1, 2)] == ["skipped", "done"], third.stderr
+
+
+@pytest.mark.slow
+def test_a_deleted_preview_is_made_again_on_the_next_run(tmp_path, grace_hopper_path):
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": "Hello.", "out": "hi.mp4",
+                                          "preview": "hi.png", "export_mouth_cues": "hi.tsv", **ROW_OPTIONS}])
+    assert [o.status for o in run_batch(manifest, BatchSettings(jobs=1)).outcomes] == ["done"]
+    assert read_report(manifest)[1]["extras"].split(" | ") == [
+        str(tmp_path / name) for name in ("hi.srt", "hi.vtt", "hi.tsv", "hi.png")]
+    (tmp_path / "hi.png").unlink()
+    assert [o.status for o in run_batch(manifest, BatchSettings(jobs=1)).outcomes] == ["done"]
+    assert (tmp_path / "hi.png").is_file()
 
 
 @pytest.mark.slow

@@ -17,9 +17,10 @@ stops its work and leaves no file behind.
 A report ``<manifest stem>.report.csv`` beside the manifest (``<name>.toml.report.csv``
 for a TOML manifest) gets one line per
 row (row, output, status ``done``/``skipped``/``failed``, seconds, the
-one-sentence reason, and a fingerprint of the row and its input files). Run
-the batch again and the rows already done whose fingerprint did not change
-are skipped.
+one-sentence reason, a fingerprint of the row and its input files, and the
+other files the row wrote). Run the batch again and the rows already done
+whose fingerprint did not change and whose files are all still there are
+skipped; a row whose video or any other file of it was deleted is made again.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ from ..files import TEXT_FILE_SUFFIXES, read_text_file, replaced_atomically, tra
 from ..settings import SpeakOptions
 
 #: The columns of the report, in order.
-REPORT_COLUMNS = ("row", "output", "status", "seconds", "reason", "fingerprint")
+REPORT_COLUMNS = ("row", "output", "status", "seconds", "reason", "fingerprint", "extras")
+#: How the report's ``extras`` cell separates the files (a name holding it only makes its row run again).
+EXTRAS_SEPARATOR = " | "
 #: Columns that hold what to say or where to write, apart from the pipeline's options.
 SOURCE_COLUMNS = ("image", "out", "text", "text_file", "audio")
 #: Option columns whose value is a path relative to the manifest.
@@ -119,6 +122,16 @@ class Outcome:
     seconds: float = 0.0
     reason: str = ""
     fingerprint: str = ""
+    #: The files the row wrote besides its video (subtitles, track, mouth cues, preview), absolute paths.
+    extras: list[str] = field(default_factory=list)
+
+    def all_there(self) -> bool:
+        """True when the video and every other file the row wrote exist.
+
+        Present is done: a file changed by hand since (an edited .srt) is the user's and is kept;
+        only its input's changes (the fingerprint) or its deletion make the row run again.
+        """
+        return all(os.path.isfile(path) for path in [self.output, *self.extras])
 
 
 @dataclass
@@ -267,7 +280,8 @@ def _problem(job: Job) -> str:
 def fingerprint(job: Job) -> str:
     """A hash of the row's cells and of its input files' sizes and modification times.
 
-    A row is skipped on the next run only when this is unchanged and its video exists.
+    A row is skipped on the next run only when this is unchanged and its video and the other files
+    it wrote exist (:meth:`Outcome.all_there`).
     """
     from .. import __version__
 
@@ -297,7 +311,7 @@ def run_job(job: Job) -> Outcome:
     from ..pipeline import speak
 
     started = time.perf_counter()
-    status, reason = "failed", job.problem
+    status, reason, extras = "failed", job.problem, []
     if not job.problem:
         try:
             text = read_text_file(Path(job.text_file), "text") if job.text_file else job.text
@@ -312,12 +326,13 @@ def run_job(job: Job) -> Outcome:
                 warnings.showwarning = _keep_quiet
                 result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
             status, reason = "done", " ".join(result.warnings)
+            extras = [str(path) for path in result.extra_files]
         except SpeakerError as error:
             reason = str(error)
         except Exception as error:  # a bug in speaker: the row fails, the batch goes on
             reason = f"Internal error: {type(error).__name__}: {error}."
     seconds = round(time.perf_counter() - started, 2)
-    return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint)
+    return Outcome(job.row, job.out, status, seconds, reason, job.fingerprint, extras)
 
 
 def _make_folder(folder: Path) -> None:
@@ -533,15 +548,20 @@ def report_path(manifest: str | Path) -> Path:
 
 
 def read_report(path: Path) -> dict[str, Outcome]:
-    """The outcomes of a previous run by output path (empty when there is none)."""
+    """The outcomes of a previous run by output path (empty when there is none).
+
+    A row of a report without the ``extras`` column (written before it was
+    kept) is left out: which files it wrote is not known, so it runs again.
+    """
     if not path.is_file():
         return {}
     try:
         with open(path, newline="", encoding="utf-8") as handle:
             return {
-                line["output"]: Outcome(int(line["row"]), line["output"], line["status"],
-                                        float(line["seconds"] or 0), line["reason"], line["fingerprint"])
-                for line in csv.DictReader(handle)
+                line["output"]: Outcome(int(line["row"]), line["output"], line["status"], float(line["seconds"] or 0),
+                                        line["reason"], line["fingerprint"],
+                                        [name for name in line["extras"].split(EXTRAS_SEPARATOR) if name])
+                for line in csv.DictReader(handle) if line.get("extras") is not None
             }
     except (OSError, KeyError, ValueError, csv.Error):
         warn(f"The previous report {path.name} could not be read, so every row runs again.")
@@ -555,7 +575,8 @@ def write_report(path: Path, outcomes: Iterable[Outcome]) -> None:
             writer = csv.writer(handle)
             writer.writerow(REPORT_COLUMNS)
             for o in sorted(outcomes, key=lambda o: o.row):
-                writer.writerow([o.row, o.output, o.status, f"{o.seconds:.2f}", o.reason, o.fingerprint])
+                writer.writerow([o.row, o.output, o.status, f"{o.seconds:.2f}", o.reason, o.fingerprint,
+                                 EXTRAS_SEPARATOR.join(o.extras)])
     except OSError as error:
         raise SpeakerError(f"Cannot write the report {path}: {error.strerror or error}.") from None
 
@@ -611,8 +632,9 @@ def run_batch(
     for job in jobs:
         before = previous.get(job.out)
         if (before is not None and before.status in ("done", "skipped") and before.fingerprint == job.fingerprint
-                and os.path.isfile(job.out)):
-            record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint))
+                and before.all_there()):
+            record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint,
+                           before.extras))
         elif job.problem:
             record(Outcome(job.row, job.out, "failed", 0.0, job.problem, job.fingerprint))
         else:
