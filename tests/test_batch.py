@@ -213,6 +213,54 @@ def test_a_report_that_does_not_name_the_files_runs_its_rows_again(tmp_path, gra
     assert [o.status for o in run_batch(manifest).outcomes] == ["skipped"]
 
 
+def test_bad_rows_are_told_before_any_row_renders_and_the_good_ones_still_run(
+        tmp_path, grace_hopper_path, writing_processes):
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    (tmp_path / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a JPEG")
+    manifest = write_manifest(tmp_path, [
+        {"image": "hopper.jpg", "text": "Hello.", "out": "v/good.mp4"},
+        {"image": "missing.jpg", "text": "Hello.", "out": "v/missing.mp4"},
+        {"image": "hopper.jpg", "text": "Hello.", "out": "v/voice.mp4", "voice": "nobody"},
+        {"image": "hopper.jpg", "text": "Hello.", "out": "v/seed.mp4", "seed": "abc"},
+        {"image": "broken.jpg", "text": "Hello.", "out": "v/broken.mp4"},
+        {"image": "hopper.jpg", "text_file": "none.txt", "out": "v/text.mp4"},
+        {"image": "hopper.jpg", "text": "Hello.", "out": "v/film.gif"},
+        {"image": "hopper.jpg", "text": "Hi.", "out": "v/good2.mp4", "subtitles": "false"},
+    ])
+    told = []
+    summary = run_batch(manifest, on_outcome=lambda outcome: told.append((outcome.row, outcome.status, outcome.reason)))
+    # Every bad row is told first, one sentence each, as the pipeline itself words it; then the good rows run.
+    assert [(row, status) for row, status, _ in told] == [
+        (2, "failed"), (3, "failed"), (4, "failed"), (5, "failed"), (6, "failed"), (7, "failed"),
+        (1, "done"), (8, "done")]
+    reasons = {row: reason for row, _, reason in told}
+    assert reasons[2] == f"The image {tmp_path / 'missing.jpg'} does not exist."
+    assert reasons[3].startswith("Unknown voice 'nobody'; known voices: ")
+    assert reasons[4] == "--seed must be a whole number (given: 'abc')."
+    assert reasons[5].startswith(f"Cannot read the image {tmp_path / 'broken.jpg'}")
+    assert reasons[6] == f"The text file {tmp_path / 'none.txt'} does not exist."
+    assert reasons[7].startswith("Cannot write film.gif: the video is an MP4")
+    assert writing_processes.submitted == [1, 8]
+    assert sorted(read_report(manifest)) == list(range(1, 9))
+    assert [o.row for o in summary.outcomes] == list(range(1, 9))
+
+
+def test_the_command_tells_each_bad_row_in_one_line(tmp_path, grace_hopper_path):
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    manifest = write_manifest(tmp_path, [
+        {"image": "missing.jpg", "text": "Hello.", "out": "a.mp4"},
+        {"image": "hopper.jpg", "text": "Hello.", "out": "b.mp4", "seed": "abc"},
+    ])
+    done = subprocess.run([sys.executable, "-m", "speaker", "batch", str(manifest)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"speaker: row 1 failed: The image {tmp_path / 'missing.jpg'} does not exist.",
+        "speaker: row 2 failed: --seed must be a whole number (given: 'abc').",
+    ]
+    assert "0 done, 0 skipped, 2 failed" in done.stdout
+
+
 # ----------------------------------------------------------------------------- end to end (slow)
 
 

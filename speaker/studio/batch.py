@@ -92,7 +92,7 @@ class ManifestRow(BaseModel):
     text: str | None = None
     text_file: str | None = None
     audio: str | None = None
-    #: The other columns (pipeline options), validated by :class:`SpeakOptions` when the row runs.
+    #: The other columns (pipeline options), validated by :class:`SpeakOptions` before any row renders.
     options: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -301,6 +301,62 @@ def fingerprint(job: Job) -> str:
 # ----------------------------------------------------------------------------- one row
 
 
+def check_job(job: Job) -> str:
+    """Why the row cannot run, found before any rendering: one sentence, or ``""`` when none is found.
+
+    The pipeline's own checks, done without its work: a missing or doubled cell,
+    the settings (``--seed must be a whole number (given: 'abc')``), the files to
+    read (the portrait, the text and transcript files, the recording), empty text,
+    the voice (known, and speaking ``language``) and the names of the outputs. What
+    only the work tells (no face in the photo, a silent recording) fails the row as it runs.
+    Makes the video's folder, as running the row would.
+    """
+    from ..face.image import load_image
+    from ..pipeline import _StagedOutputs
+    from ..pipeline.core import _check_outputs
+    from ..pipeline.speak import _choose_voice
+    from ..text import has_words
+
+    if job.problem:
+        return job.problem
+    try:
+        options, opts = _row_inputs(job)
+        load_image(opts.image, max_side=opts.max_side)
+        if opts.audio is not None and not opts.audio.is_file():
+            raise SpeakerError(f"The audio file {opts.audio} does not exist.")
+        if opts.text is not None:
+            if not has_words(opts.text):
+                raise SpeakerError("The text is empty; give some words to say.")
+            _choose_voice(opts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the row's run tells them, with its row number
+            _StagedOutputs().stage(job.out, options)  # names only: nothing is written
+        _make_folder(Path(job.out).parent)
+        _check_outputs(opts)
+    except SpeakerError as error:
+        return str(error)
+    return ""
+
+
+def _row_inputs(job: Job) -> tuple[dict[str, Any], SpeakOptions]:
+    """The row's options as the pipeline reads them (a CSV's ``false`` is False, a transcript file
+    is read), and all its settings validated by the pipeline (its text file read).
+
+    Raises
+    ------
+    SpeakerError
+        An unreadable text or transcript file, or a setting out of range (named as its flag).
+    """
+    from ..pipeline.core import _options
+
+    text = read_text_file(Path(job.text_file), "text") if job.text_file else job.text
+    options = dict(job.options)
+    if "transcript" in options:
+        options["transcript"] = transcript_text(str(options["transcript"]))
+    opts = _options(image=job.image, text=text, audio=job.audio, out=job.out, **options)
+    return {key: getattr(opts, key) for key in options}, opts
+
+
 def run_job(job: Job) -> Outcome:
     """Make one row's video with :func:`speaker.pipeline.speak` (in this process).
 
@@ -314,17 +370,14 @@ def run_job(job: Job) -> Outcome:
     status, reason, extras = "failed", job.problem, []
     if not job.problem:
         try:
-            text = read_text_file(Path(job.text_file), "text") if job.text_file else job.text
-            options = dict(job.options)
+            options, opts = _row_inputs(job)
             # A manifest names its videos where they belong (videos/hopper.mp4): their folders are made.
             _make_folder(Path(job.out).parent)
-            if "transcript" in options:
-                options["transcript"] = transcript_text(str(options["transcript"]))
             with warnings.catch_warnings():
                 # The run's SpeakerWarnings come back in its result, for the report and the
                 # batch's own line per row; printed here a worker would print them raw.
                 warnings.showwarning = _keep_quiet
-                result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
+                result = speak(job.image, text=opts.text, audio=job.audio, out=job.out, **options)
             status, reason = "done", " ".join(result.warnings)
             extras = [str(path) for path in result.extra_files]
         except SpeakerError as error:
@@ -628,6 +681,7 @@ def run_batch(
         if on_outcome is not None:
             on_outcome(outcome)
 
+    # Every row is checked before any renders, so that the bad ones are told at once; the good ones then run.
     to_run = []
     for job in jobs:
         before = previous.get(job.out)
@@ -635,8 +689,8 @@ def run_batch(
                 and before.all_there()):
             record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint,
                            before.extras))
-        elif job.problem:
-            record(Outcome(job.row, job.out, "failed", 0.0, job.problem, job.fingerprint))
+        elif problem := check_job(job):
+            record(Outcome(job.row, job.out, "failed", 0.0, problem, job.fingerprint))
         else:
             to_run.append(job)
 
