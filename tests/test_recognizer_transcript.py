@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -62,6 +63,56 @@ def test_a_transcript_that_is_not_what_was_said_is_left_for_the_recognised_words
     heard = [Word("the", 0.1, 0.3), Word("lighthouse", 0.3, 0.9)]
     with pytest.warns(SpeakerWarning, match="timed from the recognised words"):
         assert transcript_segments(audio, "Completely different words are written here today.", heard) is None
+
+
+#: Sentences that begin alike, as GRID's do ("lay red ...", "lay white ..."): where the recogniser misses one,
+#: the word before it and the next sentence's first word look like two consecutive words of the transcript.
+ALIKE = ("The lighthouse keeper climbed the stairs with a lamp and a notebook. The night was calm and clear. "
+         "The boats came home. The gulls slept on the rocks below the tower.")
+
+
+@pytest.fixture(scope="module")
+def alike():
+    spoken = synthesize(ALIKE, VoicePreset(noise_scale=0.3, noise_w=0.3, sentence_pause=0.7))
+    audio = AudioFile.from_samples(spoken.samples, spoken.sample_rate)
+    return spoken, audio, recognize_audio(audio, "en").words
+
+
+def words_of(pieces) -> list[Word]:
+    return [Word(w.text, w.start + offset, w.end + offset) for offset, speech in pieces for w in speech.words]
+
+
+@pytest.mark.parametrize("seconds", [3.0, 5.0])
+def test_a_sentence_the_recogniser_missed_is_no_pause_to_cut_in(alike, seconds):
+    spoken, audio, heard = alike
+    # Whisper hears nothing of "The night was calm and clear." (on a 3-minute GRID recording it missed two
+    # sentences): "notebook. The(boats)" then matches the transcript's "notebook. The(night)", and the longest
+    # pause between those two words holds the whole sentence unheard.
+    missed = spoken.words[12:18]
+    assert " ".join(w.text for w in missed) == "The night was calm and clear."
+    heard = [w for w in heard if not (w.end > missed[0].start and w.start < missed[-1].end)]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        pieces = list(transcript_segments(audio, ALIKE, heard, "en", seconds=seconds))
+    assert not [str(w.message) for w in caught if "could not be aligned" in str(w.message)]
+    assert all(speech.source == "pocketsphinx-align" for _, speech in pieces)
+    # Every word of the transcript, the missed sentence's too, aligned near where piper said it.
+    words = words_of(pieces)
+    assert [w.text for w in words] == ALIKE.split()
+    errors = [abs(got.start - said.start) for got, said in zip(words, spoken.words)]
+    assert np.median(errors) < 0.05 and max(errors) < 0.3, errors
+
+
+def test_cuts_go_only_where_the_recording_is_quiet(alike):
+    spoken, audio, heard = alike
+    tokens = transcript_tokens(ALIKE)
+    cuts = transcript_cuts(tokens, heard, spoken.duration, 3.0, audio)
+    assert cuts
+    # Each cut lies in a pause piper made between sentences, and splits the transcript there.
+    sentence_pauses = [(a.end, b.start) for a, b in zip(spoken.words, spoken.words[1:]) if a.text.endswith(".")]
+    for seconds, token in cuts:
+        assert any(a <= seconds <= b for a, b in sentence_pauses), (seconds, sentence_pauses)
+        assert tokens[token - 1].endswith(".")
 
 
 @pytest.mark.slow

@@ -7,9 +7,13 @@ window (as without a transcript); the transcript's words are matched to the
 heard words (longest common runs of the same spelling), and the recording
 is cut, about every :data:`~speaker.timing.stream.SEGMENT_SECONDS`, in a
 pause between two consecutive transcript words that both were heard in
-order. Each piece's transcript words are then aligned to that piece's audio
-only; a piece that cannot be aligned is timed from its recognised words,
-with a warning.
+order, and where the audio is quiet: the pause must hold no speech (a
+voice-activity check), for a recogniser that misses a sentence makes its
+neighbours look consecutive (GRID sentences all begin alike: "... soon. Lay"
+matched the transcript's next "lay" across two sentences it never heard, and
+the cut fell inside them), and its word times can run into a word. Each
+piece's transcript words are then aligned to that piece's audio only; a piece
+that cannot be aligned is timed from its recognised words, with a warning.
 
 >>> with open_audio("talk.wav") as audio:
 ...     heard = recognize_audio(audio)
@@ -39,6 +43,10 @@ WHOLE_ALIGNMENT_SECONDS = 120.0
 MIN_ANCHORED_SHARE = 0.3
 #: The aligner of transcript pieces.
 ALIGNER = "pocketsphinx"
+#: A cut needs at least this much (s) of silence (no voice activity) in the pause it is put in.
+MIN_CUT_SILENCE = 0.1
+#: Audio on each side of a pause (s) given to the voice-activity model with it, as context.
+PAUSE_CONTEXT = 0.5
 
 
 def comparable_word(text: str) -> str:
@@ -76,7 +84,7 @@ def anchors(tokens: list[str], heard: list[Word]) -> dict[int, Word]:
 
 
 def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
-                    seconds: float | None = None) -> list[tuple[float, int]]:
+                    seconds: float | None = None, audio: AudioFile | None = None) -> list[tuple[float, int]]:
     """Where to cut a recording and its transcript: ``(seconds, first token after the cut)`` in order.
 
     Each cut is in the middle of the longest pause between two consecutive
@@ -84,34 +92,88 @@ def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
     :data:`~speaker.timing.stream.SEGMENT_SEARCH` s before ``seconds``
     (default :data:`~speaker.timing.stream.SEGMENT_SECONDS`) after the previous
     cut, else at the first such pause after it. No cut where none exists.
+
+    With ``audio``, a pause is taken only where the recording is quiet
+    (:func:`quiet_point`): none in which it holds speech no heard word covers
+    (words the recogniser missed, so the two words around it need not be
+    consecutive in the transcript at all), and the cut goes in the middle of
+    the pause's silence rather than of the recogniser's word times.
     """
     seconds = stream.SEGMENT_SECONDS if seconds is None else seconds
     search = min(stream.SEGMENT_SEARCH, seconds / 2)
     matched = anchors(tokens, heard)
     positions = {id(word): index for index, word in enumerate(heard)}
-    # (cut time, pause length, first token after) between tokens i, i+1 heard as consecutive words.
+    # (cut time, pause length, first token after, words around) between tokens i, i+1 heard as consecutive words.
     candidates = []
     for index in range(len(tokens) - 1):
         before, after = matched.get(index), matched.get(index + 1)
         if before is None or after is None or positions[id(after)] != positions[id(before)] + 1:
             continue
         pause = after.start - before.end
-        candidates.append((0.5 * (before.end + after.start), max(pause, 0.0), index + 1))
+        candidates.append((0.5 * (before.end + after.start), max(pause, 0.0), index + 1, before, after))
+    checked: dict[int, float | None] = {}
+
+    def cut_at(candidate) -> float | None:
+        """Where the candidate's pause is cut, or None when the audio shows it is no pause."""
+        if audio is None:
+            return candidate[0]
+        if candidate[2] not in checked:
+            checked[candidate[2]] = quiet_point(audio, candidate[3], candidate[4])
+        return checked[candidate[2]]
+
     cuts: list[tuple[float, int]] = []
     start = 0.0
     while duration - start > seconds:
         limit = start + seconds
         near = [c for c in candidates if limit - search <= c[0] <= limit and c[0] > start + 1.0]
         later = [c for c in candidates if c[0] > limit]
-        if near:
-            chosen = max(near, key=lambda c: c[1])
-        elif later:
-            chosen = later[0]
-        else:
+        chosen = next(((cut, c[2]) for c in [*sorted(near, key=lambda c: -c[1]), *later]
+                       if (cut := cut_at(c)) is not None and cut > start + 1.0), None)
+        if chosen is None:
             break
-        cuts.append((chosen[0], chosen[2]))
+        cuts.append(chosen)
         start = chosen[0]
     return cuts
+
+
+def quiet_point(audio: AudioFile, before: Word, after: Word) -> float | None:
+    """The middle of the silence between two heard words, or None when the audio there is no pause.
+
+    The voice-activity model (Silero, as for word-less speech) hears the
+    pause with :data:`PAUSE_CONTEXT` s on each side. It is no pause when it
+    holds a stretch of speech that neither word covers (see
+    :func:`~speaker.timing.wordless.wordless_stretches`: words the recogniser
+    did not hear), or less than :data:`MIN_CUT_SILENCE` s of silence within
+    the words' times widened by :data:`~speaker.timing.wordless.WORD_MARGIN`
+    (the recogniser timed a word into the pause).
+    """
+    from .wordless import WORD_MARGIN, voice_activity, wordless_stretches
+
+    rate = audio.sample_rate
+    first = max(0.0, before.end - PAUSE_CONTEXT)
+    samples = audio.read(int(first * rate), int((after.start + PAUSE_CONTEXT) * rate))
+    activity = [(first + a, first + b) for a, b in voice_activity(samples, rate)]
+    if wordless_stretches([(max(a, before.end), min(b, after.start)) for a, b in activity
+                           if b > before.end and a < after.start], [before, after]):
+        return None
+    # The silences between the stretches of speech, inside the pause (widened a little).
+    low, high = before.end - WORD_MARGIN, after.start + WORD_MARGIN
+    silences, cursor = [], low
+    for a, b in activity:
+        if b <= cursor:
+            continue
+        if a > cursor:
+            silences.append((cursor, min(a, high)))
+        cursor = max(cursor, b)
+        if cursor >= high:
+            break
+    if cursor < high:
+        silences.append((cursor, high))
+    silences = [(a, b) for a, b in silences if b - a >= MIN_CUT_SILENCE]
+    if not silences:
+        return None
+    a, b = max(silences, key=lambda span: span[1] - span[0])
+    return 0.5 * (a + b)
 
 
 def transcript_segments(audio: AudioFile, transcript: str, heard: list[Word], language: str = "en",
@@ -147,7 +209,7 @@ def transcript_segments(audio: AudioFile, transcript: str, heard: list[Word], la
         warn(f"Fewer than {MIN_ANCHORED_SHARE:.0%} of the transcript's words were heard in the recording; "
              "the mouth is timed from the recognised words instead.")
         return None
-    cuts = transcript_cuts(tokens, heard, audio.duration, seconds)
+    cuts = transcript_cuts(tokens, heard, audio.duration, seconds, audio)
     return _aligned_pieces(audio, tokens, heard, cuts, language, method)
 
 
