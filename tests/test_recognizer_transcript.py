@@ -115,6 +115,28 @@ def test_cuts_go_only_where_the_recording_is_quiet(alike):
         assert tokens[token - 1].endswith(".")
 
 
+def test_a_piece_that_cannot_be_aligned_keeps_the_transcripts_words(alike, monkeypatch):
+    from speaker.timing import transcribed
+    from speaker.timing.core import AlignmentError
+
+    spoken, audio, heard = alike
+    aligner = transcribed.load_backend(transcribed.ALIGNER)
+
+    class FailsOnBoats:
+        def align_strict(self, samples, rate, text):
+            if "boats" in text:
+                raise AlignmentError("the audio does not fit the transcript")
+            return aligner.align_strict(samples, rate, text)
+
+    monkeypatch.setattr(transcribed, "load_backend", lambda name: FailsOnBoats())
+    with pytest.warns(SpeakerWarning, match=r"could not be aligned .*recognised there\); its words there are timed"):
+        pieces = list(transcript_segments(audio, ALIKE, heard, "en", seconds=3.0))
+    # Its words are the transcript's (not the recogniser's "gulps" or the like), every one, in order.
+    words = words_of(pieces)
+    assert [w.text for w in words] == ALIKE.split()
+    assert all(a.start <= b.start for a, b in zip(words, words[1:]))
+
+
 @pytest.mark.slow
 def test_a_long_recording_with_a_transcript_is_spoken_in_segments(spoken, grace_hopper_path, tmp_path, monkeypatch):
     import soundfile

@@ -83,12 +83,12 @@ def transcript_on_heard(transcript: str, heard: list[Word]) -> tuple[list[Word],
         if end - start < MIN_WORD_SECONDS * len(run) and timed:
             previous = timed.pop()
             run, start = [previous.text, *run], previous.start
-        timed += _spread(run, start, max(start, end))
+        timed += spread_words(run, start, max(start, end))
         index = after
     return _without_empty_words(timed), len(matches) / len(tokens)
 
 
-def _spread(words: list[str], start: float, end: float) -> list[Word]:
+def spread_words(words: list[str], start: float, end: float) -> list[Word]:
     """``words`` one after another over ``[start, end]``, each in proportion to its letters."""
     letters = [max(1, len(comparable_word(word))) for word in words]
     total, at, spread = float(sum(letters)), start, []
@@ -107,11 +107,11 @@ def _without_empty_words(words: list[Word]) -> list[Word]:
         if word.end - word.start <= 0.0:
             waiting.append(word.text)
         elif waiting:
-            kept += _spread([*waiting, word.text], word.start, word.end)
+            kept += spread_words([*waiting, word.text], word.start, word.end)
             waiting = []
         else:
             kept.append(word)
     if waiting and kept:  # nothing timed after them: they share the last word's time
         last = kept.pop()
-        kept += _spread([last.text, *waiting], last.start, last.end)
+        kept += spread_words([last.text, *waiting], last.start, last.end)
     return kept

@@ -13,7 +13,9 @@ neighbours look consecutive (GRID sentences all begin alike: "... soon. Lay"
 matched the transcript's next "lay" across two sentences it never heard, and
 the cut fell inside them), and its word times can run into a word. Each
 piece's transcript words are then aligned to that piece's audio only; a piece
-that cannot be aligned is timed from its recognised words, with a warning.
+that still cannot be aligned keeps the transcript's words, timed by the words
+recognised in it (:func:`~speaker.timing.retold.transcript_on_heard`), with a
+warning saying how much of it was heard.
 
 >>> with open_audio("talk.wav") as audio:
 ...     heard = recognize_audio(audio)
@@ -227,15 +229,36 @@ def _aligned_pieces(audio: AudioFile, tokens: list[str], heard: list[Word], cuts
             if not text:
                 raise AlignmentError("no transcript words fall in it")
             timed = load_backend(ALIGNER).align_strict(samples, rate, text)
-        except AlignmentError as error:
-            warn(f"The transcript could not be aligned to the audio at {begin:.1f}-{end:.1f} s ({error}); "
-                 "that part is timed from the recognised words.")
+        except AlignmentError:
             inside = [Word(w.text, max(0.0, w.start - begin), min(end, w.end) - begin)
                       for w in heard if begin - 1e-6 <= w.start < end]
-            yield begin, time_segment(samples, rate, inside, language, method, offset=begin)
+            words = _transcript_words_on_heard(text, inside, begin, end, len(samples) / float(rate))
+            yield begin, time_segment(samples, rate, words, language, method, offset=begin)
             continue
         if method == "audio-model":
             from . import recognize
 
             timed = recognize(samples, rate, "audio-model").with_timings(words=timed.words)
         yield begin, timed
+
+
+def _transcript_words_on_heard(text: str, inside: list[Word], begin: float, end: float, duration: float) -> list[Word]:
+    """The words of a piece that could not be aligned: the transcript's own, timed by the words heard
+    in it (or spread over it where none were), with a warning that says what is known of why."""
+    from .retold import LEAST_MATCHED_SHARE, spread_words, transcript_on_heard
+
+    words, matched = transcript_on_heard(text, inside) if text else ([], 0.0)
+    timed_by = "its words there are timed by the words recognised"
+    if not text:
+        why, timed_by = "no word of the transcript falls in it", "the words recognised there are left out"
+    elif not words:  # nothing heard in it: the words over the piece, as said somewhere in it
+        words = spread_words(transcript_tokens(text), 0.0, duration)
+        why = "the aligner found no way through it for its words, and no word was recognised there"
+        timed_by = "its words there are spread over it"
+    elif matched < LEAST_MATCHED_SHARE:
+        why = (f"the aligner found no way through it for its words, and only {matched:.0%} of them were "
+               "recognised there: the audio may not say that part of the transcript")
+    else:
+        why = f"the aligner found no way through it for its words, though {matched:.0%} of them were recognised there"
+    warn(f"The transcript could not be aligned to the audio at {begin:.1f}-{end:.1f} s ({why}); {timed_by}.")
+    return words
