@@ -261,6 +261,43 @@ def test_the_command_tells_each_bad_row_in_one_line(tmp_path, grace_hopper_path)
     assert "0 done, 0 skipped, 2 failed" in done.stdout
 
 
+def test_an_interrupted_batch_reports_every_row_and_its_next_run_skips_those_done(
+        tmp_path, grace_hopper_path, writing_processes, monkeypatch):
+    from concurrent.futures import Future
+
+    from speaker.errors import SpeakerWarning
+
+    class InterruptedAfterTheFirstRow(WritingProcesses):
+        stopped: list = []
+
+        def submit(self, job):
+            return super().submit(job) if job.row == 1 else Future()  # the other rows never finish
+
+        def as_completed(self, futures):
+            yield from [future for future in futures if future.done()]
+            raise KeyboardInterrupt
+
+        def stop(self, futures):
+            InterruptedAfterTheFirstRow.stopped = sorted(job.row for job in futures.values())
+
+    import speaker.studio.batch
+
+    monkeypatch.setattr(speaker.studio.batch, "_LocalProcesses", InterruptedAfterTheFirstRow)
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    manifest = write_manifest(tmp_path, [{"image": "hopper.jpg", "text": f"Line {n}.", "out": f"{n}.mp4"}
+                                         for n in (1, 2, 3)])
+    with pytest.warns(SpeakerWarning, match=r"^The batch was stopped before 2 of its 3 rows were done; "
+                                            r"exhibits.report.csv marks them interrupted"):
+        with pytest.raises(KeyboardInterrupt):
+            run_batch(manifest)
+    assert InterruptedAfterTheFirstRow.stopped == [2, 3]  # the rows still being made are stopped
+    report = read_report(manifest)
+    assert [report[n]["status"] for n in (1, 2, 3)] == ["done", "interrupted", "interrupted"]
+    monkeypatch.setattr(speaker.studio.batch, "_LocalProcesses", WritingProcesses)
+    assert [o.status for o in run_batch(manifest).outcomes] == ["skipped", "done", "done"]
+    assert WritingProcesses.submitted == [2, 3]
+
+
 # ----------------------------------------------------------------------------- end to end (slow)
 
 
@@ -327,6 +364,70 @@ def test_a_rows_warning_is_one_line_naming_the_row(tmp_path, grace_hopper_path):
     assert read_report(manifest)[1]["reason"].startswith("The face in the photo lies on its side")
 
 
+#: A line that keeps a row busy for some seconds, so that it is still being made when the batch is stopped.
+LONG_LINE = ("This line is long enough that its row is still being drawn and encoded when the batch is "
+             "stopped. It goes on for a second sentence.")
+
+
+def stopped_batch(manifest: Path, signal_number: int, *options: str) -> subprocess.CompletedProcess:
+    """Run ``speaker batch`` and stop it once row 1's video is there and another row is being written.
+
+    SIGINT goes to the whole process group, as Ctrl-C in a terminal sends it; SIGTERM to the batch
+    alone, as ``kill`` and ``timeout`` send it.
+    """
+    folder = manifest.parent
+    batch = subprocess.Popen([sys.executable, "-m", "speaker", "batch", str(manifest), *options],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not ((folder / "first.mp4").is_file() and list(folder.glob(".long*-staged-*"))):
+            assert batch.poll() is None and time.monotonic() < deadline, batch.communicate()
+            time.sleep(0.02)
+        if signal_number == signal.SIGINT:
+            os.killpg(batch.pid, signal_number)
+        else:
+            batch.send_signal(signal_number)
+        stdout, stderr = batch.communicate(timeout=60)
+    finally:
+        if batch.poll() is None:
+            batch.kill()
+    return subprocess.CompletedProcess(batch.args, batch.returncode, stdout, stderr)
+
+
+@pytest.fixture
+def long_exhibition(tmp_path, grace_hopper_path) -> Path:
+    """A short row first, then two long ones."""
+    shutil.copy(grace_hopper_path, tmp_path / "hopper.jpg")
+    return write_manifest(tmp_path, [
+        {"image": "hopper.jpg", "text": "Hello.", "out": "first.mp4", **ROW_OPTIONS},
+        {"image": "hopper.jpg", "text": LONG_LINE, "out": "long2.mp4", "fps": "25", "export_track": "long2.json"},
+        {"image": "hopper.jpg", "text": LONG_LINE, "out": "long3.mp4", "fps": "25"},
+    ])
+
+
+def assert_stopped_cleanly(manifest: Path, stopped: subprocess.CompletedProcess, code: int) -> None:
+    assert stopped.returncode == code, stopped.stderr
+    assert "Traceback" not in stopped.stderr
+    assert ("speaker: warning: The batch was stopped before 2 of its 3 rows were done; "
+            "exhibits.report.csv marks them interrupted, and running it again makes just those.") in stopped.stderr
+    report = read_report(manifest)
+    assert [report[n]["status"] for n in (1, 2, 3)] == ["done", "interrupted", "interrupted"]
+    time.sleep(1)  # an encoder left running would have written its file by now
+    assert sorted(p.name for p in manifest.parent.iterdir()) == [
+        "exhibits.csv", "exhibits.report.csv", "first.mp4", "first.srt", "first.vtt", "hopper.jpg"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signal_number, jobs", [(signal.SIGINT, "1"), (signal.SIGINT, "2"), (signal.SIGTERM, "2")])
+def test_a_stopped_batch_stops_its_rows_and_reports_every_one(long_exhibition, signal_number, jobs,
+                                                              writing_processes):
+    stopped = stopped_batch(long_exhibition, signal_number, "--jobs", jobs)
+    assert_stopped_cleanly(long_exhibition, stopped, 128 + signal_number)
+    assert ("speaker: interrupted." if signal_number == signal.SIGINT else "speaker: stopped.") in stopped.stderr
+    # The next run makes only the rows not done.
+    assert [o.status for o in run_batch(long_exhibition).outcomes] == ["skipped", "done", "done"]
+
+
 @pytest.fixture(scope="module")
 def local_cluster():
     """Two single-threaded Dask workers on 127.0.0.1 (dashboard too), each with a 'memory' resource.
@@ -353,6 +454,13 @@ def test_batch_on_a_dask_cluster(exhibition, local_cluster, monkeypatch):
     assert_two_good_rows_done(exhibition)
     again = run_batch(exhibition, BatchSettings(scheduler=local_cluster.scheduler_address))
     assert [o.status for o in again.outcomes] == ["skipped", "skipped", "failed", "failed"]
+
+
+@pytest.mark.slow
+def test_a_stopped_batch_on_a_dask_cluster_cancels_its_rows_and_reports_every_one(long_exhibition, local_cluster):
+    stopped = stopped_batch(long_exhibition, signal.SIGINT, "--scheduler", local_cluster.scheduler_address)
+    time.sleep(2)  # the cancelled tasks stop their children, which remove their files
+    assert_stopped_cleanly(long_exhibition, stopped, 130)
 
 
 @pytest.mark.slow

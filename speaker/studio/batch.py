@@ -16,15 +16,19 @@ stops its work and leaves no file behind.
 
 A report ``<manifest stem>.report.csv`` beside the manifest (``<name>.toml.report.csv``
 for a TOML manifest) gets one line per
-row (row, output, status ``done``/``skipped``/``failed``, seconds, the
+row (row, output, status ``done``/``skipped``/``failed``/``interrupted``, seconds, the
 one-sentence reason, a fingerprint of the row and its input files, and the
 other files the row wrote). Run the batch again and the rows already done
 whose fingerprint did not change and whose files are all still there are
 skipped; a row whose video or any other file of it was deleted is made again.
+A batch stopped by Ctrl-C or SIGTERM stops its rows (their temporary files
+are removed), marks those not done ``interrupted`` in the report and then
+stops (the CLI exits 130 or 143); the next run skips the rows it finished.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
@@ -62,6 +66,10 @@ KNOWN_COLUMNS = tuple(dict.fromkeys(SOURCE_COLUMNS + tuple(SpeakOptions.model_fi
 CANCEL_POLL_SECONDS = 0.25
 #: How often the batch looks for finished rows on a Dask cluster, seconds.
 DASK_POLL_SECONDS = 0.2
+#: How long a stopped batch waits for a local worker to remove its row's temporary files, seconds.
+STOP_SECONDS = 20
+#: The reason given in the report for a row that an interrupted batch did not finish.
+INTERRUPTED = "The batch was stopped before this row was done; the next run makes it."
 #: Row options the batch does not take from the manifest.
 _NOT_COLUMNS = ("debug_overlay",)
 
@@ -517,10 +525,11 @@ class _LocalProcesses:
         from concurrent.futures import ProcessPoolExecutor
 
         # spawn: a fresh interpreter per worker, the same on every platform (no fork of a threaded parent).
-        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_start_pool_worker)
 
     def submit(self, job: Job):
-        return self._pool.submit(run_job, job)
+        return self._pool.submit(_run_job_in_pool, job)
 
     def as_completed(self, futures: Iterable) -> Iterator:
         from concurrent.futures import as_completed
@@ -537,8 +546,39 @@ class _LocalProcesses:
         self._pool = self._new_pool()
         return True
 
+    def stop(self, futures: Iterable) -> None:
+        """Stop the rows being made at once: each worker gets SIGTERM, removes its row's temporary files and ends."""
+        # ProcessPoolExecutor has no public way to stop its workers before Python 3.14 (terminate_workers).
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        deadline = time.monotonic() + STOP_SECONDS
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join()
+
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _start_pool_worker() -> None:
+    """Set up a local worker: Ctrl-C is left to the batch, which stops its workers itself with SIGTERM;
+    SIGTERM becomes an exception, so the pipeline's cleanup removes the row's temporary files; and the
+    worker dies with the batch (a batch killed outright leaves no worker rendering on)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _exit_on_first_signal)
+    _die_with_parent()
+
+
+def _run_job_in_pool(job: Job) -> Outcome:
+    """:func:`run_job` in a local worker; stopped, the worker ends rather than start the next row queued for it."""
+    try:
+        return run_job(job)
+    except SystemExit as stop:  # the row's files are removed by now
+        os._exit(stop.code if isinstance(stop.code, int) else 1)
 
 
 class _DaskCluster:
@@ -584,6 +624,10 @@ class _DaskCluster:
 
     def crashed(self, error: BaseException) -> bool:
         return False  # Dask has already retried and rescheduled the row
+
+    def stop(self, futures: Iterable) -> None:
+        """Cancel the rows not finished; each task then stops its child, which removes its temporary files."""
+        self.client.cancel([future for future in futures if not future.done()])
 
     def close(self) -> None:
         self.client.close()
@@ -681,50 +725,113 @@ def run_batch(
         if on_outcome is not None:
             on_outcome(outcome)
 
-    # Every row is checked before any renders, so that the bad ones are told at once; the good ones then run.
-    to_run = []
-    for job in jobs:
-        before = previous.get(job.out)
-        if (before is not None and before.status in ("done", "skipped") and before.fingerprint == job.fingerprint
-                and before.all_there()):
-            record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint,
-                           before.extras))
-        elif problem := check_job(job):
-            record(Outcome(job.row, job.out, "failed", 0.0, problem, job.fingerprint))
-        else:
-            to_run.append(job)
+    executor = None
+    running: dict[Any, Job] = {}  # the futures of the rows sent to the executor and not yet recorded
+    try:
+        # Every row is checked before any renders, so that the bad ones are told at once; the good ones then run.
+        to_run = []
+        for job in jobs:
+            before = previous.get(job.out)
+            if (before is not None and before.status in ("done", "skipped") and before.fingerprint == job.fingerprint
+                    and before.all_there()):
+                record(Outcome(job.row, job.out, "skipped", 0.0, "Done before; inputs unchanged.", job.fingerprint,
+                               before.extras))
+            elif problem := check_job(job):
+                record(Outcome(job.row, job.out, "failed", 0.0, problem, job.fingerprint))
+            else:
+                to_run.append(job)
 
-    if to_run:
-        if settings.scheduler:
-            executor = _DaskCluster(settings.scheduler, settings.retries, settings.task_memory)
-        else:
-            executor = _LocalProcesses(min(settings.jobs or os.cpu_count() or 1, len(to_run)))
-        try:
-            _run_all(executor, to_run, settings.retries, record)
-        finally:
+        if to_run:
+            if settings.scheduler:
+                executor = _DaskCluster(settings.scheduler, settings.retries, settings.task_memory)
+            else:
+                executor = _LocalProcesses(min(settings.jobs or os.cpu_count() or 1, len(to_run)))
+            _run_all(executor, to_run, settings.retries, record, running)
+    except BaseException:
+        # Ctrl-C, SIGTERM (the CLI turns it into SystemExit) or an error of the batch itself: the rows being
+        # made are stopped, and the report tells every row, those not done as interrupted, before it goes on.
+        with _signals_held():
+            for future, job in running.items():
+                finished = _done(future)
+                if finished is not None and job.row not in outcomes:
+                    outcomes[job.row] = finished
+                    if on_outcome is not None:
+                        on_outcome(finished)
+            if executor is not None:
+                executor.stop(running)
+                executor.close()
+                executor = None
+            _record_interrupted(jobs, outcomes, report, on_outcome)
+        raise
+    finally:
+        if executor is not None:
             executor.close()
     return BatchSummary(report, [outcomes[job.row] for job in jobs])
 
 
-def _run_all(executor, jobs: list[Job], retries: int, record: Callable[[Outcome], None]) -> None:
+def _run_all(executor, jobs: list[Job], retries: int, record: Callable[[Outcome], None], pending: dict) -> None:
+    """Run ``jobs`` on ``executor``, recording each outcome; ``pending`` holds the futures not yet recorded."""
     attempts = {job.row: 0 for job in jobs}
-    pending = {executor.submit(job): job for job in jobs}
+    pending.update({executor.submit(job): job for job in jobs})
     while pending:
         crashed: list[Job] = []
         for future in executor.as_completed(list(pending)):
-            job = pending.pop(future)
+            job = pending[future]
             try:
                 record(future.result())
             except Exception as error:
                 attempts[job.row] += 1
                 if executor.crashed(error) and attempts[job.row] <= retries:
                     crashed.append(job)
+                    del pending[future]
                     break  # the pool was replaced: every unfinished row goes to the new one
                 reason = f"The process making this row died ({type(error).__name__}: {error})."
                 record(Outcome(job.row, job.out, "failed", 0.0, reason, job.fingerprint))
+            del pending[future]  # only once recorded: an interruption before that still finds the row here
         if crashed:
-            crashed += [pending.pop(future) for future in list(pending)]
-            pending = {executor.submit(job): job for job in crashed}
+            crashed += list(pending.values())
+            pending.clear()
+            pending.update({executor.submit(job): job for job in crashed})
+
+
+def _done(future) -> Outcome | None:
+    """The outcome of a row that was done when the batch was stopped, else None (it failed, or was cut short)."""
+    try:
+        outcome = future.result() if future.done() and not future.cancelled() else None
+    except BaseException:
+        return None
+    return outcome if isinstance(outcome, Outcome) and outcome.status == "done" else None
+
+
+def _record_interrupted(jobs: list[Job], outcomes: dict[int, Outcome], report: Path,
+                        on_outcome: Callable[[Outcome], None] | None) -> None:
+    """Mark the rows without an outcome interrupted, write the report once, and say so in one line."""
+    not_done = [Outcome(job.row, job.out, "interrupted", 0.0, INTERRUPTED, job.fingerprint)
+                for job in jobs if job.row not in outcomes]
+    for outcome in not_done:
+        outcomes[outcome.row] = outcome
+        if on_outcome is not None:
+            on_outcome(outcome)
+    write_report(report, outcomes.values())
+    if not_done:
+        count = f"{len(not_done)} of its {len(jobs)} rows {'was' if len(not_done) == 1 else 'were'}"
+        warn(f"The batch was stopped before {count} done; {report.name} marks "
+             f"{'it' if len(not_done) == 1 else 'them'} interrupted, and running it again makes just those.")
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM ignored while a stopped batch stops its rows and writes its report
+    (a second Ctrl-C would cut that short); a no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    held = {number: signal.signal(number, signal.SIG_IGN) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in held.items():
+            signal.signal(number, handler)
 
 
 if __name__ == "__main__" and sys.argv[1:] == ["--child"]:
