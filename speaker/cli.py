@@ -279,20 +279,25 @@ def _run_demo(argv: list[str]) -> int:
     return _guarded(run, args.debug)
 
 
+def build_voices_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="speaker voices", description="List the voice presets --voice takes: "
+                                     "name, language, sex, engine, description.")
+    parser.add_argument("--json", action="store_true", help="a JSON list of the presets instead of a table")
+    return parser
+
+
 def _run_voices(argv: list[str]) -> int:
     import json
 
     from .settings import list_voices
 
-    if argv not in ([], ["--json"]):
-        print("usage: speaker voices [--json]", file=sys.stderr)
-        return 2
+    args = build_voices_parser().parse_args(argv)
     rows = [
         {"name": preset.name, "language": preset.language, "gender": preset.gender,
          "engine": preset.engine, "description": preset.description}
         for preset in list_voices()
     ]
-    if argv == ["--json"]:
+    if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=1))
         return 0
     print(f"{'NAME':<10} {'LANGUAGE':<9} {'SEX':<6} {'ENGINE':<6}  DESCRIPTION")
@@ -336,8 +341,12 @@ def _run_faces(argv: list[str]) -> int:
         count = len(found.boxes)
         print(f"{count} face{'' if count == 1 else 's'} in {args.image}, numbered left to right as --face counts "
               "them (pixels of the photo, upright):")
+        from .face import MIN_FACE_WIDTH
+
         for number, (x0, y0, x1, y1) in enumerate(found.boxes * found.to_file):
             clearest = "  the clearest: animated without --face" if number == found.surest else ""
+            if x1 - x0 < MIN_FACE_WIDTH:
+                clearest += f"  too small to animate (under {MIN_FACE_WIDTH} pixels)"
             print(f"  face {number}: {x1 - x0:.0f} pixels wide, centre at ({(x0 + x1) / 2:.0f}, {(y0 + y1) / 2:.0f})"
                   f"{clearest}")
         if args.out is not None:
@@ -608,8 +617,13 @@ def main(argv: list[str] | None = None) -> int:
         "voices": _run_voices, "faces": _run_faces, "render": _run_render, "demo": _run_demo, "animate": _run_animate,
         "dialogue": _run_dialogue, "batch": _run_batch, "web": _run_web,
     }
-    if argv and argv[0] in subcommands:
-        return subcommands[argv[0]](argv[1:])
-    args = build_parser().parse_args(argv)
-    progress = _Progress(sys.stderr.isatty() and not args.quiet)
-    return _guarded(lambda: _run_speak(args, progress), args.debug)
+    try:
+        if argv and argv[0] in subcommands:
+            return subcommands[argv[0]](argv[1:])
+        args = build_parser().parse_args(argv)
+        progress = _Progress(sys.stderr.isatty() and not args.quiet)
+        return _guarded(lambda: _run_speak(args, progress), args.debug)
+    except BrokenPipeError:
+        # The reader of our output left (speaker voices | head): nothing more to say to it.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141

@@ -227,6 +227,19 @@ def test_voices_json_lists_every_preset():
     assert {row["language"] for row in rows} >= {"en-US", "en-GB", "zh", "fr", "es", "it"}
 
 
+def test_voices_has_help_like_every_subcommand_and_a_closed_pipe_is_no_error():
+    done = run_speaker("voices", "--help")
+    assert done.returncode == 0 and "--json" in done.stdout and "voice presets" in done.stdout
+    assert run_speaker("voices", "--jsn").returncode == 2
+    # `speaker voices --json | head -1`: the reader left (here before the listing is written), and no
+    # traceback follows.
+    listing = subprocess.Popen([sys.executable, "-m", "speaker", "voices", "--json"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    listing.stdout.close()
+    said = listing.stderr.read().decode()
+    assert listing.wait() == 141 and "Traceback" not in said and "Exception ignored" not in said, said
+
+
 def test_language_without_a_voice_is_refused(grace_hopper_path, out):
     done = run_speaker("--image", grace_hopper_path, "--language", "de", "--text", "Guten Tag", "-o", out)
     assert_user_error(done, "'de'", "Piper voice", "--voice")

@@ -250,7 +250,7 @@ def test_faces_seen_only_at_finer_detail_in_a_photo_lying_on_its_side_are_stood_
 def test_a_face_too_small_in_the_file_itself_is_refused_with_its_width_in_the_file(grace, tmp_path):
     path = tmp_path / "class.png"
     _two_small_faces(grace, path, width=100)
-    with pytest.raises(SpeakerError, match=r"too small \((3\d|4[0-7]) pixels wide\)"):
+    with pytest.raises(SpeakerError, match=r"too small \((3\d|4[0-7]) pixels wide in the photo\)"):
         load_portrait(path, face_index=0, max_side=1280)
 
 

@@ -243,8 +243,8 @@ class _FaceTooSmall(SpeakerError):
         self.surest = surest
         width = float(self.box[2] - self.box[0]) * scale_to_file
         super().__init__(
-            f"The face is too small ({width:.0f} pixels wide); use a photo where the face is at "
-            f"least {MIN_FACE_WIDTH} pixels wide, or crop closer to it."
+            f"The face is too small ({width:.0f} pixels wide in the photo); use a photo where the face is at "
+            f"least {MIN_FACE_WIDTH} pixels wide (a crop or an enlargement of this one adds no detail to it)."
         )
 
 
