@@ -657,3 +657,24 @@ def test_staged_outputs_take_back_the_files_moved_before_a_move_fails(tmp_path, 
             options["export_track"].write_text("{}")
             monkeypatch.setattr(os, "replace", replace_then_fail)
     assert len(moves) == 2 and list(tmp_path.iterdir()) == []
+
+
+def test_check_speak_refuses_what_speak_would_before_any_work_and_writes_nothing(grace_hopper_path, tmp_path):
+    from speaker.errors import SpeakerError
+    from speaker.pipeline import check_speak
+
+    out = tmp_path / "talk.mp4"
+    opts = check_speak(grace_hopper_path, "Hello there.", out=out, fps="30", subtitles="false")
+    assert opts.fps == 30 and opts.subtitles is False
+    for arguments, expected in (
+        (dict(text="Hello.", voice="marvin"), "Unknown voice 'marvin'"),
+        (dict(text="  ,  "), "The text is empty"),
+        (dict(audio=tmp_path / "gone.wav"), "gone.wav does not exist"),
+        (dict(text="Hello.", seed="abc"), "--seed must be a whole number"),
+        (dict(text="Hello.", export_track=out), "is the file of the video too"),
+    ):
+        with pytest.raises(SpeakerError, match=expected):
+            check_speak(grace_hopper_path, out=out, **arguments)
+    with pytest.raises(SpeakerError, match="does not exist"):
+        check_speak(tmp_path / "nobody.jpg", "Hello.", out=out)
+    assert list(tmp_path.iterdir()) == []

@@ -7,7 +7,8 @@ frame; the frames stream into an H.264/AAC MP4 with the speech muxed.
 
 - :mod:`.core`: what every entry point shares (the result, the stage clock,
   staged outputs and warnings, finding the face, rendering a whole track);
-- :mod:`.speak`: :func:`speak` (text or a recording) and :func:`render_track`;
+- :mod:`.speak`: :func:`speak` (text or a recording), :func:`check_speak` (what it
+  refuses, without the work) and :func:`render_track`;
 - :mod:`.segments`: :func:`render_speech_segments`, speech that arrives in
   segments (a long recording, a script sentence by sentence);
 - :mod:`.performances`: :func:`animate`, :func:`drive` and :func:`dialogue`.
@@ -19,9 +20,9 @@ from .core import (STAGES, PhotoFaces, ProgressCallback, SpeakResult, _StagedOut
                    faces_left_to_right, find_faces, photo_faces)
 from .performances import animate, dialogue, drive
 from .segments import SEAM_SECONDS, render_speech_segments
-from .speak import render_track, speak
+from .speak import check_speak, render_track, speak
 
 __all__ = [
     "SEAM_SECONDS", "STAGES", "PhotoFaces", "ProgressCallback", "SpeakResult", "_StagedOutputs", "collect_warnings",
-    "animate", "dialogue", "drive", "faces_left_to_right", "find_faces", "photo_faces", "render_speech_segments", "render_track", "speak",
+    "animate", "check_speak", "dialogue", "drive", "faces_left_to_right", "find_faces", "photo_faces", "render_speech_segments", "render_track", "speak",
 ]

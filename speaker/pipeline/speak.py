@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,20 +63,64 @@ def speak(
     )
 
 
-def _speak(image, text, audio, out, progress, options) -> SpeakResult:
+def check_speak(
+    image: str | Path,
+    text: str | None = None,
+    audio: str | Path | None = None,
+    out: str | Path = "speaker.mp4",
+    **options,
+) -> SpeakOptions:
+    """What :func:`speak` refuses before any work, checked without doing it (a batch checks all its rows first).
+
+    The settings, the portrait and the recording (readable, present), the
+    text (words in it, a voice that speaks it) and the names of the outputs.
+    What only the work tells (no face in the photo, a silent recording) is
+    not found here. Writes nothing.
+
+    Returns
+    -------
+    SpeakOptions
+        The options validated.
+
+    Raises
+    ------
+    SpeakerError
+        The sentence :func:`speak` would raise.
+    """
+    from ..face.image import load_image
+    from .core import _StagedOutputs
+
+    opts = _checked_options(image, text, audio, out, options)
+    load_image(opts.image, max_side=opts.max_side)
+    if opts.audio is not None and not Path(opts.audio).is_file():
+        raise SpeakerError(f"The audio file {opts.audio} does not exist.")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # said when the work is done
+        # The names only: nothing is written. Validated values: a manifest's "false" is False.
+        _StagedOutputs().stage(out, {key: getattr(opts, key) for key in options})
+    return opts
+
+
+def _checked_options(image, text, audio, out, options: dict) -> SpeakOptions:
+    """The options validated, the text's voice chosen and the outputs writable: refused before any work."""
     opts = _options(image=image, text=text, audio=audio, out=out, **options)
     if (opts.text is None) == (opts.audio is None):
         raise SpeakerError("Give either text to say or an audio file to lip-sync, not both and not neither.")
     if opts.text is not None:
-        from .. import speech as speech_stage
-
         # The speech stage refuses it too, but only after the face is found: fail first.
         if not has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
-        preset = _choose_voice(opts)  # an unknown voice or a language without one: fail first too
-        _say_whose_voice(opts, preset)
-
+        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
     _check_outputs(opts)
+    return opts
+
+
+def _speak(image, text, audio, out, progress, options) -> SpeakResult:
+    from .. import speech as speech_stage
+
+    opts = _checked_options(image, text, audio, out, options)
+    if opts.text is not None:
+        _say_whose_voice(opts, _choose_voice(opts))
     clock = _StageClock(progress)
 
     if opts.audio is None and len(speech_stage.split_sentences(opts.text)) > 1:

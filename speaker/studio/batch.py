@@ -319,50 +319,32 @@ def check_job(job: Job) -> str:
     only the work tells (no face in the photo, a silent recording) fails the row as it runs.
     Makes the video's folder, as running the row would.
     """
-    from ..face.image import load_image
-    from ..pipeline import _StagedOutputs
-    from ..pipeline.core import _check_outputs
-    from ..pipeline.speak import _choose_voice
-    from ..text import has_words
+    from ..pipeline import check_speak
 
     if job.problem:
         return job.problem
     try:
-        options, opts = _row_inputs(job)
-        load_image(opts.image, max_side=opts.max_side)
-        if opts.audio is not None and not opts.audio.is_file():
-            raise SpeakerError(f"The audio file {opts.audio} does not exist.")
-        if opts.text is not None:
-            if not has_words(opts.text):
-                raise SpeakerError("The text is empty; give some words to say.")
-            _choose_voice(opts)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the row's run tells them, with its row number
-            _StagedOutputs().stage(job.out, options)  # names only: nothing is written
+        options, text = _row_inputs(job)
         _make_folder(Path(job.out).parent)
-        _check_outputs(opts)
+        check_speak(job.image, text, job.audio, job.out, **options)
     except SpeakerError as error:
         return str(error)
     return ""
 
 
-def _row_inputs(job: Job) -> tuple[dict[str, Any], SpeakOptions]:
-    """The row's options as the pipeline reads them (a CSV's ``false`` is False, a transcript file
-    is read), and all its settings validated by the pipeline (its text file read).
+def _row_inputs(job: Job) -> tuple[dict[str, Any], str | None]:
+    """The row's options with its transcript file read, and its text (its text file read).
 
     Raises
     ------
     SpeakerError
-        An unreadable text or transcript file, or a setting out of range (named as its flag).
+        An unreadable text or transcript file.
     """
-    from ..pipeline.core import _options
-
     text = read_text_file(Path(job.text_file), "text") if job.text_file else job.text
     options = dict(job.options)
     if "transcript" in options:
         options["transcript"] = transcript_text(str(options["transcript"]))
-    opts = _options(image=job.image, text=text, audio=job.audio, out=job.out, **options)
-    return {key: getattr(opts, key) for key in options}, opts
+    return options, text
 
 
 def run_job(job: Job) -> Outcome:
@@ -372,20 +354,24 @@ def run_job(job: Job) -> Outcome:
     the outcome's reason; so does any other exception (a bug, named as such).
     The reason of a row done lists the warnings of its run.
     """
-    from ..pipeline import speak
+    from ..pipeline import check_speak, speak
 
     started = time.perf_counter()
     status, reason, extras = "failed", job.problem, []
     if not job.problem:
         try:
-            options, opts = _row_inputs(job)
+            options, text = _row_inputs(job)
             # A manifest names its videos where they belong (videos/hopper.mp4): their folders are made.
             _make_folder(Path(job.out).parent)
+            # Checked again (a file may have gone since the batch began), and read as the pipeline
+            # reads it: a CSV's "false" is False for every check, the staged names' included.
+            checked = check_speak(job.image, text, job.audio, job.out, **options)
+            options = {key: getattr(checked, key) for key in options}
             with warnings.catch_warnings():
                 # The run's SpeakerWarnings come back in its result, for the report and the
                 # batch's own line per row; printed here a worker would print them raw.
                 warnings.showwarning = _keep_quiet
-                result = speak(job.image, text=opts.text, audio=job.audio, out=job.out, **options)
+                result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
             status, reason = "done", " ".join(result.warnings)
             extras = [str(path) for path in result.extra_files]
         except SpeakerError as error:
