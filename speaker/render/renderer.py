@@ -54,6 +54,11 @@ MAP_STEP = 2
 #: beard below, on Mark Twain's pressed lips).
 MAX_MAP_STRETCH = 6.0
 
+#: How the photo is sampled at the warp's sub-pixel positions. Bilinear blurs:
+#: half a pixel off it averages two pixels, and a moving head is off by a
+#: fraction nearly everywhere, so the face went soft beside a sharp background.
+WARP_INTERPOLATION = cv2.INTER_CUBIC
+
 #: Debug overlay colours (RGB), and the grey levels used on a greyscale photo
 #: (which must stay free of colour).
 OVERLAY_COLOURS = {"mesh": (60, 200, 90), "landmarks": (255, 60, 40), "roi": (80, 120, 255)}
@@ -362,7 +367,7 @@ class Renderer:
         for lid in lids:
             eyes.apply_lid_to_map(map_x, map_y, lid, (x0, y0))
         out = self.image.copy()
-        out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, cv2.INTER_LINEAR,
+        out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, WARP_INTERPOLATION,
                                       borderMode=cv2.BORDER_REPLICATE)
 
         for lid in lids:
