@@ -22,7 +22,7 @@ from ..types import ARTICULATION_NAMES, Portrait, Speech, Track
 from .articulation import (articulation_from_phones, articulation_from_speech, loudness_envelope,
                            own_mouth_weight)
 from .blinks import eyelid_track
-from .checks import check_frame_rate, check_scale, neutral_landmarks
+from .checks import check_frame_rate, check_scale, face_seed, neutral_landmarks
 from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
@@ -88,7 +88,8 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
     scale : float
         Multiplies head motion amplitudes.
     seed : int
-        Seed of head sway, blinks and saccades: same inputs and seed, same track.
+        Seed of head sway, blinks and saccades, mixed with the face
+        (:func:`.checks.face_seed`): same inputs and seed, same track.
     gaze : bool
         Move the eyes: small saccades (smaller with style "still") and the
         counter-rotation that keeps them on the camera while the head
@@ -113,6 +114,7 @@ def animate(speech: Speech, portrait: Portrait, fps: float, style: str = "calm",
         raise SpeakerError(f"Unknown motion style '{style}'; use one of {', '.join(STYLES)}.")
     check_scale(scale)
     neutral = neutral_landmarks(portrait)
+    seed = face_seed(seed, portrait)
 
     count = n_frames(speech.duration, fps)
     times = frame_times(count, fps)

@@ -30,7 +30,7 @@ from ..errors import SpeakerError
 from ..timebase import frame_times, n_frames
 from ..types import ARTICULATION_NAMES, HEAD_POSE_NAMES, Portrait, Speech, Track
 from .blinks import eyelid_track
-from .checks import check_frame_rate, check_scale, neutral_landmarks
+from .checks import check_frame_rate, check_scale, face_seed, neutral_landmarks
 from .gaze import counter_rotation, gaze_track
 from .head import head_motion
 from .landmarks import face_frame, mouth_landmarks
@@ -146,7 +146,7 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
         Multiplies the head's motion (0 keeps the head still; blinks, eyes and
         smiles stay).
     seed : int
-        Same inputs and seed, same track.
+        Mixed with the face (:func:`.checks.face_seed`); same inputs and seed, same track.
 
     Returns
     -------
@@ -165,6 +165,7 @@ def idle_track(portrait: Portrait, duration: float, fps: float, scale: float = 1
     check_frame_rate(fps)
     check_scale(scale)
     neutral = neutral_landmarks(portrait)
+    seed = face_seed(seed, portrait)
 
     count = n_frames(duration, fps)
     times = frame_times(count, fps)
