@@ -85,6 +85,11 @@ def anchors(tokens: list[str], heard: list[Word]) -> dict[int, Word]:
     return {a + k: heard[b + k] for a, b, size in matcher.get_matching_blocks() for k in range(size)}
 
 
+#: Seconds a piece may run past its length looking for a quiet pause before the
+#: recogniser's pause is taken as it is: pieces stay bounded, so memory does too.
+MAX_PIECE_OVERRUN = 30.0
+
+
 def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
                     seconds: float | None = None, audio: AudioFile | None = None) -> list[tuple[float, int]]:
     """Where to cut a recording and its transcript: ``(seconds, first token after the cut)`` in order.
@@ -99,7 +104,9 @@ def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
     (:func:`quiet_point`): none in which it holds speech no heard word covers
     (words the recogniser missed, so the two words around it need not be
     consecutive in the transcript at all), and the cut goes in the middle of
-    the pause's silence rather than of the recogniser's word times.
+    the pause's silence rather than of the recogniser's word times. Where no
+    quiet pause comes within :data:`MAX_PIECE_OVERRUN` s, the widest pause
+    is taken as without the audio.
     """
     seconds = stream.SEGMENT_SECONDS if seconds is None else seconds
     search = min(stream.SEGMENT_SEARCH, seconds / 2)
@@ -128,11 +135,17 @@ def transcript_cuts(tokens: list[str], heard: list[Word], duration: float,
     while duration - start > seconds:
         limit = start + seconds
         near = [c for c in candidates if limit - search <= c[0] <= limit and c[0] > start + 1.0]
-        later = [c for c in candidates if c[0] > limit]
+        later = [c for c in candidates if limit < c[0] <= limit + MAX_PIECE_OVERRUN]
         chosen = next(((cut, c[2]) for c in [*sorted(near, key=lambda c: -c[1]), *later]
                        if (cut := cut_at(c)) is not None and cut > start + 1.0), None)
         if chosen is None:
-            break
+            # No quiet pause for another piece's length (music under the voice, a noisy room): the
+            # recogniser's pause as without the audio, so that no piece grows with the recording.
+            fallback = near or [c for c in candidates if c[0] > limit][:1]
+            if not fallback:
+                break
+            widest = max(fallback, key=lambda c: c[1])
+            chosen = (widest[0], widest[2])
         cuts.append(chosen)
         start = chosen[0]
     return cuts
