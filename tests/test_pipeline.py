@@ -69,8 +69,16 @@ def still_video(spoken_wav, tmp_path_factory, grace_hopper_path):
     """Grace Hopper lip-syncing the recording with its transcript, head still."""
     wav, text, spoken = spoken_wav
     out = tmp_path_factory.mktemp("video") / "mama.mp4"
-    result = speaker.speak(grace_hopper_path, audio=wav, transcript=text, out=out, motion="still", seed=1)
+    result = speaker.speak(grace_hopper_path, audio=wav, transcript=text, out=out, motion="still", seed=1,
+                           export_mouth_cues=out.with_suffix(".json"))
     return result, decode(out), spoken
+
+
+def test_mouth_cues_of_a_recording_name_it_as_rhubarb_does(still_video, spoken_wav):
+    result, _, _ = still_video
+    cues = json.loads(Path(result.path).with_suffix(".json").read_text())
+    assert cues["metadata"]["soundFile"] == str(spoken_wav[0])
+    assert cues["mouthCues"] and {cue["value"] for cue in cues["mouthCues"]} <= set("ABCDEFGX")
 
 
 def mouth_box(portrait) -> tuple[slice, slice]:

@@ -436,7 +436,8 @@ def _write_extras(opts: SpeakOptions, portrait: Portrait, track: Track, speech: 
         motion.save_track(track, opts.export_track)
         written.append(Path(opts.export_track))
     if opts.export_mouth_cues is not None:
-        motion.write_mouth_cues(track, opts.export_mouth_cues)
+        # Rhubarb names the recording it timed; a text's speech has no file of its own.
+        motion.write_mouth_cues(track, opts.export_mouth_cues, sound_file=str(opts.audio or ""))
         written.append(Path(opts.export_mouth_cues))
     if opts.preview is not None:
         written.append(render.contact_sheet(portrait, track, opts.preview))
