@@ -605,6 +605,24 @@ def _stop_on_terminate(signal_number, frame) -> None:
     raise SystemExit(128 + signal_number)
 
 
+#: Words users try for what another command or flag does.
+_COMMAND_MEANINGS = {"idle": "speaker animate", "alive": "speaker animate", "drive": "speaker --drive VIDEO",
+                     "speak": "speaker --image ... --text ...", "say": "speaker --image ... --text ..."}
+
+
+def _unknown_command(word: str, commands: list[str]) -> str:
+    """The sentence for ``speaker WORD`` where WORD is no command (the main command takes flags only)."""
+    import difflib
+
+    if Path(word).expanduser().exists():
+        return (f"{word} is given without its flag; name each file by what it is: --image PHOTO, "
+                "--audio RECORDING, --text-file SCRIPT (speaker --help).")
+    meant = _COMMAND_MEANINGS.get(word) or next(
+        (f"speaker {close}" for close in difflib.get_close_matches(word, commands, n=1)), None)
+    return (f"Unknown command '{word}'" + (f" (did you mean '{meant}'?)" if meant else "")
+            + f"; the commands are {', '.join(commands)}, or flags alone (speaker --help).")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``speaker`` command; returns the exit status."""
     import signal
@@ -620,6 +638,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if argv and argv[0] in subcommands:
             return subcommands[argv[0]](argv[1:])
+        if argv and not argv[0].startswith("-"):
+            print(f"speaker: error: {_unknown_command(argv[0], list(subcommands))}", file=sys.stderr)
+            return 2
         args = build_parser().parse_args(argv)
         progress = _Progress(sys.stderr.isatty() and not args.quiet)
         return _guarded(lambda: _run_speak(args, progress), args.debug)

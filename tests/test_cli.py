@@ -240,6 +240,15 @@ def test_voices_has_help_like_every_subcommand_and_a_closed_pipe_is_no_error():
     assert listing.wait() == 141 and "Traceback" not in said and "Exception ignored" not in said, said
 
 
+def test_a_word_that_is_no_command_is_told_with_the_command_meant(grace_hopper_path):
+    for word, meant in (("idle", "speaker animate"), ("voics", "speaker voices")):
+        done = run_speaker(word)
+        assert done.returncode == 2 and f"Unknown command '{word}' (did you mean '{meant}'?)" in done.stderr
+        assert done.stderr.count("\n") == 1  # one line, no usage dump
+    done = run_speaker(grace_hopper_path)
+    assert done.returncode == 2 and "without its flag" in done.stderr and "--image PHOTO" in done.stderr
+
+
 def test_language_without_a_voice_is_refused(grace_hopper_path, out):
     done = run_speaker("--image", grace_hopper_path, "--language", "de", "--text", "Guten Tag", "-o", out)
     assert_user_error(done, "'de'", "Piper voice", "--voice")

@@ -164,3 +164,16 @@ def test_drive_command_end_to_end(astronaut_path, driver_frames, portrait, tmp_p
                               str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "n.mp4")], capture_output=True,
                              text=True, timeout=120)
     assert missing.returncode == 1 and "does not exist" in missing.stderr
+
+
+@pytest.mark.slow
+def test_a_driving_video_with_a_silent_sound_track_is_muxed_silent_without_a_warning(astronaut_path, driver_frames,
+                                                                                    portrait, tmp_path):
+    from speaker import video
+    from speaker.pipeline import drive
+
+    driver = tmp_path / "quiet.mp4"
+    video.write_video(driver, iter(driver_frames), size=portrait.size, fps=FPS,
+                      samples=np.zeros(int(FRAMES / FPS * 16000), np.float32), sample_rate=16000, n_frames=FRAMES)
+    result = drive(astronaut_path, driver, tmp_path / "performed.mp4")
+    assert result.warnings == [] and video.probe(result.path)["audio_codec"] == "aac"

@@ -47,7 +47,7 @@ def test_words_the_recogniser_dropped_are_moved_by_the_audio_model(spoken):
     heard = [Word(w.text, w.start, w.end) for w in spoken.words[:5]]
     timed = timeline_from_words(spoken.samples, spoken.sample_rate, heard, "en")
     still = articulation_from_speech(timed, FPS)[:, JAW]
-    with pytest.warns(SpeakerWarning, match="No words were recognised in 1 stretches of speech"):
+    with pytest.warns(SpeakerWarning, match="No words were recognised in 1 stretch of speech"):
         filled = with_audio_model_where_wordless(timed)
     assert "audio model in 1 word-less stretches" in filled.source
     moving = articulation_from_speech(filled, FPS)[:, JAW]
@@ -87,5 +87,4 @@ def test_a_long_recording_names_each_timing_source_once():
     segments = ["whisper+pocketsphinx-align", "whisper+pocketsphinx-align, 1 of 6 stretches spread"] * 60
     segments.append("whisper+pocketsphinx-align, 2 of 5 stretches spread, audio model in 3 word-less stretches")
     assert distinct_sources(segments) == [
-        "whisper+pocketsphinx-align", "whisper+pocketsphinx-align, some stretches spread",
-        "whisper+pocketsphinx-align, some stretches spread, audio model in word-less stretches"]
+        "whisper+pocketsphinx-align (some stretches spread; audio model in word-less stretches)"]

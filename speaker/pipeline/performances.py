@@ -190,9 +190,9 @@ def _driver_sound(audio: Path | None, video_path: Path, duration: float, clock: 
         clock.stop("timing", started)
     elif video.probe(video_path).get("audio_codec"):
         try:
-            samples, rate = timing.load_audio(video_path)
+            samples, rate = timing.load_audio(video_path, speech_needed=False)  # a silent one is muxed as it is
         except SpeakerError as error:
-            warn(f"The driving video's sound cannot be used ({str(error).rstrip('.')}); the video is silent.")
+            warn(f"The driving video's sound cannot be read, so the video is silent: {error}")
     return Speech(samples=_fit_sound(samples, rate, duration), sample_rate=rate, source="drive")
 
 

@@ -26,6 +26,7 @@ def render_speech_segments(
     segments: Iterator[tuple[float, Speech]],
     opts: SpeakOptions,
     clock: _StageClock,
+    total_seconds: float | None = None,
 ) -> SpeakResult:
     """Animate, render and encode speech that arrives in segments, holding one segment at a time.
 
@@ -44,6 +45,9 @@ def render_speech_segments(
     previous one in front of it, and over that lead-in the two tracks are
     cross-faded, so head pose, gaze, eyelids and mouth run on across the
     seam. Each segment gets its own seed (``opts.seed + k``).
+
+    ``total_seconds``, the length of the whole where it is known (a recording),
+    lets each segment's progress line say how far along it is.
 
     Returns
     -------
@@ -103,7 +107,9 @@ def render_speech_segments(
             state["duration"] = offset + speech.duration
             lead = 0.0 if held is None else offset - (state["emitted"]) / fps
             joined = speech if previous is None else _with_lead_in(previous, speech, lead)
-            began = clock.start("motion", f"{joined.duration:.1f} s of speech at {fps:g} fps")
+            whole = f" of {total_seconds:.0f} s" if total_seconds else " of speech"
+            began = clock.start("motion", f"segment {index + 1}, {offset:.0f}-{offset + speech.duration:.0f} s"
+                                          f"{whole} at {fps:g} fps")
             track = motion.animate(joined, portrait, fps=fps, style=opts.motion, scale=opts.motion_scale,
                                    seed=opts.seed + index)
             clock.stop("motion", began)
@@ -197,21 +203,25 @@ def _cross_fade(held: Track, track: Track, neutral: np.ndarray) -> Track:
 
 
 def distinct_sources(sources: list[str]) -> list[str]:
-    """The timing sources of a recording's segments, each once, in order of first use.
+    """The timing sources of a recording's segments, each once, in order of first use, with what
+    happened in some of their segments in brackets.
 
     Per-segment counts (``", 1 of 6 stretches spread"``, ``"... in 2 word-less
-    stretches"``) are left out, so an hour's 120 segments give a line or two,
-    not a page; the warnings give the counts and times.
+    stretches"``) are left out, so an hour's 120 segments give a line, not a
+    page; the warnings give the counts and times.
 
     >>> distinct_sources(["whisper+pocketsphinx-align", "whisper+pocketsphinx-align, 1 of 6 stretches spread",
-    ...                   "whisper+pocketsphinx-align, 1 of 5 stretches spread"])
-    ['whisper+pocketsphinx-align', 'whisper+pocketsphinx-align, some stretches spread']
+    ...                   "whisper+pocketsphinx-align, audio model in 2 word-less stretches", "piper"])
+    ['whisper+pocketsphinx-align (some stretches spread; audio model in word-less stretches)', 'piper']
     """
     import re
 
-    labels = [re.sub(r"\b\d+ of \d+ stretches", "some stretches", re.sub(r" in \d+ word-less", " in word-less", source))
-              for source in sources]
-    return list(dict.fromkeys(labels))
+    notes: dict[str, dict[str, None]] = {}
+    for source in sources:
+        label = re.sub(r"\b\d+ of \d+ stretches", "some stretches", re.sub(r" in \d+ word-less", " in word-less", source))
+        base, *extras = label.split(", ")
+        notes.setdefault(base, {}).update(dict.fromkeys(extras))
+    return [f"{base} ({'; '.join(extras)})" if extras else base for base, extras in notes.items()]
 
 
 def _with_lead_in(previous: Speech, speech: Speech, lead: float) -> Speech:

@@ -342,7 +342,7 @@ def _speak_recording(opts: SpeakOptions, portrait: Portrait, clock: _StageClock)
             words = timing.words_to_time(opts.transcript, heard.words)
             segments = timing.timed_segments(audio, words, heard.language, opts.lipsync)
         clock.stop("timing", started)
-        return render_speech_segments(portrait, segments, opts, clock)
+        return render_speech_segments(portrait, segments, opts, clock, total_seconds=audio.duration)
     finally:
         audio.close()
 

@@ -22,7 +22,7 @@ SOUNDFILE_SUFFIXES = frozenset({".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"
 FFMPEG_TIMEOUT = 600
 
 
-def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
+def load_audio(path: str | Path, speech_needed: bool = True) -> tuple[np.ndarray, int]:
     """Read an audio (or video) file as mono float samples.
 
     WAV, FLAC, OGG and AIFF are read with soundfile; anything else ffmpeg decodes
@@ -33,6 +33,9 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     ----------
     path : str or Path
         The file.
+    speech_needed : bool
+        Refuse audio too short or too quiet to hold speech (a recording to
+        lip-sync); False reads any sound as it is (a driving video's).
 
     Returns
     -------
@@ -44,8 +47,8 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     Raises
     ------
     SpeakerError
-        Missing, unreadable or unsupported file, no audio in it, audio
-        shorter than :data:`MIN_DURATION` or silent.
+        Missing, unreadable or unsupported file, no audio in it; with
+        ``speech_needed``, audio shorter than :data:`MIN_DURATION` or silent.
     """
     path = Path(path)
     if not path.is_file():
@@ -56,6 +59,8 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     samples, sample_rate = decoded
     samples = np.clip(np.nan_to_num(samples), -1.0, 1.0).astype(np.float32, copy=False)
     duration = len(samples) / float(sample_rate)
+    if not speech_needed:
+        return samples, sample_rate
     if duration < MIN_DURATION:
         raise SpeakerError(
             f"The audio in {path} lasts {duration:.2f} s; give at least {MIN_DURATION} s of speech."

@@ -116,7 +116,7 @@ def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0,
     where = ", ".join(f"{a + offset:.1f}-{b + offset:.1f} s" for a, b in stretches[:3]) + (
         " ..." if len(stretches) > 3 else "")
     if not audio_model_available():
-        warn(f"No words were recognised in {len(stretches)} stretches of speech ({where}) and the audio model is "
+        warn(f"No words were recognised in {_stretches(stretches)} of speech ({where}) and the audio model is "
              "not installed; the mouth stays still there.")
         return speech
     from .audio_model import predict_articulation
@@ -135,7 +135,12 @@ def with_audio_model_where_wordless(speech: Speech, offset: float = 0.0,
         rows = np.clip(np.round(times * curve_rate).astype(int), 0, len(curve) - 1)
         fade = np.clip(np.minimum(times - start, end - times) / FADE_SECONDS + 1.0, 0.0, 1.0)
         curve[rows] = np.maximum(curve[rows], predicted.values * fade[:, None].astype(np.float32))
-    warn(f"No words were recognised in {len(stretches)} stretches of speech ({where}); the audio model moves "
+    warn(f"No words were recognised in {_stretches(stretches)} of speech ({where}); the audio model moves "
          "the mouth there.")
     return speech.with_timings(articulation=ArticulationCurve(curve, curve_rate),
                                source=f"{speech.source}, audio model in {len(stretches)} word-less stretches")
+
+
+def _stretches(stretches: list) -> str:
+    """"1 stretch", "3 stretches"."""
+    return f"{len(stretches)} stretch{'' if len(stretches) == 1 else 'es'}"
