@@ -678,3 +678,27 @@ def test_check_speak_refuses_what_speak_would_before_any_work_and_writes_nothing
     with pytest.raises(SpeakerError, match="does not exist"):
         check_speak(tmp_path / "nobody.jpg", "Hello.", out=out)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_interruption_while_the_files_move_into_place_leaves_none_of_them(tmp_path, monkeypatch):
+    import os
+
+    from speaker.pipeline import SpeakResult, _StagedOutputs
+
+    real_replace, calls = os.replace, []
+
+    def interrupted_replace(source, destination):
+        calls.append(destination)
+        if len(calls) == 2:  # Ctrl-C between the first rename and the second
+            raise KeyboardInterrupt
+        real_replace(source, destination)
+
+    with pytest.raises(KeyboardInterrupt):
+        with _StagedOutputs() as staged:
+            out, options = staged.stage(tmp_path / "talk.mp4", {"export_track": tmp_path / "talk.json"})
+            out.write_bytes(b"video")
+            options["export_track"].write_text("{}")
+            monkeypatch.setattr(os, "replace", interrupted_replace)
+            staged.finished(SpeakResult(path=out, audio_seconds=1, frames=10, fps=10,
+                                        extra_files=[options["export_track"]]))
+    assert len(calls) == 2 and list(tmp_path.iterdir()) == []

@@ -246,11 +246,13 @@ class _StagedOutputs:
                     os.replace(path, self._final(path))
                     moved.append(self._final(path))
                 return
-            except OSError as failure:
+            except BaseException as failure:  # an OSError, or Ctrl-C / SIGTERM between two renames
                 # None of the run's files, not the extras moved before the failure either.
                 for path in moved:
                     path.unlink(missing_ok=True)
                 self._discard()
+                if not isinstance(failure, OSError):
+                    raise
                 raise SpeakerError(f"Cannot move the finished files into place: {failure.strerror or failure}.") from None
         self._discard()
         if isinstance(error, SpeakerError):
