@@ -199,9 +199,9 @@ def test_every_subtitle_of_a_dialogue_names_its_speaker(two_faces, tmp_path):
                                                             for name, lines in zip(names, srt)]
 
 
-def test_a_faces_track_is_rendered_on_that_face_and_refused_on_another(two_faces, portraits, tmp_path):
+def test_a_faces_track_is_rendered_on_that_face_and_carried_over_to_another(two_faces, portraits, tmp_path):
     """A dialogue writes one track per face; rendered without --face, face 1's track moves face 1, though
-    face 0 is the one animated when no face is chosen."""
+    face 0 is the one animated when no face is chosen; with --face 0 it moves face 0 instead."""
     from speaker import pipeline, video
     from speaker.motion.formats import save_track
 
@@ -218,6 +218,11 @@ def test_a_faces_track_is_rendered_on_that_face_and_refused_on_another(two_faces
     speaking, still = mouth_change(portraits[1]), mouth_change(portraits[0])
     assert speaking > 4 * still + 5, (speaking, still)  # Eileen Collins speaks; Grace is still
 
-    with pytest.raises(SpeakerError, match=r"^The track was made for face 1, not face 0; give --face 1"):
-        pipeline.render_track(two_faces, tmp_path / "scene.face1.json", tmp_path / "left.mp4", face=0)
-    assert not (tmp_path / "left.mp4").exists()
+    left = pipeline.render_track(two_faces, tmp_path / "scene.face1.json", tmp_path / "left.mp4", face=0,
+                                 subtitles=False)
+    assert left.warnings == ["The track was made for face 1 of this photo; its motion, mouth and blinks are "
+                             "carried over to face 0."]
+    frame = next(iter(video.read_video(left.path).frames)).astype(int)
+    change = np.abs(frame - portraits[0].image.astype(int)).mean(axis=2)
+    speaking, still = mouth_change(portraits[0]), mouth_change(portraits[1])
+    assert speaking > 4 * still + 5, (speaking, still)  # now Grace speaks; Eileen Collins is still

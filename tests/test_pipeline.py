@@ -224,3 +224,28 @@ def test_rendered_face_keeps_its_identity_and_its_mouth_follows_the_track(astron
     measured = [opening([(p.x, p.y) for p in predictor(frame, box).parts()]) for frame in frames]
     commanded = [opening(points) for points in track["landmarks"]]
     assert np.corrcoef(measured, commanded)[0, 1] > 0.7, np.corrcoef(measured, commanded)[0, 1]
+
+
+def test_a_track_is_carried_over_to_another_portrait(astronaut_path, grace_hopper_path, tmp_path):
+    """One performance, many faces: the astronaut's track moves Grace Hopper's mouth where it opened."""
+    from speaker import motion
+    from speaker.pipeline import render_track
+
+    speaker.speak(astronaut_path, text="Bob made a map of the moon.", out=tmp_path / "first.mp4", seed=2,
+                  export_track=tmp_path / "track.json", subtitles=False, motion="still")
+    track = motion.load_track(tmp_path / "track.json")
+    result = render_track(grace_hopper_path, tmp_path / "track.json", tmp_path / "grace.mp4", subtitles=False)
+    assert result.warnings == ["The track was made for another portrait (512x512); its motion, mouth and blinks "
+                               "are carried over to face 0."]
+    frames = decode(result.path)
+    grace = face.load_portrait(grace_hopper_path)
+    assert frames.shape[0] == len(track) and frames.shape[1:3] == grace.image.shape[:2]
+    x0, y0 = grace.landmarks[48:68].min(axis=0).astype(int)
+    x1, y1 = grace.landmarks[48:68].max(axis=0).astype(int) + 6
+
+    def mouth_change(index: int) -> float:
+        return float(np.abs(frames[index, y0:y1, x0:x1].astype(np.float32) - grace.image[y0:y1, x0:x1]).mean())
+
+    widest, rest = int(np.argmax(track.articulation[:, 0])), int(np.argmin(track.articulation.sum(axis=1)))
+    assert track.articulation[widest, 0] > 0.4 and track.articulation[rest].max() < 0.05
+    assert mouth_change(widest) > 3 * mouth_change(rest) + 5, (mouth_change(widest), mouth_change(rest))

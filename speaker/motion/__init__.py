@@ -27,7 +27,7 @@ from .formats import load_track, save_track, write_mouth_cues
 from .gaze import counter_rotation, gaze_track
 from .head import STYLES, head_motion
 from .dialogue import listen
-from .drive import drive_track
+from .drive import drive_track, retarget_track
 from .idle import idle_track
 from .landmarks import mouth_landmarks
 
@@ -40,6 +40,7 @@ __all__ = [
     "listen",
     "load_track",
     "mouth_landmarks",
+    "retarget_track",
     "save_track",
     "write_mouth_cues",
 ]

@@ -284,3 +284,66 @@ def drive_track(performer: PerformerFaces, portrait: Portrait, fps: float | None
         words=[],
         gaze=gaze.astype(np.float32),
     )
+
+
+def retarget_track(track: Track, portrait: Portrait) -> Track:
+    """A track made for another portrait, carried over to this one (one performance, many faces).
+
+    The track's articulation, eyelids, gaze, words and head rotation are the
+    face's own parameters and are kept; the landmarks are made again from
+    this portrait's face as the speech path makes them
+    (:func:`~speaker.motion.landmarks.mouth_landmarks`: the photo's own mouth
+    shows where no word is said, as a speech track's does); the brows move
+    as far, in face widths, as the track's did from its rest frame (the one
+    with the mouth and lids most at rest); the head's translation is scaled
+    from the other face's width to this one's.
+
+    Parameters
+    ----------
+    track : Track
+        Made for another portrait (another photo, or another face of it).
+    portrait : Portrait
+        The face to move.
+
+    Returns
+    -------
+    Track
+        As long and at the frame rate of ``track``, for ``portrait``.
+
+    Raises
+    ------
+    SpeakerError
+        Unusable landmarks.
+    """
+    from ..types import Phone, Speech
+    from .articulation import own_mouth_weight
+
+    photo = neutral_landmarks(portrait)
+    theirs = track.landmarks.astype(np.float64)
+    rest = int(np.argmin(track.articulation.sum(axis=1) + track.eyelid))
+    their_origin, their_axes, their_unit = face_frame(theirs[rest])
+    origin, axes, unit = face_frame(photo)
+
+    times = frame_times(len(track), track.fps)
+    if track.words:
+        spoken = Speech(samples=np.zeros(1, np.float32), sample_rate=16000,
+                        phones=[Phone("AH", word.start, word.end) for word in track.words])
+        own_mouth = own_mouth_weight(spoken, times)
+    else:
+        own_mouth = 0.0  # a driven track: its mouth was measured from lips together, as drive_track does
+    landmarks = mouth_landmarks(photo, track.articulation, track.eyelid, own_mouth=own_mouth).astype(np.float64)
+    brows = _in_frame(theirs[:, BROWS], their_origin, their_axes, their_unit)
+    lift = brows - brows[rest]
+    landmarks[:, BROWS] = photo[BROWS] + unit * (lift @ axes)
+    head_pose = track.head_pose.astype(np.float64).copy()
+    head_pose[:, [TX, TY]] *= unit / their_unit
+    return Track(
+        fps=track.fps,
+        landmarks=landmarks.astype(np.float32),
+        head_pose=head_pose.astype(np.float32),
+        articulation=track.articulation.copy(),
+        eyelid=track.eyelid.copy(),
+        image_size=portrait.size,
+        words=list(track.words),
+        gaze=track.gaze.copy(),
+    )

@@ -177,19 +177,16 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
     clock = _StageClock(progress)
     track = motion.load_track(Path(track_path))
     portrait = _find_face(opts, clock)
-    if tuple(track.image_size) != portrait.size:
-        raise SpeakerError(
-            f"The track was made for a {track.image_size[0]}x{track.image_size[1]} portrait, "
-            f"but this image loads as {portrait.size[0]}x{portrait.size[1]}; use the same image."
-        )
-    made_for = _face_of_track(portrait, track)
-    if made_for != portrait.face_index:
-        if opts.face is not None or made_for is None:
-            where = f"face {made_for}" if made_for is not None else "no face of this photo"
-            raise SpeakerError(f"The track was made for {where}, not face {portrait.face_index}; "
-                               + (f"give --face {made_for} or leave --face out." if made_for is not None
-                                  else "use the photo and face it was made for."))
-        portrait = _find_face(opts.model_copy(update={"face": made_for}), clock)
+    made_for = _face_of_track(portrait, track) if tuple(track.image_size) == portrait.size else None
+    if made_for is not None and made_for != portrait.face_index and opts.face is None:
+        portrait = _find_face(opts.model_copy(update={"face": made_for}), clock)  # the face it was made for
+    elif made_for != portrait.face_index:
+        # Another photo, or another face of this one (--face): one performance, many faces.
+        made = (f"face {made_for} of this photo" if made_for is not None
+                else f"another portrait ({track.image_size[0]}x{track.image_size[1]})")
+        warn(f"The track was made for {made}; its motion, mouth and blinks are carried over to face "
+             f"{portrait.face_index}.")
+        track = motion.retarget_track(track, portrait)
     if opts.audio is not None:
         from .. import timing
 
