@@ -177,3 +177,25 @@ def test_a_driving_video_with_a_silent_sound_track_is_muxed_silent_without_a_war
                       samples=np.zeros(int(FRAMES / FPS * 16000), np.float32), sample_rate=16000, n_frames=FRAMES)
     result = drive(astronaut_path, driver, tmp_path / "performed.mp4")
     assert result.warnings == [] and video.probe(result.path)["audio_codec"] == "aac"
+
+
+def test_a_track_carried_over_to_another_face_keeps_its_performance_at_that_faces_size(portrait, known_track):
+    """The same performance on a face twice as large elsewhere in a larger photo."""
+    import dataclasses
+
+    from speaker.motion import retarget_track
+    from speaker.motion.landmarks import mouth_landmarks
+
+    known = dataclasses.replace(known_track, head_pose=known_track.head_pose.copy())
+    known.head_pose[:, 3] = 2.0  # a shift of 2 px on the astronaut
+    larger = dataclasses.replace(portrait, landmarks=portrait.landmarks * 2 + 100, image=np.zeros((1200, 1200, 3),
+                                 np.uint8), box=portrait.box * 2 + 100)
+    carried = retarget_track(known, larger)
+    assert len(carried) == len(known) and carried.image_size == (1200, 1200) and carried.fps == known.fps
+    for kept in ("articulation", "eyelid", "gaze"):
+        assert np.array_equal(getattr(carried, kept), getattr(known, kept))
+    assert np.allclose(carried.head_pose[:, :3], known.head_pose[:, :3]) and np.allclose(carried.head_pose[:, 3], 4.0)
+    # The mouth and lids move as the speech path moves the new face (the track has no words: lips from together).
+    expected = mouth_landmarks(larger.landmarks, known.articulation, known.eyelid, own_mouth=0.0)
+    assert np.allclose(carried.landmarks[:, 36:68], expected[:, 36:68], atol=1e-3)
+    assert np.allclose(carried.landmarks[:, 17:27], larger.landmarks[17:27], atol=1e-3)  # the brows did not move
