@@ -437,6 +437,11 @@ def run_job_in_child(job: Job) -> Outcome:
     return Outcome(**json.loads(line))
 
 
+def _keys_running(dask_worker) -> list[str]:
+    """The keys of the tasks a Dask worker's threads are running, cancelled ones included (``client.run``)."""
+    return [str(task.key) for task in dask_worker.state.executing]
+
+
 def _dask_task_watch() -> Callable[[], bool]:
     """A check that the Dask task running this thread is still wanted (always true outside Dask).
 
@@ -612,8 +617,21 @@ class _DaskCluster:
         return False  # Dask has already retried and rescheduled the row
 
     def stop(self, futures: Iterable) -> None:
-        """Cancel the rows not finished; each task then stops its child, which removes its temporary files."""
-        self.client.cancel([future for future in futures if not future.done()])
+        """Cancel the rows not finished; each task then stops its child, which removes its temporary files.
+
+        Waits (at most :data:`STOP_SECONDS`) until no worker still runs one of them: Dask cannot interrupt
+        a task's thread, which notices the cancel within :data:`CANCEL_POLL_SECONDS`, and the batch must
+        not say its rows stopped while a child is still writing one.
+        """
+        unfinished = [future for future in futures if not future.done()]
+        keys = {str(future.key) for future in unfinished}
+        self.client.cancel(unfinished)
+        deadline = time.monotonic() + STOP_SECONDS
+        while keys and time.monotonic() < deadline:
+            running = self.client.run(_keys_running)
+            if not keys & {key for worker_keys in running.values() for key in worker_keys}:
+                return
+            time.sleep(DASK_POLL_SECONDS)
 
     def close(self) -> None:
         self.client.close()
@@ -704,6 +722,7 @@ def run_batch(
         on_start(len(jobs))
 
     outcomes: dict[int, Outcome] = {}
+    started = time.time()
 
     def record(outcome: Outcome) -> None:
         outcomes[outcome.row] = outcome
@@ -747,6 +766,11 @@ def run_batch(
                 executor.stop(running)
                 executor.close()
                 executor = None
+            for job in running.values():
+                if job.row not in outcomes and (finished := _finished_as_stopped(job, started)) is not None:
+                    outcomes[job.row] = finished
+                    if on_outcome is not None:
+                        on_outcome(finished)
             _record_interrupted(jobs, outcomes, report, on_outcome)
         raise
     finally:
@@ -787,6 +811,27 @@ def _done(future) -> Outcome | None:
     except BaseException:
         return None
     return outcome if isinstance(outcome, Outcome) and outcome.status == "done" else None
+
+
+def _finished_as_stopped(job: Job, started: float) -> Outcome | None:
+    """The outcome of a row that finished as the batch was stopped (a cancelled Dask task gives none), or None.
+
+    A run moves its video into place after every other file of it (``_StagedOutputs``), so a video written
+    since the batch ``started`` (``time.time()``) is a whole row; its other files are those it names.
+    """
+    from ..video.subtitles import subtitle_paths
+
+    video = Path(job.out)
+    try:
+        if video.stat().st_mtime < started:
+            return None
+    except OSError:
+        return None
+    named = [*subtitle_paths(video.with_suffix(""))] if str(job.options.get("subtitles", True)).lower() not in (
+        "false", "0", "no") else []
+    named += [Path(job.options[key]) for key in ("export_track", "export_mouth_cues", "preview") if job.options.get(key)]
+    extras = [str(path) for path in named if path.is_file()]
+    return Outcome(job.row, job.out, "done", 0.0, "Finished as the batch was stopped.", job.fingerprint, extras)
 
 
 def _record_interrupted(jobs: list[Job], outcomes: dict[int, Outcome], report: Path,
