@@ -446,6 +446,8 @@ def build_web_parser() -> argparse.ArgumentParser:
     parser.add_argument("--max-image-mb", type=float, default=25.0, metavar="MB", help="largest portrait (default: 25)")
     parser.add_argument("--max-audio-mb", type=float, default=200.0, metavar="MB",
                         help="largest recording (default: 200)")
+    parser.add_argument("--max-text-chars", type=int, default=5000, metavar="N",
+                        help="longest text or dialogue script, characters (default: 5000, about 6 minutes of speech)")
     parser.add_argument("--keep-minutes", type=float, default=60.0, metavar="MIN",
                         help="uploads and videos are deleted after this long (default: 60)")
     _common_arguments(parser)
@@ -462,7 +464,8 @@ def _run_web(argv: list[str]) -> int:
 
         try:
             settings = StudioSettings(host=args.host, port=args.port, max_image_mb=args.max_image_mb,
-                                      max_audio_mb=args.max_audio_mb, keep_minutes=args.keep_minutes)
+                                      max_audio_mb=args.max_audio_mb, max_text_chars=args.max_text_chars,
+                                      keep_minutes=args.keep_minutes)
         except ValidationError as error:
             raise invalid_setting(error) from None
         from .studio.web import serve

@@ -540,7 +540,44 @@ def _as_abbreviation(token: str, before: str | None, after: str | None) -> str |
 
 
 #: The readings tried in turn on a written word; the first that knows the word says it.
-_READINGS = (_as_year, _as_era, _as_date, _as_money, _as_sign, _as_roman_numeral, _as_abbreviation)
+#: Numbers of a range or a score ("pages 10-12", "won 3-2"), at most three digits each so that
+#: a telephone number ("555-1234") is left alone.
+_NUMBER_RANGE = re.compile(r"(\d{1,3})[-–](\d{1,3})")
+#: A date written with slashes, month or day first, and a four-digit year: "12/25/1990", "25/12/1990".
+_SLASH_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_MONTHS_IN_ORDER = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                    "October", "November", "December")
+#: The world wars as written short.
+_WORLD_WARS = {"WWI": "World War One", "WWII": "World War Two", "WW1": "World War One", "WW2": "World War Two"}
+
+
+def _as_numbers(token: str, before: str | None, after: str | None) -> str | None:
+    """A range or score of numbers ("10-12": "10 to 12"; espeak-ng said "dash"), a date with slashes
+    whose day is over 12, so that the order is known ("12/25/1990": "December twenty-fifth, nineteen
+    ninety"; "4/7/1776" is left: the fourth of July or April the seventh), and "WWII"."""
+    lead, core, trail = _split_affixes(token)
+    if core in _WORLD_WARS:
+        return lead + _WORLD_WARS[core] + trail
+    if token in _DASHES and before and after and _NUMBER_RANGE.fullmatch(
+            f"{_split_affixes(before)[1]}-{_split_affixes(after)[1]}"):
+        return "to"  # "10 – 12"
+    numbers = _NUMBER_RANGE.fullmatch(core)
+    if numbers:
+        return f"{lead}{numbers[1]} to {numbers[2]}{trail}"
+    date = _SLASH_DATE.fullmatch(core)
+    if date:
+        first, second, year = (int(part) for part in date.groups())
+        if first <= 12 < second <= 31:
+            month, day = first, second
+        elif second <= 12 < first <= 31:
+            month, day = second, first
+        else:
+            return None
+        return f"{lead}{_MONTHS_IN_ORDER[month - 1]} {ordinal_words(day)}, {year_words(year)}{trail}"
+    return None
+
+
+_READINGS = (_as_year, _as_era, _as_date, _as_numbers, _as_money, _as_sign, _as_roman_numeral, _as_abbreviation)
 
 
 def _spoken_token(token: str, before: str | None, after: str | None) -> str:

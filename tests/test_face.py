@@ -411,7 +411,7 @@ def test_a_web_address_given_as_the_portrait_says_to_download_it():
 
 @pytest.mark.parametrize("name, told", [("clip.mp4", "is a video, not a picture"),
                                          ("talk.mp3", "is a sound file, not a picture"),
-                                         ("notes.txt", "not an image file Pillow recognises")])
+                                         ("notes.txt", "it is not a picture file")])
 def test_a_video_or_a_recording_given_as_the_portrait_is_named_for_what_it_is(tmp_path, name, told):
     path = tmp_path / name
     path.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))

@@ -181,6 +181,11 @@ def test_ordinals_are_the_numbers_words_with_th_but_for_the_irregular_ones(numbe
     ("($5)", "(5 dollars)"), ("50%", "50 percent"), ("Smith & Sons", "Smith and Sons"),
     ("20°C", "20 degrees Celsius"), ("98.6°F", "98.6 degrees Fahrenheit"), ("1°", "1 degree"),
     ("20 °C", "20 degrees Celsius"), ("40°N", "40°N"), ("1,000,000", "1,000,000"),
+    # Ranges and scores of small numbers, dates with slashes whose order the day tells, the wars.
+    ("Pages 10-12.", "Pages 10 to 12."), ("won 3–2", "won 3 to 2"), ("pages 10 - 12", "pages 10 to 12"),
+    ("Call 555-1234", "Call 555-1234"), ("On 12/25/1990", "On December twenty-fifth, nineteen ninety"),
+    ("25/12/1990.", "December twenty-fifth, nineteen ninety."), ("4/7/1776", "4/7/1776"),
+    ("WWII,", "World War Two,"), ("WW1", "World War One"),
     # Roman numerals after a name: an ordinal, or a count after a word that counts.
     ("Henry VIII", "Henry the eighth"), ("Henry VIII's wives", "Henry the eighth's wives"),
     ("Louis XIV", "Louis the fourteenth"), ("Pope John Paul II", "Pope John Paul the second"),

@@ -58,6 +58,22 @@ def test_make_video_turns_user_mistakes_into_one_sentence(noise_image_path, tmp_
     assert list(studio.root.iterdir()) == []  # a failed job leaves no folder behind
 
 
+def test_no_words_too_many_words_and_a_damaged_upload_are_each_one_sentence(grace_hopper_path, tmp_path):
+    studio = Studio(StudioSettings(max_text_chars=40))
+    assert studio.make_video(str(grace_hopper_path), "  ", None, None).message.startswith(
+        "Type what the portrait says, upload a recording")
+    essay = studio.make_video(str(grace_hopper_path), "word " * 20, None, None)
+    assert essay.video is None and essay.message.startswith("The text has 100 characters; this page takes at most 40")
+    script = studio.make_video(str(grace_hopper_path), None, None, None, script="0: " + "word " * 20)
+    assert script.message.startswith("The dialogue script has 103 characters")
+    upload = tmp_path / "gradio-copy" / "truncated.jpg"  # where the server keeps the user's upload
+    upload.parent.mkdir()
+    upload.write_bytes(grace_hopper_path.read_bytes()[:300])
+    for said in (studio.make_video(str(upload), "Hi", None, None).message, studio.preview_faces(str(upload)).message):
+        assert said.startswith("Cannot read the image truncated.jpg") and "gradio-copy" not in said
+    assert list(studio.root.iterdir()) == []
+
+
 def test_a_dialogue_script_beside_words_or_a_recording_is_one_sentence(grace_hopper_path):
     studio = Studio()
     both = studio.make_video(str(grace_hopper_path), "Hi", None, None, script="0: Hello.")
@@ -206,7 +222,8 @@ def test_page_makes_a_playable_video(server, browser_page, grace_hopper_path, tm
     links = page.eval_on_selector_all("#downloads a[href]", "links => links.map(link => link.href)")
     names = sorted({link.rsplit("/", 1)[-1] for link in links})
     stem = grace_hopper_path.stem
-    assert names == sorted(f"{stem}{end}" for end in (".srt", ".vtt", ".track.json", ".cues.tsv", ".sheet.png"))
+    assert names == sorted(f"{stem}{end}" for end in (".mp4", ".srt", ".vtt", ".track.json", ".cues.tsv",
+                                                       ".sheet.png"))
     assert all(link.startswith(server) for link in links)
 
     # The file the player plays is a real H.264/AAC MP4 as long as the player says.
@@ -218,6 +235,18 @@ def test_page_makes_a_playable_video(server, browser_page, grace_hopper_path, tm
     assert info["video_codec"] == "h264" and info["audio_codec"] == "aac"
     assert abs(info["video_duration"] - duration) < 0.2
     assert page.outside_requests == []  # offline for real: no fonts, scripts or analytics from elsewhere
+
+
+@pytest.mark.slow
+def test_a_file_that_is_no_picture_gives_one_sentence_on_the_page(server, browser_page, tmp_path):
+    page = browser_page
+    page.goto(server)
+    fake = tmp_path / "notes.jpg"
+    fake.write_text("These are my notes, not a photograph.")
+    page.locator("#portrait input[type=file]").set_input_files(str(fake))
+    message = page.locator("#message")
+    message.filter(has_text="Cannot read notes.jpg: it is not a picture file").wait_for()
+    assert page.get_by_text("Error", exact=True).count() == 0  # Gradio's bare badge on every panel, before
 
 
 @pytest.mark.slow

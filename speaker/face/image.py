@@ -199,7 +199,7 @@ def _open_bounded(path: Path, max_side: int):
         if kind in SOUND_SUFFIXES:
             raise SpeakerError(f"{path} is a sound file, not a picture: the portrait must be a photo or painting "
                                "(a recording to lip-sync goes to --audio).") from None
-        raise SpeakerError(f"Cannot read {path}: it is not an image file Pillow recognises.") from None
+        raise SpeakerError(f"Cannot read {path}: it is not a picture file (JPEG, PNG, TIFF, HEIC, WebP, ...).") from None
 
     width, height = picture.size
     if picture.format == "JPEG":

@@ -64,6 +64,24 @@ def theme():
           button_primary_background_fill_hover="#4a3f35", button_primary_text_color="#fffdf9")
 
 
+def _pass_unreadable_uploads(upload) -> None:
+    """Let a file Pillow cannot open reach the studio as it is, whose own reading says in one sentence
+    what it is (Gradio's decoding of it failed with a bare "Error" on every panel).
+
+    Done on the component rather than by subclassing it: Gradio writes a ``.pyi`` stub beside the module
+    of every component class defined.
+    """
+    decode = upload.preprocess
+
+    def preprocess(payload):
+        try:
+            return decode(payload)
+        except Exception:  # noqa: BLE001 - any decoding failure: the studio reads the file and tells why
+            return None if payload is None else payload.path
+
+    upload.preprocess = preprocess
+
+
 def build_page(studio: Studio):
     """The page: inputs on the left, the video, the message and the downloads on the right."""
     import gradio as gr
@@ -84,6 +102,7 @@ def build_page(studio: Studio):
                 with gr.Row():
                     portrait = gr.Image(label="Portrait", type="filepath", sources=["upload"], elem_id="portrait",
                                         height=300)
+                    _pass_unreadable_uploads(portrait)
                     faces = gr.Image(label="Faces found", interactive=False, elem_id="faces", height=300,
                                      buttons=[])
                 face = gr.Dropdown(label="Which face speaks", choices=[("The clearest face", SUREST_FACE)],
@@ -128,8 +147,9 @@ def build_page(studio: Studio):
             with gr.Column(scale=4):
                 video = gr.Video(label="The speaking portrait", interactive=False, elem_id="video", height=420)
                 message = gr.HTML(elem_id="message")
-                downloads = gr.File(label="Downloads: subtitles, motion track, mouth cues, contact sheet",
-                                    file_count="multiple", interactive=False, elem_id="downloads")
+                downloads = gr.File(label="Downloads: the video, its subtitles, motion track, mouth cues, "
+                                          "contact sheet", file_count="multiple", interactive=False,
+                                    elem_id="downloads")
 
         def show_faces(image_path):
             shown = studio.browser_copy(image_path)

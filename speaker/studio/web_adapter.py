@@ -49,6 +49,9 @@ class StudioSettings(BaseModel):
     max_image_mb: float = Field(25.0, gt=0)
     #: Largest recording accepted, megabytes (also the server's upload cap).
     max_audio_mb: float = Field(200.0, gt=0)
+    #: Longest text or dialogue script, characters (a kiosk's pasted essay would hold the one render
+    #: slot for a quarter of an hour); longer ones are for the command line or a batch.
+    max_text_chars: int = Field(5000, gt=0)
     #: Uploads and finished videos are deleted after this many minutes.
     keep_minutes: float = Field(60.0, gt=0)
 
@@ -131,7 +134,7 @@ class Studio:
             with collect_warnings() as notes:
                 portrait = find_faces(image_path, face_backend=face_backend)
         except SpeakerError as error:
-            return FacePreview(None, message=str(error))
+            return FacePreview(None, message=_named_as_uploaded(str(error), image_path))
         if portrait.view is None:
             photo = portrait.image
             numbered, default_number = faces_left_to_right(portrait)
@@ -193,6 +196,15 @@ class Studio:
         if script is not None and (text is not None or audio_path):
             return JobResult(None, message="Give the words, a recording or a dialogue script, one of them: "
                                            "a dialogue's words are in its script.")
+        if text is None and script is None and not audio_path:
+            return JobResult(None, message="Type what the portrait says, upload a recording, or write a dialogue "
+                                           "script.")
+        longest = self.settings.max_text_chars
+        for what, words in (("text", text), ("dialogue script", script)):
+            if words is not None and len(words) > longest:
+                return JobResult(None, message=f"The {what} has {len(words)} characters; this page takes at most "
+                                               f"{longest} (about {longest // 800} minutes of speech). For longer "
+                                               "ones use speaker --text-file or speaker batch on the command line.")
         job_folder = self._new_job_folder()
         stem = _safe_stem(image_path)
         out = job_folder / f"{stem}.mp4"
@@ -226,7 +238,7 @@ class Studio:
                 )
         except SpeakerError as error:
             shutil.rmtree(job_folder, ignore_errors=True)
-            return JobResult(None, message=str(error))
+            return JobResult(None, message=_named_as_uploaded(str(error), image_path, audio_path))
         except Exception as error:  # a bug in speaker: say so in one line, never a traceback on the page
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=f"Internal error in speaker ({type(error).__name__}: {error}); "
@@ -240,7 +252,7 @@ class Studio:
                          "its script's 'voice N = ...' headers.")
         if notes:
             message += " Note: " + " ".join(notes)
-        return JobResult(result.path, list(result.extra_files), message)
+        return JobResult(result.path, [result.path, *result.extra_files], message)
 
     # ------------------------------------------------------------------ housekeeping
 
@@ -269,6 +281,15 @@ class Studio:
                         shutil.rmtree(folder, ignore_errors=True)
                 except FileNotFoundError:
                     pass
+
+
+def _named_as_uploaded(message: str, *uploads: str | os.PathLike | None) -> str:
+    """``message`` with the server's copies of the uploads named as the user's files were
+    (``/tmp/gradio/ffb4.../truncated.jpg`` -> ``truncated.jpg``: Gradio keeps the name)."""
+    for upload in uploads:
+        if upload:
+            message = message.replace(str(upload), Path(upload).name)
+    return message
 
 
 def _safe_stem(path: str | os.PathLike) -> str:
