@@ -283,7 +283,7 @@ def test_page_makes_a_dialogue_between_the_faces_of_a_photo(server, browser_page
     assert message.startswith("Done:") and "dialogue's voices are chosen by its script's" in message
     links = page.eval_on_selector_all("#downloads a[href]", "links => links.map(link => link.href)")
     names = sorted({link.rsplit("/", 1)[-1] for link in links})
-    assert names == ["two.sheet.png", "two.srt", "two.track.face0.json", "two.track.face1.json", "two.vtt"]
+    assert names == ["two.mp4", "two.sheet.png", "two.srt", "two.track.face0.json", "two.track.face1.json", "two.vtt"]
     subtitles = page.request.get(next(link for link in links if link.endswith(".srt"))).text()
     assert "Grace: Good morning." in subtitles and "Face 1: Good morning to you." in subtitles
     assert page.outside_requests == []
