@@ -221,7 +221,7 @@ def test_a_faces_track_is_rendered_on_that_face_and_carried_over_to_another(two_
     left = pipeline.render_track(two_faces, tmp_path / "scene.face1.json", tmp_path / "left.mp4", face=0,
                                  subtitles=False)
     assert left.warnings == ["The track was made for face 1 of this photo; its motion, mouth and blinks are "
-                             "carried over to face 0."]
+                             "carried over to face 0 of this photo."]
     frame = next(iter(video.read_video(left.path).frames)).astype(int)
     change = np.abs(frame - portraits[0].image.astype(int)).mean(axis=2)
     speaking, still = mouth_change(portraits[0]), mouth_change(portraits[1])

@@ -236,7 +236,7 @@ def test_a_track_is_carried_over_to_another_portrait(astronaut_path, grace_hoppe
     track = motion.load_track(tmp_path / "track.json")
     result = render_track(grace_hopper_path, tmp_path / "track.json", tmp_path / "grace.mp4", subtitles=False)
     assert result.warnings == ["The track was made for another portrait (512x512); its motion, mouth and blinks "
-                               "are carried over to face 0."]
+                               "are carried over to this face."]
     frames = decode(result.path)
     grace = face.load_portrait(grace_hopper_path)
     assert frames.shape[0] == len(track) and frames.shape[1:3] == grace.image.shape[:2]

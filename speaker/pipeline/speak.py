@@ -184,8 +184,8 @@ def _render_track(image, track_path, out, audio, progress, options) -> SpeakResu
         # Another photo, or another face of this one (--face): one performance, many faces.
         made = (f"face {made_for} of this photo" if made_for is not None
                 else f"another portrait ({track.image_size[0]}x{track.image_size[1]})")
-        warn(f"The track was made for {made}; its motion, mouth and blinks are carried over to face "
-             f"{portrait.face_index}.")
+        to = f"face {portrait.face_index} of this photo" if portrait.face_count > 1 else "this face"
+        warn(f"The track was made for {made}; its motion, mouth and blinks are carried over to {to}.")
         track = motion.retarget_track(track, portrait)
     if opts.audio is not None:
         from .. import timing
