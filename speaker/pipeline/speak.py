@@ -90,7 +90,7 @@ def check_speak(
     from ..face.image import load_image
     from .core import _StagedOutputs
 
-    opts = _checked_options(image, text, audio, out, options)
+    opts, _ = _checked_options(image, text, audio, out, options)
     load_image(opts.image, max_side=opts.max_side)
     if opts.audio is not None and not Path(opts.audio).is_file():
         raise SpeakerError(f"The audio file {opts.audio} does not exist.")
@@ -101,26 +101,28 @@ def check_speak(
     return opts
 
 
-def _checked_options(image, text, audio, out, options: dict) -> SpeakOptions:
-    """The options validated, the text's voice chosen and the outputs writable: refused before any work."""
+def _checked_options(image, text, audio, out, options: dict) -> tuple[SpeakOptions, VoicePreset | None]:
+    """The options validated, the text's voice chosen (None for a recording) and the outputs writable:
+    refused before any work."""
     opts = _options(image=image, text=text, audio=audio, out=out, **options)
     if (opts.text is None) == (opts.audio is None):
         raise SpeakerError("Give either text to say or an audio file to lip-sync, not both and not neither.")
+    preset = None
     if opts.text is not None:
         # The speech stage refuses it too, but only after the face is found: fail first.
         if not has_words(opts.text):
             raise SpeakerError("The text is empty; give some words to say.")
-        _choose_voice(opts)  # an unknown voice or a language without one: fail first too
+        preset = _choose_voice(opts)  # an unknown voice or a language without one: fail first too
     _check_outputs(opts)
-    return opts
+    return opts, preset
 
 
 def _speak(image, text, audio, out, progress, options) -> SpeakResult:
     from .. import speech as speech_stage
 
-    opts = _checked_options(image, text, audio, out, options)
-    if opts.text is not None:
-        _say_whose_voice(opts, _choose_voice(opts))
+    opts, preset = _checked_options(image, text, audio, out, options)
+    if preset is not None:
+        _say_whose_voice(opts, preset)
     clock = _StageClock(progress)
 
     if opts.audio is None and len(speech_stage.split_sentences(opts.text)) > 1:
