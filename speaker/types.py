@@ -177,6 +177,10 @@ class Portrait:
         a large one, :func:`speaker.face.load_portrait`); ``face_index`` and
         ``face_count`` then count the faces of the whole photo, while
         ``other_faces`` are those in ``image``. None: ``image`` is the photo.
+    upscale : float
+        Pixels of ``image`` per pixel of the photo where a small photo (or the
+        closer look at a small face) was enlarged to be worked on; 1 otherwise.
+        The photo's grain is that many pixels wide.
     """
 
     image: np.ndarray
@@ -189,6 +193,7 @@ class Portrait:
     depth: np.ndarray | None = None
     pose: tuple[float, float, float] | None = None
     view: tuple[float, float, float, float] | None = None
+    upscale: float = 1.0
 
     @property
     def size(self) -> tuple[int, int]:

@@ -609,6 +609,31 @@ def test_painted_interior_has_the_photo_grain(grace, grace_renderer):
     assert 0.6 * expected < measured < 2.0 * expected, (measured, expected)  # 0.46 without grain
 
 
+def test_grain_of_an_enlarged_photo_is_its_own(grace_hopper_path, tmp_path):
+    """A small photo enlarged to be worked on gets grain as strong, and as coarse, as the photo's own."""
+    from PIL import Image
+
+    from speaker import face
+    from speaker.render import grain
+
+    image = np.asarray(Image.open(grace_hopper_path).convert("RGB"))
+    small = cv2.resize(image, (image.shape[1] // 3, image.shape[0] // 3), interpolation=cv2.INTER_AREA)
+    Image.fromarray(small).save(tmp_path / "small.png")
+    enlarged = face.load_portrait(tmp_path / "small.png")
+    assert 2.5 < enlarged.upscale < 3.5
+    own = grain.skin_grain(small, enlarged.landmarks / enlarged.upscale)
+    measured = grain.skin_grain(enlarged.image, enlarged.landmarks, enlarged.upscale)
+    at_one_pixel = grain.skin_grain(enlarged.image, enlarged.landmarks)
+    assert 0.7 * own < measured < 1.3 * own, (own, measured)
+    assert measured > 2.5 * at_one_pixel  # measured at one pixel, the enlarged photo looked grainless
+
+    def neighbour_correlation(field: np.ndarray) -> float:
+        return float(np.corrcoef(field[:, :-1].ravel(), field[:, 1:].ravel())[0, 1])
+
+    assert neighbour_correlation(Renderer(enlarged).grain) > 0.7  # grains about three pixels wide
+    assert neighbour_correlation(grain.grain_field((200, 200), 4.0)) < 0.5
+
+
 def test_smile_teeth_are_covered_not_squashed(astronaut):
     """Half-closing a smile: the teeth keep their height under the upper lip, the lower lip covers the rest."""
     renderer = Renderer(astronaut)

@@ -193,6 +193,7 @@ def find_portrait(
         other_faces=np.array(others, dtype=np.float32).reshape(-1, 4),
         depth=np.asarray(pose.depth, dtype=np.float32),
         pose=(float(pose.yaw), float(pose.pitch), float(pose.roll)),
+        upscale=float(max(scale, 1.0)),
     )
 
 

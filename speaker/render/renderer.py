@@ -132,7 +132,7 @@ class Renderer:
         self.edges = self._edges()
 
         self.palette = mouth.sample_palette(image, landmarks, fw)
-        self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks))
+        self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks, portrait.upscale), portrait.upscale)
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
         self.photo_gap = self._inner_gap(landmarks)
