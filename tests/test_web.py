@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import pytest
 
 from speaker.studio.web import message_html
 from speaker.render.sheet import draw_faces
-from speaker.studio.web_adapter import SUREST_FACE, Studio, StudioSettings
+from speaker.studio.web_adapter import STOPPED, SUREST_FACE, Studio, StudioSettings
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -78,6 +79,60 @@ def test_a_dialogue_script_beside_words_or_a_recording_is_one_sentence(grace_hop
     studio = Studio()
     both = studio.make_video(str(grace_hopper_path), "Hi", None, None, script="0: Hello.")
     assert both.video is None and both.message.startswith("Give the words, a recording or a dialogue script, one")
+    assert list(studio.root.iterdir()) == []
+
+
+#: Many short sentences: the pipeline's progress calls come a sentence apart, and the whole would take minutes.
+LONG_TEXT = " ".join(f"This is sentence {n} of a speech far too long to wait for." for n in range(1, 50))
+
+
+def test_a_job_stopped_while_it_waits_for_the_render_slot_ends_at_once_and_keeps_nothing(grace_hopper_path):
+    studio = Studio()
+    assert studio.stop("tab") is False  # nothing to stop
+    studio.expect_job("tab")
+    assert studio.stop("tab") is True
+    with studio.job("tab") as stopped:
+        result = studio.make_video(str(grace_hopper_path), LONG_TEXT, None, None, stopped=stopped)
+    assert result.stopped and result.video is None and result.downloads == [] and result.message == STOPPED
+    assert list(studio.root.iterdir()) == []
+    assert studio.stop("tab") is False  # the ended job is forgotten
+    studio.expect_job("tab")  # the session's next job starts with a signal of its own
+    with studio.job("tab") as stopped:
+        assert not stopped.is_set()
+
+
+@pytest.mark.slow
+def test_a_job_stopped_at_a_sentence_ends_there_and_keeps_none_of_its_files(grace_hopper_path):
+    studio = Studio()
+    studio.expect_job("tab")
+    seen, written = [], []
+
+    def progress(stage: str, detail: str) -> None:
+        seen.append(stage)
+        if detail.startswith("segment 3,"):  # the first two sentences are being drawn and encoded
+            written.extend(path.name for path in studio.root.rglob("*") if path.is_file())
+            studio.stop("tab")
+
+    with studio.job("tab") as stopped:
+        result = studio.make_video(str(grace_hopper_path), LONG_TEXT, None, None, progress=progress, stopped=stopped)
+    assert result.stopped and result.video is None and result.message == STOPPED
+    assert any("grace_hopper-staged-" in name for name in written), written  # the video was being written
+    assert list(studio.root.iterdir()) == []
+    assert seen.count("motion") == 3  # no sentence after the stop was started
+
+
+@pytest.mark.slow
+def test_a_stop_after_the_last_stage_began_still_keeps_no_video(grace_hopper_path):
+    studio = Studio()
+    studio.expect_job("tab")
+
+    def progress(stage: str, detail: str) -> None:
+        if stage == "render":  # the pipeline's last progress call: from here it runs to the end
+            studio.stop("tab")
+
+    with studio.job("tab") as stopped:
+        result = studio.make_video(str(grace_hopper_path), "Hello.", None, None, progress=progress, stopped=stopped)
+    assert result.stopped and result.video is None and result.message == STOPPED
     assert list(studio.root.iterdir()) == []
 
 
@@ -153,11 +208,19 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server_folder(tmp_path_factory) -> Path:
+    """The server's log, Gradio's uploads (``gradio``) and its temporary folder (``tmp``), which holds the studio's."""
+    folder = tmp_path_factory.mktemp("web")
+    (folder / "tmp").mkdir()
+    return folder
+
+
+@pytest.fixture(scope="module")
+def server(server_folder):
     """``speaker web`` in its own process on a free port of 127.0.0.1; stopped after the module."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("web")
-    env = dict(os.environ, GRADIO_TEMP_DIR=str(folder / "gradio"))
+    folder = server_folder
+    env = dict(os.environ, GRADIO_TEMP_DIR=str(folder / "gradio"), TMPDIR=str(folder / "tmp"))
     log = open(folder / "server.log", "wb")
     process = subprocess.Popen([sys.executable, "-m", "speaker", "web", "--host", "127.0.0.1", "--port", str(port)],
                                stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -287,3 +350,69 @@ def test_page_makes_a_dialogue_between_the_faces_of_a_photo(server, browser_page
     subtitles = page.request.get(next(link for link in links if link.endswith(".srt"))).text()
     assert "Grace: Good morning." in subtitles and "Face 1: Good morning to you." in subtitles
     assert page.outside_requests == []
+
+
+def start_long_job(page, server, portrait: Path, server_folder: Path) -> Path:
+    """Start :data:`LONG_TEXT` on the page; returns its job folder once its video is being written."""
+    page.goto(server)
+    page.locator("#portrait input[type=file]").set_input_files(str(portrait))
+    page.wait_for_selector("#faces img")
+    assert not page.locator("#stop").is_visible()
+    page.locator("#text textarea").fill(LONG_TEXT)
+    (root,) = (server_folder / "tmp").glob("speaker-web-*")
+    earlier = set(root.glob("job-*"))
+    page.locator("#speak").click()
+    page.locator("#stop").wait_for(state="visible")
+    assert not page.locator("#speak").is_visible()  # Stop takes its place
+    deadline = time.monotonic() + JOB_SECONDS
+    while not [folder for folder in set(root.glob("job-*")) - earlier if any(folder.iterdir())]:
+        assert time.monotonic() < deadline, "the job did not start writing its video"
+        time.sleep(0.2)
+    (folder,) = set(root.glob("job-*")) - earlier
+    return folder
+
+
+def wait_until_gone(folder: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while folder.exists():
+        assert time.monotonic() < deadline, f"the job still runs {seconds} s after it was stopped"
+        time.sleep(0.2)
+
+
+#: Seconds a job may take to stop: a sentence's frames (the whole long text takes minutes).
+STOP_SECONDS = 30
+
+
+@pytest.mark.slow
+def test_stop_on_the_page_ends_the_job_keeping_nothing_and_the_next_job_runs(server, server_folder, browser_page,
+                                                                           grace_hopper_path, tmp_path):
+    page = browser_page
+    portrait = tmp_path / "stopped.jpg"
+    shutil.copy(grace_hopper_path, portrait)
+    folder = start_long_job(page, server, portrait, server_folder)
+    page.locator("#stop").click()
+    message = page.locator("#message")
+    message.filter(has_text=STOPPED).wait_for(timeout=STOP_SECONDS * 1000)
+    # The sentence is the worker's own answer, given as it returned, after removing the job's files.
+    assert not folder.exists()
+    assert list(folder.parent.rglob("*stopped*")) == []
+    assert "Could not make the video" not in message.inner_text() and "Traceback" not in page.content()
+    page.locator("#speak").wait_for(state="visible")
+    assert not page.locator("#stop").is_visible() and page.locator("#video video").count() == 0
+
+    page.locator("#text textarea").fill("Hello again.")
+    page.locator("#speak").click()
+    page.wait_for_function(VIDEO_PLAYABLE)
+    assert message.inner_text().startswith("Done:")
+    assert sorted(path.name for path in folder.parent.rglob("stopped.mp4")) == ["stopped.mp4"]
+    assert page.outside_requests == []
+
+
+@pytest.mark.slow
+def test_closing_the_tab_stops_its_job(server, server_folder, browser_page, grace_hopper_path, tmp_path):
+    portrait = tmp_path / "closed.jpg"
+    shutil.copy(grace_hopper_path, portrait)
+    folder = start_long_job(browser_page, server, portrait, server_folder)
+    browser_page.close()
+    wait_until_gone(folder, STOP_SECONDS)
+    assert list(folder.parent.rglob("*closed*")) == []

@@ -5,10 +5,17 @@ no server-side rendering (no Node); one job at a time through Gradio's queue.
 Element ids are stable for tests and for people who script the page:
 ``portrait``, ``faces``, ``face``, ``text``, ``audio``, ``transcript``,
 ``dialogue`` (the accordion) and ``script``, ``voice``, ``motion``, ``fps``,
-``seed``, ``speak``, ``video``, ``message``, ``downloads``.
+``seed``, ``speak``, ``stop``, ``video``, ``message``, ``downloads``.
+
+Stopping a job is the studio's own stop signal, which the pipeline's progress
+callback checks, and not Gradio's ``cancels=``: in Gradio 6.31 that only
+abandons the event, while the worker thread renders on to the end, and it
+frees the one render slot at once, so that the next job runs beside it.
 """
 
-from __future__ import annotations
+# No ``from __future__ import annotations``: Gradio finds the ``request: gr.Request`` parameters of the
+# handlers by resolving their annotations, and as strings "gr" would not resolve (gradio is imported inside
+# build_page, after offline_environment); the handlers would silently get None.
 
 import html
 import os
@@ -61,7 +68,10 @@ def theme():
         font=["Helvetica Neue", "Helvetica", "Arial", "sans-serif"],
         font_mono=["ui-monospace", "Menlo", "Consolas", "monospace"],
     ).set(body_background_fill="#f4f0e8", block_background_fill="#fffdf9", button_primary_background_fill="#2b2520",
-          button_primary_background_fill_hover="#4a3f35", button_primary_text_color="#fffdf9")
+          button_primary_background_fill_hover="#4a3f35", button_primary_text_color="#fffdf9",
+          # Stop in the ink red of the problem messages.
+          button_cancel_background_fill="#a33b2b", button_cancel_background_fill_hover="#86301f",
+          button_cancel_text_color="#fffdf9", button_cancel_text_color_hover="#fffdf9")
 
 
 def _pass_unreadable_uploads(upload) -> None:
@@ -143,7 +153,9 @@ def build_page(studio: Studio):
                         lipsync = gr.Radio(label="Lip timing for recordings",
                                            choices=["auto", "phones", "audio-model"], value="auto",
                                            elem_id="lipsync")
+                # Stop takes Speak's place while a job waits or runs.
                 speak = gr.Button("Speak", variant="primary", elem_id="speak")
+                stop = gr.Button("Stop", variant="stop", visible=False, elem_id="stop")
             with gr.Column(scale=4):
                 video = gr.Video(label="The speaking portrait", interactive=False, elem_id="video", height=420)
                 message = gr.HTML(elem_id="message")
@@ -159,32 +171,52 @@ def build_page(studio: Studio):
             return (gr.update(), preview.image, gr.update(choices=preview.choices, value=SUREST_FACE),
                     message_html(preview.message, problem=preview.image is None and bool(preview.message)))
 
+        def begin(request: gr.Request):
+            studio.expect_job(request.session_hash)
+            return gr.update(visible=False), gr.update(visible=True, value="Stop", interactive=True)
+
         def run(image_path, text_value, audio_path, transcript_value, voice_value, motion_value, fps_value,
                 seed_value, face_value, motion_scale_value, language_value, lipsync_value, max_side_value,
-                script_value, progress=gr.Progress()):
+                script_value, request: gr.Request, progress=gr.Progress()):
             def stage(name: str, detail: str) -> None:
                 done = STAGES.index(name) if name in STAGES else 0
                 progress(done / len(STAGES), desc=f"{name}: {detail}")
 
-            result = studio.make_video(
-                image_path, text_value, audio_path, transcript_value, voice=voice_value, motion=motion_value,
-                fps=fps_value, seed=seed_value or 0, face=face_value, motion_scale=motion_scale_value,
-                language=language_value, lipsync=lipsync_value, max_side=max_side_value, progress=stage,
-                script=script_value,
-            )
+            with studio.job(request.session_hash) as stopped:
+                result = studio.make_video(
+                    image_path, text_value, audio_path, transcript_value, voice=voice_value, motion=motion_value,
+                    fps=fps_value, seed=seed_value or 0, face=face_value, motion_scale=motion_scale_value,
+                    language=language_value, lipsync=lipsync_value, max_side=max_side_value, progress=stage,
+                    script=script_value, stopped=stopped,
+                )
             files = [str(path) for path in result.downloads] or None
-            failed = result.video is None
+            failed = result.video is None and not result.stopped
             return (str(result.video) if result.video else None, files,
                     message_html(result.message, problem=failed, title="Could not make the video." if failed else ""))
 
+        def stop_job(request: gr.Request):
+            # The job ends at the pipeline's next stage or sentence; run's answer then says so.
+            studio.stop(request.session_hash)
+            return gr.update(value="Stopping…", interactive=False)
+
+        def end():
+            return gr.update(visible=True), gr.update(visible=False)
+
+        def tab_closed(request: gr.Request) -> None:
+            studio.stop(request.session_hash)
+
         portrait.change(show_faces, inputs=portrait, outputs=[portrait, faces, face, message], concurrency_limit=None)
-        speak.click(
+        # begin and end are outside the queue: the buttons change at once, also while another session renders.
+        speak.click(begin, outputs=[speak, stop], queue=False, show_progress="hidden").then(
             run,
             inputs=[portrait, text, audio, transcript, voice, motion, fps, seed, face, motion_scale, language,
                     lipsync, max_side, script],
             outputs=[video, downloads, message],
             concurrency_limit=1, concurrency_id="speak", show_progress_on=[video],
-        )
+        ).then(end, outputs=[speak, stop], queue=False, show_progress="hidden")
+        stop.click(stop_job, outputs=stop, queue=False, show_progress="hidden")
+        # Gradio calls it when the page's heartbeat connection drops: the tab was closed or reloaded.
+        page.unload(tab_closed)
     return page
 
 

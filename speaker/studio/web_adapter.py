@@ -12,13 +12,14 @@ process, so every job after the first reuses them.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import secrets
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,17 @@ AUTOMATIC_VOICE = "automatic"
 
 #: Picture formats (Pillow's names) every browser shows; an upload in another is shown as a PNG copy.
 BROWSER_PICTURE_FORMATS = frozenset({"JPEG", "PNG", "GIF", "WEBP", "BMP"})
+
+#: What the page says of a job its user stopped (with Stop, or by closing the tab).
+STOPPED = "Stopped: the video was not finished, and none of its files were kept."
+
+
+class JobStopped(Exception):
+    """Raised through the pipeline by its progress callback once the job's user asked it to stop.
+
+    Not a :class:`SpeakerError`: nothing is wrong with the input. The pipeline
+    removes its staged outputs as on any exception.
+    """
 
 
 class StudioSettings(BaseModel):
@@ -72,6 +84,8 @@ class JobResult:
     video: Path | None
     downloads: list[Path] = field(default_factory=list)
     message: str = ""
+    #: The job's user stopped it (``message`` is :data:`STOPPED`).
+    stopped: bool = False
 
 
 class Studio:
@@ -81,6 +95,9 @@ class Studio:
         self.settings = settings or StudioSettings()
         self.root = Path(tempfile.mkdtemp(prefix="speaker-web-"))
         self._lock = threading.Lock()
+        # The stop signal of each page session's job, waiting in the queue or running.
+        self._stops: dict[str, threading.Event] = {}
+        self._stops_lock = threading.Lock()
         atexit.register(shutil.rmtree, self.root, True)
 
     # ------------------------------------------------------------------ inputs
@@ -174,20 +191,40 @@ class Studio:
         max_side: int = 1280,
         progress: Callable[[str, str], None] | None = None,
         script: str | None = None,
+        stopped: threading.Event | None = None,
     ) -> JobResult:
         """Make one video with :func:`speaker.pipeline.speak`, or with a dialogue ``script``
         :func:`speaker.pipeline.dialogue`; never raises for a user's mistake.
+
+        Parameters
+        ----------
+        stopped : threading.Event, optional
+            Set (from another thread) to stop the job. The pipeline offers no
+            earlier point than its next ``progress`` call (each stage, and each
+            sentence of a text or segment of a recording): the job ends there.
 
         Returns
         -------
         JobResult
             On success the MP4 and the downloads (subtitles, track JSON, mouth
             cues, contact sheet; a dialogue's subtitles, a track per face and its sheet);
-            on a :class:`SpeakerError` no files and its sentence as ``message``.
+            on a :class:`SpeakerError` no files and its sentence as ``message``;
+            when ``stopped`` was set, no files and :data:`STOPPED`.
         """
         from ..pipeline import dialogue, speak
 
         self._prune()
+        if stopped is None:
+            stopped = threading.Event()
+        if stopped.is_set():  # stopped while it waited for the render slot
+            return JobResult(None, message=STOPPED, stopped=True)
+
+        def checked_progress(stage: str, detail: str) -> None:
+            if stopped.is_set():
+                raise JobStopped
+            if progress is not None:
+                progress(stage, detail)
+
         if not image_path:
             return JobResult(None, message="Upload a portrait first.")
         # An empty text box means no text (the recording, if any, speaks); the pipeline checks the rest.
@@ -217,7 +254,7 @@ class Studio:
                     image_path, script, out, motion=motion, fps=float(fps), seed=int(seed),
                     motion_scale=float(motion_scale), max_side=int(max_side), subtitles=True,
                     export_track=job_folder / f"{stem}.track.json", preview=job_folder / f"{stem}.sheet.png",
-                    progress=progress,
+                    progress=checked_progress,
                 )
             else:
                 result = speak(
@@ -234,8 +271,11 @@ class Studio:
                     export_track=job_folder / f"{stem}.track.json",
                     export_mouth_cues=job_folder / f"{stem}.cues.tsv",
                     preview=job_folder / f"{stem}.sheet.png",
-                    progress=progress,
+                    progress=checked_progress,
                 )
+        except JobStopped:
+            shutil.rmtree(job_folder, ignore_errors=True)
+            return JobResult(None, message=STOPPED, stopped=True)
         except SpeakerError as error:
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=_named_as_uploaded(str(error), image_path, audio_path))
@@ -243,6 +283,9 @@ class Studio:
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=f"Internal error in speaker ({type(error).__name__}: {error}); "
                                            "please report it.")
+        if stopped.is_set():  # after the pipeline's last progress call: the user still asked for no video
+            shutil.rmtree(job_folder, ignore_errors=True)
+            return JobResult(None, message=STOPPED, stopped=True)
         seconds = sum(result.stage_seconds.values())
         message = (f"Done: {result.audio_seconds:.1f} s of video, {result.frames} frames at {result.fps:g} fps, "
                    f"made in {seconds:.1f} s.")
@@ -253,6 +296,48 @@ class Studio:
         if notes:
             message += " Note: " + " ".join(notes)
         return JobResult(result.path, [result.path, *result.extra_files], message)
+
+    # ------------------------------------------------------------------ stopping a page's job
+
+    def expect_job(self, session: str) -> None:
+        """Give the job a page session is about to queue a stop signal of its own.
+
+        Called before the job joins Gradio's queue, so that a Stop pressed
+        while it waits for the render slot stops it, and one pressed too late
+        for the session's previous job does not stop this one.
+        """
+        with self._stops_lock:
+            self._stops[session] = threading.Event()
+
+    @contextlib.contextmanager
+    def job(self, session: str | None) -> Iterator[threading.Event]:
+        """The stop signal to hand to :meth:`make_video` for a session's job, forgotten when the job ends.
+
+        Without a session (a caller of the API), a signal nothing but the caller can set.
+        """
+        with self._stops_lock:
+            signal = self._stops.setdefault(session, threading.Event()) if session else threading.Event()
+        try:
+            yield signal
+        finally:
+            with self._stops_lock:
+                if session and self._stops.get(session) is signal:
+                    del self._stops[session]
+
+    def stop(self, session: str | None) -> bool:
+        """Stop a session's job, waiting or running; it keeps none of its files.
+
+        Returns
+        -------
+        bool
+            Whether the session had a job to stop.
+        """
+        with self._stops_lock:
+            signal = self._stops.get(session) if session else None
+        if signal is None:
+            return False
+        signal.set()
+        return True
 
     # ------------------------------------------------------------------ housekeeping
 
