@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from . import __version__
-from .errors import SpeakerError, invalid_setting
+from .errors import SpeakerError, invalid_setting, warn
 from .files import read_text_file, transcript_text
 
 DEMO_LINE = (
@@ -257,6 +257,9 @@ def _run_render(argv: list[str]) -> int:
             preview=args.preview, debug_overlay=args.debug_overlay,
             progress=_Progress(sys.stderr.isatty() and not args.quiet),
         )
+        if args.audio is None:
+            # A track holds no sound: a forgotten --audio would otherwise show only when the video is played.
+            warn("No --audio given: the video is silent (give --audio FILE to mux the track's recording).")
         _report(result, args.quiet)
         return 0
 

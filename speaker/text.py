@@ -205,6 +205,31 @@ def ends_sentence(word: str, following: str | None) -> bool:
     return True
 
 
+def said_together(word: str, following: str | None) -> bool:
+    """True when the written ``word`` and ``following`` are read as one date, amount or name.
+
+    That is a month and its day or year ("Oct 4", "4 July", "July 1776"), an amount and its
+    scale ("$1.5 million", "million dollars"), a year and its era ("44 BC", "AD 800"), a title
+    and a name ("Mr Hayes") or a name and a street word or "Jr." ("Baker St.", "King Jr.");
+    ``word`` followed by a comma or other punctuation than a full stop ("4," of "Oct. 4, 1822")
+    goes with nothing after it.
+    """
+    _, core, trail = _split_affixes(word)
+    if following is None or trail not in ("", "."):
+        return False
+    after = _split_affixes(following)[1]
+    amount = _is_number(core) or _MONEY.fullmatch(core)
+    currencies = {forms[1] for forms in _CURRENCIES.values()}
+    return bool(
+        (_month_of(word) and _is_number(after)) or (_DAY.fullmatch(core) and _month_of(following))
+        or (amount and after.lower() in _SCALES) or (core.lower() in _SCALES and after.lower() in currencies)
+        or ((_is_era_year(core) or core.lower() in _ERA_SPANS) and _era_of(after))
+        or (_era_of(core) == "AD" and _is_era_year(after))
+        or (core.lower() in _TITLES and core[:1].isupper() and _is_name(after))
+        or (_is_name(core) and after.lower() in _STREETS.keys() | {"jr", "sr"})
+    )
+
+
 def spoken_words(text: str) -> list[tuple[str, str]]:
     """Each written word of English text with how it is said.
 

@@ -214,6 +214,34 @@ def test_corrupt_audio(grace_hopper_path, tmp_path):
     assert not out.exists()
 
 
+def test_render_without_audio_tells_in_one_line_that_the_video_is_silent(grace_hopper_path, tmp_path):
+    """A track holds no sound; a forgotten --audio is told, and a given one is muxed without that line."""
+    import imageio_ffmpeg
+
+    from speaker import face, motion
+
+    def loudest(video: Path) -> float:
+        raw = subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(video), "-f", "f32le", "-ac", "1",
+                              "-"], capture_output=True, check=True).stdout
+        return float(np.abs(np.frombuffer(raw, np.float32)).max())
+
+    track = tmp_path / "hopper.json"  # half a second alive, as 'speaker animate --export-track' writes it
+    motion.save_track(motion.idle_track(face.load_portrait(grace_hopper_path), 0.5, 25.0), track)
+    silent = run_speaker("render", "--image", grace_hopper_path, "--track", track, "-o", tmp_path / "silent.mp4",
+                         "--no-subtitles", "-q")
+    assert silent.returncode == 0, silent.stderr
+    assert silent.stderr.splitlines() == [
+        "speaker: warning: No --audio given: the video is silent (give --audio FILE to mux the track's recording)."]
+    assert loudest(tmp_path / "silent.mp4") == 0.0
+
+    tone = _write_wav(tmp_path / "hopper.wav", 0.3 * np.sin(np.arange(8000) * 2 * np.pi * 220 / 16000))
+    sounding = run_speaker("render", "--image", grace_hopper_path, "--track", track, "--audio", tone,
+                           "-o", tmp_path / "sounding.mp4", "--no-subtitles", "-q")
+    assert sounding.returncode == 0, sounding.stderr
+    assert sounding.stderr == ""
+    assert loudest(tmp_path / "sounding.mp4") > 0.1
+
+
 def test_voices_json_lists_every_preset():
     import json
 

@@ -9,8 +9,8 @@ import pytest
 
 from speaker.errors import SpeakerError, SpeakerWarning
 from speaker.text import (
-    decade_words, ends_sentence, has_words, ordinal_words, spoken_text, spoken_words, written_language,
-    year_words,
+    decade_words, ends_sentence, has_words, ordinal_words, said_together, spoken_text, spoken_words,
+    written_language, year_words,
 )
 
 
@@ -229,6 +229,18 @@ def test_every_written_word_keeps_its_spoken_form_and_a_dash_between_years_goes_
 ])
 def test_an_abbreviation_that_goes_on_does_not_end_the_sentence(word, following, ends):
     assert ends_sentence(word, following) is ends
+
+
+@pytest.mark.parametrize("word, following, together", [
+    ("Oct", "4", True), ("Oct.", "4,", True), ("May", "24,", True), ("4", "July", True), ("July", "1776", True),
+    ("Sept.", "1862", True), ("$1.5", "million", True), ("1.5", "million", True), ("million", "dollars", True),
+    ("44", "BC", True), ("5", "B.C.", True), ("century", "BC.", True), ("AD", "800", True), ("Mr", "Hayes", True),
+    ("Baker", "St.", True), ("King", "Jr.", True),
+    ("4,", "1822", False), ("$1.5,", "million", False), ("1877", "to", False), ("in", "May", False),
+    ("Hayes", "said", False), ("Mr", "the", False), ("may", "4", False), ("44", None, False),
+])
+def test_dates_amounts_eras_and_names_are_said_together(word, following, together):
+    assert said_together(word, following) is together
 
 
 def test_a_transcript_is_aligned_as_it_is_said():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -14,7 +15,7 @@ from speaker.errors import SpeakerError
 from speaker.timebase import n_frames
 from speaker.types import Word
 from speaker.video import check_writable, probe, write_subtitles, write_video, write_video_segments
-from speaker.video.subtitles import MAX_CUE_SECONDS, MAX_LINE_CHARS, format_timestamp
+from speaker.video.subtitles import MAX_CUE_SECONDS, MAX_LINE_CHARS, MAX_LINES, format_timestamp, group_cues
 
 WIDTH, HEIGHT, FPS, RATE = 96, 64, 25.0, 22050
 
@@ -297,6 +298,76 @@ def test_slow_speech_is_split_at_five_seconds(tmp_path):
     spans = [(_seconds(t[:4]), _seconds(t[4:])) for t in times]
     assert len(spans) >= 3
     assert all(end - start <= MAX_CUE_SECONDS for start, end in spans)
+
+
+def _steady(text: str, step: float = 0.3) -> list[Word]:
+    """The words of ``text`` at an even pace, without pauses."""
+    return [Word(token, step * index, step * index + 0.25) for index, token in enumerate(text.split())]
+
+
+def _assert_within_limits(cues) -> None:
+    for cue in cues:
+        assert len(cue.lines) <= MAX_LINES and all(len(line) <= MAX_LINE_CHARS for line in cue.lines), cue
+        assert cue.end - cue.start <= MAX_CUE_SECONDS + 1e-9, cue
+
+
+#: Plain words before and after a phrase, so that a line or cue limit falls somewhere in it for some lead.
+_LEAD = "the old painter walked slowly along the river every morning with his dog and then".split()
+_TAIL = "went home and slept in the small house by the quiet river bank."
+
+
+@pytest.mark.parametrize("phrase", [
+    "Mr. Hayes", "St. Louis", "Dr. Smith", "J. Smith", "e.g. oil", "Oct. 4, 1822", "May 24, 1883", "Sept. 1862",
+    "4 July 1776", "$1.5 million", "1.5 million dollars", "44 BC", "AD 800", "Baker St.",
+])
+def test_no_cue_or_line_ends_inside_words_read_together(phrase):
+    """Wherever the limits fall (each lead of plain words moves them), the phrase stays in one line of one cue."""
+    for lead in range(len(_LEAD) + 1):
+        text = " ".join([*_LEAD[:lead], phrase, _TAIL])
+        cues = group_cues(_steady(text))
+        shown = " | ".join(" / ".join(cue.lines) for cue in cues)
+        assert phrase in shown, shown
+        assert " ".join(shown.replace(" | ", " ").replace(" / ", " ").split()) == text
+        _assert_within_limits(cues)
+
+
+def test_a_comma_in_a_date_does_not_end_the_cue_but_the_comma_after_it_does():
+    words = _steady("Rutherford Hayes was born on Oct. 4, 1822, in Delaware, Ohio, to a family of farmers.")
+    expected = ["Rutherford Hayes was born on Oct. 4, 1822,", "in Delaware, Ohio, to a family of farmers."]
+    assert [" ".join(cue.lines) for cue in group_cues(words)] == expected
+    # Nor does a pause there, as a speaker may make at the comma.
+    paused = words[:7] + [replace(word, start=word.start + 0.5, end=word.end + 0.5) for word in words[7:]]
+    assert [" ".join(cue.lines) for cue in group_cues(paused)] == expected
+
+
+def test_a_sentences_last_word_takes_the_name_before_it_whole():
+    """The cue is full before "today."; "Hayes" alone would leave "Mr." at the end of the cue before."""
+    text = "He was the first to shake hands with Mr. Hayes today."
+    step = (MAX_CUE_SECONDS + 0.05) / (len(text.split()) - 1)
+    words = [Word(token, index * step, (index + 1) * step) for index, token in enumerate(text.split())]
+    assert [" ".join(cue.lines) for cue in group_cues(words)] == [
+        "He was the first to shake hands with", "Mr. Hayes today."]
+
+
+def test_words_read_together_that_no_cue_holds_are_split_at_the_limits():
+    cues = group_cues(_steady("Dr. J. R. R. Tolkien", step=1.4))  # 5.85 s said together
+    assert [" ".join(cue.lines) for cue in cues] == ["Dr. J. R. R.", "Tolkien"]
+    _assert_within_limits(cues)
+
+
+def test_sentences_without_words_read_together_break_as_before():
+    text = ("Four score and seven years ago our fathers brought forth on this continent a new nation, conceived "
+            "in liberty, and dedicated to the proposition that all men are created equal. Now we are engaged in "
+            "a great civil war, testing whether that nation, or any nation so conceived and so dedicated, can "
+            "long endure.")
+    assert [cue.lines for cue in group_cues(_steady(text))] == [
+        ["Four score and seven years ago our fathers", "brought forth on this continent a new"],
+        ["nation, conceived in liberty, and", "dedicated to the proposition that all men"],
+        ["are created equal."],
+        ["Now we are engaged in a great civil war,"],
+        ["testing whether that nation, or any", "nation so conceived and so dedicated,"],
+        ["can long endure."],
+    ]
 
 
 def test_timestamp_formats():

@@ -3,7 +3,11 @@
 Words are grouped into cues a viewer can read: at most two lines of
 :data:`MAX_LINE_CHARS` characters, at most :data:`MAX_CUE_SECONDS` on
 screen, a new cue after the end of a sentence (not after an abbreviation that
-goes on, "Mr. Hayes": :func:`speaker.text.ends_sentence`) or a pause.
+goes on, "Mr. Hayes": :func:`speaker.text.ends_sentence`) or a pause. Where a
+limit ends a cue, it ends before words that are read together rather than
+between them (:func:`_holds_together`: "Mr. | Hayes", "Oct. 4, | 1822", "$1.5 |
+million"), unless their cue would then be over a limit; clause ends and pauses
+do not split them, and lines are wrapped the same way.
 
 Words that name their speaker (:attr:`speaker.types.Word.speaker`, set by a
 dialogue) start a new cue where the speaker changes, and every cue names its
@@ -19,7 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..files import replaced_atomically
-from ..text import CLOSING_PUNCTUATION, ends_sentence, has_words
+from ..text import CLOSING_PUNCTUATION, ends_sentence, has_words, said_together
 from ..types import Word
 
 #: Characters per subtitle line (the usual broadcast limit).
@@ -36,6 +40,8 @@ MIN_CUE_SECONDS = 0.8
 CLAUSE_BREAK_CHARS = 30
 
 _CLAUSE_ENDS = (",", ";", ":", "—", "，", "；", "：", "、")
+#: A year as a date's last word ("1822" of "Oct. 4, 1822").
+_YEAR = re.compile(r"\d{4}\b")
 #: Characters per line of Chinese or Japanese (each about two Latin letters wide).
 MAX_LINE_CJK_CHARS = 18
 #: Chinese/Japanese characters and their punctuation: written without spaces between words.
@@ -102,26 +108,32 @@ def group_cues(words: list[Word]) -> list[Cue]:
     in the lines' lengths, not in the length that lets a clause end a cue.
     """
     tokens = _merge_punctuation(words)
+    texts = [token.text for token in tokens]
+    # together[i]: no cue should end between tokens i and i + 1.
+    together = [_holds_together(texts[i - 1] if i else None, texts[i], texts[i + 1]) for i in range(len(texts) - 1)]
     groups: list[list[Word]] = []
     current: list[Word] = []
     for index, word in enumerate(tokens):
         if current:
-            text = _shown(current + [word])
-            too_long = len(_wrap(text)) > MAX_LINES or any(len(line) > _line_limit(text) for line in _wrap(text))
-            too_slow = word.end - current[0].start > MAX_CUE_SECONDS
             paused = word.start - current[-1].end > PAUSE_SECONDS
-            if too_long or too_slow or paused or word.speaker != current[0].speaker:
+            if word.speaker != current[0].speaker or (paused and not together[index - 1]):
                 groups.append(current)
                 current = []
+            elif not _fits(current + [word]):
+                cut = _free_cut(current, word, together[index - len(current):index])
+                groups.append(current[:cut])
+                current = current[cut:]
         current.append(word)
         text = _join(current)  # the words said: a name before them makes no clause longer
-        following = tokens[index + 1].text if index + 1 < len(tokens) else None
-        if ends_sentence(word.text, following) or (word.text.endswith(_CLAUSE_ENDS) and len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS):
+        following = texts[index + 1] if index + 1 < len(tokens) else None
+        long_enough = len(text) >= CLAUSE_BREAK_CHARS * _line_limit(text) // MAX_LINE_CHARS
+        clause_ends = word.text.endswith(_CLAUSE_ENDS) and long_enough and not (following and together[index])
+        if ends_sentence(word.text, following) or clause_ends:
             groups.append(current)
             current = []
     if current:
         groups.append(current)
-    _no_lone_last_words(groups)
+    _no_lone_last_words(groups, together)
 
     cues = [Cue(group[0].start, group[-1].end, _wrap(_shown(group)), group[0].speaker) for group in groups]
     for index, cue in enumerate(cues):
@@ -130,15 +142,66 @@ def group_cues(words: list[Word]) -> list[Cue]:
     return cues
 
 
-def _no_lone_last_words(groups: list[list[Word]]) -> None:
+def _holds_together(before: str | None, word: str, following: str) -> bool:
+    """True when a reader would not have a cue or a line end between the written ``word`` and ``following``.
+
+    That is after an abbreviation's full stop that does not close the sentence ("Mr. | Hayes",
+    "St. | Louis", "J. | Smith": :func:`speaker.text.ends_sentence`), inside a date, an amount or a
+    name read as one (:func:`speaker.text.said_together`: "$1.5 | million", "44 | BC"), and between
+    a date's day and its year ("Oct. 4, | 1822", where ``before`` is the month).
+    """
+    if word.endswith(".") and not ends_sentence(word, following):
+        return True
+    day_of_month = before is not None and word[:1].isdigit() and word.endswith(",") and said_together(before, word[:-1])
+    return said_together(word, following) or bool(day_of_month and _YEAR.match(following))
+
+
+def _fits(words: list[Word]) -> bool:
+    """True when these words make a cue within the lines and the time a cue may have, its lines not
+    parting words read together."""
+    text = _shown(words)
+    lines = _wrap(text)
+    if len(lines) == 2:
+        first, second = lines[0].split(" "), lines[1].split(" ")
+        if _holds_together(first[-2] if len(first) > 1 else None, first[-1], second[0]):
+            return False
+    return (len(lines) <= MAX_LINES and all(len(line) <= _line_limit(text) for line in lines)
+            and words[-1].end - words[0].start <= MAX_CUE_SECONDS)
+
+
+def _free_cut(current: list[Word], word: Word, together: list[bool]) -> int:
+    """How many words of ``current`` stay in its cue when ``word`` does not fit after it.
+
+    All of them, unless ``word`` is read with the word before it ("$1.5 | million"): then the
+    last words of ``current`` that fit in a cue with ``word`` and do not begin inside words read
+    together go on with it ("$1.5"). ``together[i]`` tells whether ``current[i]`` is read with the
+    word after it (the last, with ``word``).
+    """
+    if together[-1]:
+        for cut in range(len(current) - 1, 0, -1):
+            if not together[cut - 1] and _fits(current[cut:] + [word]):
+                return cut
+    return len(current)
+
+
+def _no_lone_last_words(groups: list[list[Word]], together: list[bool]) -> None:
     """A sentence's last word alone in its cue ("1881." after "of the U.S. from 1877 to", cut at
     :data:`MAX_CUE_SECONDS`) takes the word before it from the cue before, which reads as a broken line
-    otherwise; in place."""
+    otherwise, with the words read together with that word ("Oct. 4," before "1822."; ``together`` as
+    :func:`group_cues` makes it), where they fit in its cue; in place."""
+    start = 0  # where the cue before begins among all the words
     for index in range(1, len(groups)):
         before, lone = groups[index - 1], groups[index]
+        end = start + len(before)
+        moved = 1
+        while moved < len(before) and together[end - moved - 1]:
+            moved += 1
         continued = not ends_sentence(before[-1].text, lone[0].text) and before[-1].speaker == lone[0].speaker
-        if len(lone) == 1 and len(before) >= 3 and continued and before[-1].end >= lone[0].start - PAUSE_SECONDS:
-            lone.insert(0, before.pop())
+        near = before[-1].end >= lone[0].start - PAUSE_SECONDS
+        if len(lone) == 1 and len(before) >= moved + 2 and continued and near and _fits(before[-moved:] + lone):
+            lone[:0] = before[-moved:]
+            del before[-moved:]
+        start += len(before)
 
 
 def format_timestamp(seconds: float, separator: str) -> str:
@@ -220,7 +283,8 @@ def _line_limit(text: str) -> int:
 
 
 def _wrap(text: str) -> list[str]:
-    """One line if it fits, else the two-line split with the most even lengths (then greedy).
+    """One line if it fits, else the two-line split with the most even lengths that does not part
+    words read together (:func:`_holds_together`), or the most even; greedy lines where none fits.
 
     Text without spaces (Chinese) is split between characters.
     """
@@ -231,13 +295,15 @@ def _wrap(text: str) -> list[str]:
         half = (len(text) + 1) // 2
         return [text[i:i + max(half, limit)] for i in range(0, len(text), max(half, limit))]
     words = text.split(" ")
-    best: list[str] | None = None
-    for cut in range(1, len(words)):
-        lines = [" ".join(words[:cut]), " ".join(words[cut:])]
-        if best is None or max(map(len, lines)) < max(map(len, best)):
-            best = lines
-    if best is not None and max(map(len, best)) <= limit:
-        return best
+
+    def longest(cut: int) -> int:
+        return max(len(" ".join(words[:cut])), len(" ".join(words[cut:])))
+
+    fitting = sorted((cut for cut in range(1, len(words)) if longest(cut) <= limit), key=longest)
+    if fitting:
+        cut = next((cut for cut in fitting if not _holds_together(words[cut - 2] if cut > 1 else None, words[cut - 1],
+                                                                  words[cut])), fitting[0])
+        return [" ".join(words[:cut]), " ".join(words[cut:])]
     lines = [""]
     for word in words:
         if lines[-1] and len(lines[-1]) + 1 + len(word) > limit:
