@@ -273,6 +273,8 @@ class Studio:
                     preview=job_folder / f"{stem}.sheet.png",
                     progress=checked_progress,
                 )
+            if stopped.is_set():  # after the pipeline's last progress call: the user still asked for no video
+                raise JobStopped
         except JobStopped:
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=STOPPED, stopped=True)
@@ -283,9 +285,6 @@ class Studio:
             shutil.rmtree(job_folder, ignore_errors=True)
             return JobResult(None, message=f"Internal error in speaker ({type(error).__name__}: {error}); "
                                            "please report it.")
-        if stopped.is_set():  # after the pipeline's last progress call: the user still asked for no video
-            shutil.rmtree(job_folder, ignore_errors=True)
-            return JobResult(None, message=STOPPED, stopped=True)
         seconds = sum(result.stage_seconds.values())
         message = (f"Done: {result.audio_seconds:.1f} s of video, {result.frames} frames at {result.fps:g} fps, "
                    f"made in {seconds:.1f} s.")

@@ -110,7 +110,7 @@ def group_cues(words: list[Word]) -> list[Cue]:
     tokens = _merge_punctuation(words)
     texts = [token.text for token in tokens]
     # together[i]: no cue should end between tokens i and i + 1.
-    together = [_holds_together(texts[i - 1] if i else None, texts[i], texts[i + 1]) for i in range(len(texts) - 1)]
+    together = [_held_at(texts, index) for index in range(len(texts) - 1)]
     groups: list[list[Word]] = []
     current: list[Word] = []
     for index, word in enumerate(tokens):
@@ -156,14 +156,19 @@ def _holds_together(before: str | None, word: str, following: str) -> bool:
     return said_together(word, following) or bool(day_of_month and _YEAR.match(following))
 
 
+def _held_at(texts: list[str], index: int) -> bool:
+    """True when no cue or line should end between ``texts[index]`` and ``texts[index + 1]`` (:func:`_holds_together`)."""
+    return _holds_together(texts[index - 1] if index else None, texts[index], texts[index + 1])
+
+
 def _fits(words: list[Word]) -> bool:
     """True when these words make a cue within the lines and the time a cue may have, its lines not
     parting words read together."""
     text = _shown(words)
     lines = _wrap(text)
     if len(lines) == 2:
-        first, second = lines[0].split(" "), lines[1].split(" ")
-        if _holds_together(first[-2] if len(first) > 1 else None, first[-1], second[0]):
+        first = lines[0].split(" ")
+        if _held_at(first + lines[1].split(" ")[:1], len(first) - 1):
             return False
     return (len(lines) <= MAX_LINES and all(len(line) <= _line_limit(text) for line in lines)
             and words[-1].end - words[0].start <= MAX_CUE_SECONDS)
@@ -301,8 +306,7 @@ def _wrap(text: str) -> list[str]:
 
     fitting = sorted((cut for cut in range(1, len(words)) if longest(cut) <= limit), key=longest)
     if fitting:
-        cut = next((cut for cut in fitting if not _holds_together(words[cut - 2] if cut > 1 else None, words[cut - 1],
-                                                                  words[cut])), fitting[0])
+        cut = next((cut for cut in fitting if not _held_at(words, cut - 1)), fitting[0])
         return [" ".join(words[:cut]), " ".join(words[cut:])]
     lines = [""]
     for word in words:
