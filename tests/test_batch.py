@@ -376,8 +376,11 @@ def stopped_batch(manifest: Path, signal_number: int, *options: str) -> subproce
     alone, as ``kill`` and ``timeout`` send it.
     """
     folder = manifest.parent
+    # Ctrl-C reaches a batch run from a terminal; a test run started in the background (`cmd &` from a
+    # script, nohup) has SIGINT ignored, and the batch would inherit that and never see it.
     batch = subprocess.Popen([sys.executable, "-m", "speaker", "batch", str(manifest), *options],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 240
         # A long row still drawing its frames: its video being written (under names beginning with dots,
