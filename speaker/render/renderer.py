@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from ..types import ARTICULATION_NAMES, Portrait, Track, TrackFrame
-from . import eyes, grain, mouth
+from . import eyes, grain, mouth, tone
 from .mesh import (
     COLLAR_FOLLOW,
     HALO_FOLLOW,
@@ -101,6 +101,8 @@ class Renderer:
         self.image = image
         self.debug_overlay = debug_overlay
         self.grayscale = bool(portrait.grayscale)
+        # A toned print (sepia) keeps one colour per grey level where lids and mouth are painted.
+        self.photo_tone = None if self.grayscale else tone.photo_tone(image)
         self.neutral = landmarks
         self.mesh: FaceMesh = build_mesh(portrait)
         fw = self.mesh.frame.width
@@ -369,6 +371,7 @@ class Renderer:
         out = self.image.copy()
         out[y0:y1, x0:x1] = cv2.remap(self.image, map_x, map_y, WARP_INTERPOLATION,
                                       borderMode=cv2.BORDER_REPLICATE)
+        warped = out[y0:y1, x0:x1].copy() if self.photo_tone is not None else None
 
         for lid in lids:
             eyes.shade_lid(out, lid, self.palette.skin, self.grain, (x0, y0))
@@ -388,6 +391,8 @@ class Renderer:
             mouth.paint_interior(out, posed[60:68], self.mouth_width * scale, strength, jaw, tuck,
                                  self.palette, self.roi, self.real_teeth, self.grain, covering)
 
+        if warped is not None:
+            tone.keep_photo_tone(out[y0:y1, x0:x1], warped, self.photo_tone)
         if self.grayscale:
             out[..., 0] = out[..., 1]
             out[..., 2] = out[..., 1]
@@ -417,7 +422,7 @@ class Renderer:
         if closure < eyes.MIN_CLOSURE:
             return []
         lids = []
-        for eye, visible, tone, darkness, lash_colour, lid_luma in zip(
+        for eye, visible, lid_tone, darkness, lash_colour, lid_luma in zip(
                 eyes.EYES, self.eye_visible, self.lid_tones, self.lash_darkness, self.lash_colours, self.lid_lumas):
             if not visible:
                 continue  # the landmarker's guess on a cheek or forehead: no lid to close
@@ -426,7 +431,7 @@ class Renderer:
             lid = eyes.lid_warp(upper, posed[list(eye["lower"])], moved[list(eye["brow"])], closure, self.roi,
                                 moved[list(eye["outline"])])
             if lid is not None:
-                lid.tone = tone
+                lid.tone = lid_tone
                 lid.least_luma = lid_luma
                 lid.lash_colour = lash_colour
                 lid.lash *= np.float32(darkness / eyes.LASH_DARKNESS)  # no darker than the photo's own lid line
