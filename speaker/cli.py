@@ -157,17 +157,44 @@ def demo_portrait_path() -> Path:
     return Path(matplotlib.get_data_path()) / "sample_data" / "grace_hopper.jpg"
 
 
-class _Progress:
-    """Stage-by-stage progress on stderr, only when it is a terminal."""
+#: Least seconds between two printed lines when the second is only an update of a stage already started:
+#: the pipeline reports a render's frames every second, a line now and then is enough in a terminal.
+UPDATE_LINE_SECONDS = 10.0
 
-    def __init__(self, enabled: bool):
+
+class _Progress:
+    """Stage-by-stage progress on stderr, only when it is a terminal.
+
+    Every stage's start is printed. An update of a stage already started
+    (a :class:`speaker.pipeline.ProgressUpdate` detail, such as the frames
+    a render has drawn) is printed only when no line was printed for
+    ``update_seconds``.
+
+    Parameters
+    ----------
+    enabled : bool
+        Print at all (stderr is a terminal and ``--quiet`` is not given).
+    update_seconds : float
+        Least seconds between an update's line and the line before it.
+    """
+
+    def __init__(self, enabled: bool, update_seconds: float = UPDATE_LINE_SECONDS):
         self.enabled = enabled
+        self.update_seconds = update_seconds
         self.started = time.perf_counter()
+        self._last_line = -float("inf")
 
     def __call__(self, stage: str, detail: str) -> None:
-        if self.enabled:
-            elapsed = time.perf_counter() - self.started
-            print(f"speaker: {elapsed:6.1f} s  {stage:<7} {detail}", file=sys.stderr, flush=True)
+        if not self.enabled:
+            return
+        # Imported here, not at the top: the pipeline is loaded by the time it reports, but --help must not load it.
+        from .pipeline import ProgressUpdate
+
+        now = time.perf_counter()
+        if isinstance(detail, ProgressUpdate) and now - self._last_line < self.update_seconds:
+            return
+        self._last_line = now
+        print(f"speaker: {now - self.started:6.1f} s  {stage:<7} {detail}", file=sys.stderr, flush=True)
 
 
 def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:

@@ -318,6 +318,36 @@ def test_faces_bad_input_is_one_sentence_and_nothing_is_listed(noise_image_path,
     assert done.stdout == ""
 
 
+def test_progress_prints_each_stage_start_and_an_update_only_after_a_quiet_while(capsys):
+    import time
+
+    from speaker.cli import UPDATE_LINE_SECONDS, _Progress
+    from speaker.pipeline import ProgressUpdate
+
+    def frames(done: int) -> ProgressUpdate:
+        return ProgressUpdate(f"{done} of 400 frames", done / 400)
+
+    assert UPDATE_LINE_SECONDS == 10.0
+    quiet = 1.0  # the same rule as the 10 s a terminal gets, in a test's time
+    progress = _Progress(True, update_seconds=quiet)
+    progress("motion", "16.0 s of speech at 25 fps")
+    progress("render", "400 frames")
+    for done in (25, 50, 75):  # a render's updates every second: the start's line was just printed
+        progress("render", frames(done))
+    time.sleep(1.2 * quiet)
+    progress("render", frames(100))
+    progress("render", frames(125))
+    progress("timing", "recognising the words")  # starts are printed however close together
+    progress("timing", "aligning the transcript")
+    progress("render", frames(150))
+    shown = [" ".join(line.split()[3:]) for line in capsys.readouterr().err.splitlines()]
+    assert shown == ["motion 16.0 s of speech at 25 fps", "render 400 frames", "render 100 of 400 frames",
+                     "timing recognising the words", "timing aligning the transcript"]
+
+    _Progress(False)("render", "400 frames")  # stderr not a terminal, or --quiet
+    assert capsys.readouterr().err == ""
+
+
 @pytest.mark.slow
 def test_a_run_stopped_by_sigterm_leaves_no_file_behind(grace_hopper_path, tmp_path):
     """``timeout`` and service managers stop with SIGTERM: the run's hidden partial files and its

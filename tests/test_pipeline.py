@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -249,3 +252,79 @@ def test_a_track_is_carried_over_to_another_portrait(astronaut_path, grace_hoppe
     widest, rest = int(np.argmax(track.articulation[:, 0])), int(np.argmin(track.articulation.sum(axis=1)))
     assert track.articulation[widest, 0] > 0.4 and track.articulation[rest].max() < 0.05
     assert mouth_change(widest) > 3 * mouth_change(rest) + 5, (mouth_change(widest), mouth_change(rest))
+
+
+# ----------------------------------------------------------------------------- progress while frames are drawn
+
+
+def test_a_long_render_tells_its_frames_done_about_once_a_second(grace_hopper_path, tmp_path):
+    from speaker.pipeline import RENDER_PROGRESS_SECONDS, ProgressUpdate
+
+    calls: list[tuple[float, str, str]] = []
+
+    def progress(stage: str, detail: str) -> None:
+        calls.append((time.perf_counter(), stage, detail))
+
+    # 480 frames: seconds of drawing on a shared core, so several updates however the load varies.
+    result = speaker.animate(grace_hopper_path, tmp_path / "idle.mp4", seconds=8, fps=60, progress=progress)
+    assert result.frames == 480
+    updates = [(when, stage, detail) for when, stage, detail in calls if isinstance(detail, ProgressUpdate)]
+    starts = [stage for _, stage, detail in calls if not isinstance(detail, ProgressUpdate)]
+    assert starts == ["face", "motion", "render"]
+    assert len(updates) >= 2 and {stage for _, stage, _ in updates} == {"render"}, calls
+    fractions = [detail.fraction for _, _, detail in updates]
+    assert all(earlier < later for earlier, later in zip(fractions, fractions[1:])) and 0 < fractions[-1] <= 1
+    assert [str(detail) for _, _, detail in updates] == [f"{round(f * 480)} of 480 frames" for f in fractions]
+    # Throttled by the clock: each update at least a second after the call before it, whatever the frame rate.
+    times = [when for when, _, _ in calls]
+    first_update = len(calls) - len(updates)
+    gaps = [later - earlier for earlier, later in zip(times[first_update - 1:], times[first_update:])]
+    assert min(gaps) >= 0.99 * RENDER_PROGRESS_SECONDS, gaps
+
+
+class RenderRefused(Exception):
+    """What a caller's progress callback raises to end a run (the web page's JobStopped is one)."""
+
+
+def ffmpeg_children() -> list[str]:
+    """The names of this process's child processes that are an ffmpeg, living or not yet reaped."""
+    names = []
+    for children in Path(f"/proc/{os.getpid()}/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                names.append(Path(f"/proc/{pid}/comm").read_text().strip())
+            except FileNotFoundError:  # ended and reaped meanwhile
+                pass
+    return [name for name in names if "ffmpeg" in name]
+
+
+@pytest.mark.parametrize("text", [
+    # One sentence: one track, its frames drawn while the encoder pulls them.
+    "Good morning to all of you who came along the river today, and welcome to the old house.",
+    # Two sentences: speech segments, a video encoder and an audio encoder running beside the frames.
+    "Good morning to all of you who came along the river today. Welcome to the old house on the hill.",
+], ids=["one sentence", "sentence by sentence"])
+def test_a_progress_callback_raising_while_frames_are_drawn_reaches_the_caller_and_leaves_nothing(
+        grace_hopper_path, tmp_path, monkeypatch, text):
+    from speaker.pipeline import ProgressUpdate
+
+    folder, scratch = tmp_path / "out", tmp_path / "tmp"
+    folder.mkdir()
+    scratch.mkdir()
+    # The encoders' temporary folders go here, where no other run's are.
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    at_refusal: list[str] = []
+
+    def progress(stage: str, detail: str) -> None:
+        if isinstance(detail, ProgressUpdate):
+            at_refusal.extend(path.name for path in folder.iterdir())
+            at_refusal.extend(ffmpeg_children())
+            raise RenderRefused(detail)
+
+    with pytest.raises(RenderRefused):
+        speaker.speak(grace_hopper_path, text=text, out=folder / "grace.mp4", fps=60, seed=1,
+                      export_track=folder / "grace.json", preview=folder / "grace.png", progress=progress)
+    assert any("grace-staged-" in name for name in at_refusal), at_refusal  # the video was being written
+    assert any("ffmpeg" in name for name in at_refusal), at_refusal  # by an encoder running then
+    assert list(folder.iterdir()) == [] and list(scratch.iterdir()) == []
+    assert ffmpeg_children() == []

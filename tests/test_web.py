@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from speaker.studio.web import message_html
+from speaker.studio.web import job_fraction, message_html
 from speaker.render.sheet import draw_faces
 from speaker.studio.web_adapter import STOPPED, SUREST_FACE, Studio, StudioSettings
 
@@ -34,6 +34,18 @@ def test_message_is_escaped_and_marks_problems():
     shown = message_html("No <face> & no luck.", problem=True, title="Could not make the video.")
     assert "No &lt;face&gt; &amp; no luck." in shown and "problem" in shown
     assert "<strong>Could not make the video.</strong>" in shown
+
+
+def test_the_bar_moves_within_the_render_by_the_frames_drawn():
+    from speaker.pipeline import STAGES, ProgressUpdate
+
+    render = STAGES.index("render")
+    assert job_fraction("face", "grace.jpg") == 0.0
+    assert job_fraction("render", "400 frames") == render / len(STAGES)
+    assert job_fraction("render", ProgressUpdate("100 of 400 frames", 0.25)) == (render + 0.25) / len(STAGES)
+    # A script drawn sentence by sentence does not know its whole: the bar waits at the render's start.
+    assert job_fraction("render", ProgressUpdate("3.0 s of video", None)) == render / len(STAGES)
+    assert job_fraction("render", ProgressUpdate("401 of 400 frames", 401 / 400)) == (render + 1) / len(STAGES)
 
 
 def test_faces_are_drawn_and_numbered_left_to_right():
@@ -127,13 +139,51 @@ def test_a_stop_after_the_last_stage_began_still_keeps_no_video(grace_hopper_pat
     studio.expect_job("tab")
 
     def progress(stage: str, detail: str) -> None:
-        if stage == "render":  # the pipeline's last progress call: from here it runs to the end
+        # The render's start: "Hello."'s frames are drawn in less than the second after which the
+        # pipeline would tell them, so this is its last progress call and it runs to the end.
+        if stage == "render":
             studio.stop("tab")
 
     with studio.job("tab") as stopped:
         result = studio.make_video(str(grace_hopper_path), "Hello.", None, None, progress=progress, stopped=stopped)
     assert result.stopped and result.video is None and result.message == STOPPED
     assert list(studio.root.iterdir()) == []
+
+
+#: One sentence (one track, no speech segments) whose frames take seconds to draw at 60 fps.
+ONE_LONG_SENTENCE = ("Good morning to all of you who travelled here today, from the towns along the river and from "
+                     "the hills beyond them, to hear what this old portrait has to say about the many years it has "
+                     "seen from its place on the wall")
+
+
+@pytest.mark.slow
+def test_a_stop_while_a_sentence_is_drawn_ends_the_job_before_its_frames_are_done(grace_hopper_path):
+    from speaker.pipeline import ProgressUpdate
+
+    studio = Studio()
+    studio.expect_job("tab")
+    seen: dict = {}
+
+    def progress(stage: str, detail: str) -> None:
+        if stage == "render" and not isinstance(detail, ProgressUpdate):
+            seen["render began"] = time.perf_counter()
+        elif isinstance(detail, ProgressUpdate) and "stopped" not in seen:
+            seen["stopped"], seen["fraction"] = time.perf_counter(), detail.fraction
+            seen["files"] = [path.name for path in studio.root.rglob("*") if path.is_file()]
+            studio.stop("tab")
+
+    with studio.job("tab") as stopped:
+        result = studio.make_video(str(grace_hopper_path), ONE_LONG_SENTENCE, None, None, fps=60, progress=progress,
+                                   stopped=stopped)
+    ended = time.perf_counter()
+    assert result.stopped and result.video is None and result.downloads == [] and result.message == STOPPED
+    assert "stopped" in seen, "the render told no frames before it ended"
+    assert any("grace_hopper-staged-" in name for name in seen["files"]), seen["files"]  # being written
+    assert list(studio.root.iterdir()) == []
+    # The job ended before the frames left at the stop could have been drawn at the pace of those before it.
+    drawing = seen["stopped"] - seen["render began"]
+    left_to_draw = drawing * (1 - seen["fraction"]) / seen["fraction"]
+    assert ended - seen["stopped"] < left_to_draw, (ended - seen["stopped"], left_to_draw, seen["fraction"])
 
 
 @pytest.mark.slow

@@ -16,10 +16,40 @@ from ..settings import SpeakOptions
 from ..types import Portrait, Speech, Track
 
 
-#: Called as ``progress(stage, detail)`` when a stage starts.
+#: Called as ``progress(stage, detail)`` when a stage starts, and while frames are drawn about once a
+#: second with a :class:`ProgressUpdate` as the detail.
 ProgressCallback = Callable[[str, str], None]
 
 STAGES = ("face", "speech", "timing", "motion", "render", "encode")
+
+#: Least wall-clock seconds between two progress calls while frames are drawn: a page's bar moves and
+#: its Stop takes effect within about a second, and a fast render does not make hundreds of calls.
+RENDER_PROGRESS_SECONDS = 1.0
+
+
+class ProgressUpdate(str):
+    """The detail of a ``progress(stage, detail)`` call that tells how far a stage already started is.
+
+    A ``str``, so that every callback shows it as it shows any detail; a
+    callback that draws a bar reads :attr:`fraction` instead of parsing the
+    words, and one that prints lines tells an update (this class) from a
+    stage's start (a plain ``str``).
+
+    Parameters
+    ----------
+    text : str
+        What to show (``"120 of 400 frames"``).
+    fraction : float or None
+        The part of the stage done, 0 to 1; None where the whole is not known
+        yet (a script synthesized sentence by sentence).
+    """
+
+    fraction: float | None
+
+    def __new__(cls, text: str, fraction: float | None = None) -> ProgressUpdate:
+        update = super().__new__(cls, text)
+        update.fraction = fraction
+        return update
 
 
 @dataclass
@@ -112,14 +142,53 @@ def _one_thread_per_stage() -> None:
 
 
 class _StageClock:
+    """Each stage's wall-clock seconds, and the run's progress calls.
+
+    ``progress`` is called as each stage starts (:meth:`start`) and, while
+    frames are drawn, at most every :data:`RENDER_PROGRESS_SECONDS`
+    (:meth:`frames_drawn`). Whatever the callback raises (the web page's
+    ``JobStopped``) ends the run there.
+    """
+
     def __init__(self, progress: ProgressCallback | None):
         self.seconds: dict[str, float] = {}
         self._progress = progress
+        self._last_call = time.perf_counter()
 
     def start(self, stage: str, detail: str = "") -> float:
         if self._progress is not None:
+            self._last_call = time.perf_counter()
             self._progress(stage, detail)
         return time.perf_counter()
+
+    def frames_drawn(self, done: int, total: int | None, fps: float) -> None:
+        """Call ``progress("render", ...)`` with the frames drawn so far, unless a call was made less than
+        :data:`RENDER_PROGRESS_SECONDS` ago.
+
+        Called after every frame: the throttle is by wall-clock time, so a
+        slow render is heard from every second and a fast one rarely.
+
+        Parameters
+        ----------
+        done : int
+            Frames drawn so far.
+        total : int or None
+            Frames of the whole video; None where it is not known yet (the
+            detail then says the seconds of video drawn).
+        fps : float
+            Frames per second of the video.
+        """
+        if self._progress is None:
+            return
+        now = time.perf_counter()
+        if now - self._last_call < RENDER_PROGRESS_SECONDS:
+            return
+        self._last_call = now
+        if total is None:
+            update = ProgressUpdate(f"{done / fps:.1f} s of video", None)
+        else:
+            update = ProgressUpdate(f"{done} of {total} frames", done / total)
+        self._progress("render", update)
 
     def stop(self, stage: str, started: float) -> None:
         self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - started
@@ -392,6 +461,8 @@ def _render_and_encode(
         render.render_frames(portrait, track, debug_overlay=debug_overlay),
         lambda frames: video.write_video(out, frames, size=portrait.size, fps=track.fps, samples=speech.samples,
                                          sample_rate=speech.sample_rate, n_frames=len(track)),
+        total_frames=len(track),
+        fps=track.fps,
     )
     return SpeakResult(
         path=Path(out),
@@ -403,23 +474,36 @@ def _render_and_encode(
 
 
 def _encode_timed(
-    clock: _StageClock, detail: str, frames: Iterator[np.ndarray], write: Callable[[Iterator[np.ndarray]], object]
+    clock: _StageClock,
+    detail: str,
+    frames: Iterator[np.ndarray],
+    write: Callable[[Iterator[np.ndarray]], object],
+    *,
+    total_frames: int,
+    fps: float,
 ) -> None:
     """Run ``write(frames)`` (an encoder pulling the frames), timing drawing apart from encoding.
 
     The time spent making the frames is the ``render`` stage, the rest of
-    the call ``encode``.
+    the call ``encode``. While the frames are drawn the clock's progress
+    callback hears how many of ``total_frames`` are done
+    (:meth:`_StageClock.frames_drawn`); an exception it raises leaves
+    ``write`` from inside the frames, whose encoder then stops and removes
+    its partial file.
     """
     render_seconds = 0.0
 
     def timed() -> Iterator[np.ndarray]:
         nonlocal render_seconds
+        done = 0
         while True:
             began = time.perf_counter()
             frame = next(frames, None)
             render_seconds += time.perf_counter() - began
             if frame is None:
                 return
+            done += 1
+            clock.frames_drawn(done, total_frames, fps)
             yield frame
 
     started = clock.start("render", detail)

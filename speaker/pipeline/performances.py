@@ -39,7 +39,8 @@ def animate(
         Music or any sound to mux (cut or padded with silence to ``seconds``);
         without it the video's sound is silence.
     progress : callable, optional
-        ``progress(stage, detail)`` is called as each stage starts.
+        ``progress(stage, detail)`` is called as each stage starts, and about once a
+        second while frames are drawn (``progress("render", ProgressUpdate)``).
     **options
         Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
         ``seed``, ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
@@ -122,7 +123,8 @@ def drive(
     fps : float, optional
         Frame rate of the result; by default the driving video's.
     progress : callable, optional
-        ``progress(stage, detail)`` is called as each stage starts.
+        ``progress(stage, detail)`` is called as each stage starts, and about once a
+        second while frames are drawn (``progress("render", ProgressUpdate)``).
     **options
         Fields of :class:`speaker.settings.SpeakOptions` that apply:
         ``motion_scale``, ``face``, ``face_backend``, ``export_track``,
@@ -223,7 +225,8 @@ def dialogue(
     out : path
         Where to write the MP4 (written atomically).
     progress : callable, optional
-        ``progress(stage, detail)`` is called as each stage starts.
+        ``progress(stage, detail)`` is called as each stage starts, and about once a
+        second while frames are drawn (``progress("render", ProgressUpdate)``).
     **options
         Fields of :class:`speaker.settings.SpeakOptions` that apply: ``fps``,
         ``seed``, ``motion``, ``motion_scale``, ``face_backend``, ``subtitles``,
@@ -371,6 +374,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
         render.render_scene(scene, debug_overlay=opts.debug_overlay),
         lambda frames: video.write_video(opts.out, frames, size=first.size, fps=scene.fps, samples=mix.samples,
                                          sample_rate=mix.sample_rate, n_frames=len(scene)),
+        total_frames=len(scene),
+        fps=scene.fps,
     )
     result = SpeakResult(path=Path(opts.out), audio_seconds=mix.duration, frames=len(scene), fps=scene.fps,
                          stage_seconds=clock.seconds, timing_source=timed_by, face_count=first.face_count)

@@ -47,7 +47,9 @@ def render_speech_segments(
     seam. Each segment gets its own seed (``opts.seed + k``).
 
     ``total_seconds``, the length of the whole where it is known (a recording),
-    lets each segment's progress line say how far along it is.
+    lets each segment's progress line say how far along it is, and the
+    updates while frames are drawn say how many of the whole's frames are
+    done (without it, how many seconds of video).
 
     Returns
     -------
@@ -66,6 +68,7 @@ def render_speech_segments(
     all_words: list[Word] = []
     kept: list[Track] = []
     render_seconds = [0.0]
+    whole_frames = n_frames(total_seconds, fps) if total_seconds else None
 
     def draw(track: Track, first: int, stop: int) -> Iterator[np.ndarray]:
         if keep_track:
@@ -74,8 +77,9 @@ def render_speech_segments(
             began = time.perf_counter()
             frame = renderer.render(track.frame(index))
             render_seconds[0] += time.perf_counter() - began
+            state["emitted"] += 1
+            clock.frames_drawn(state["emitted"], whole_frames, fps)
             yield frame
-        state["emitted"] += stop - first
 
     def pulled() -> Iterator[tuple[float, Speech]]:
         # Time spent making a segment (recognition, alignment, synthesis) is timing.

@@ -42,7 +42,8 @@ def speak(
     out : path
         Where to write the MP4 (written atomically).
     progress : callable, optional
-        ``progress(stage, detail)`` is called as each stage starts.
+        ``progress(stage, detail)`` is called as each stage starts, and about once a
+        second while frames are drawn (``progress("render", ProgressUpdate)``).
     **options
         Any field of :class:`speaker.settings.SpeakOptions`: ``transcript``,
         ``voice``, ``fps``, ``seed``, ``motion``, ``motion_scale``, ``face``,

@@ -56,6 +56,23 @@ def message_html(sentence: str, problem: bool = False, title: str = "") -> str:
     return f'<div class="{kind}" role="status">{heading}{html.escape(sentence)}</div>'
 
 
+def job_fraction(stage: str, detail: str) -> float:
+    """The part of a job done, 0 to 1, when the pipeline calls ``progress(stage, detail)``, for the page's bar.
+
+    The stages before ``stage`` (in :data:`speaker.pipeline.STAGES`' order), and
+    within it the part that a :class:`~speaker.pipeline.ProgressUpdate` detail
+    tells (the frames a render has drawn); a plain detail is the stage's start.
+    """
+    from ..pipeline import STAGES, ProgressUpdate
+
+    stages_done = STAGES.index(stage) if stage in STAGES else 0
+    within = 0.0
+    if isinstance(detail, ProgressUpdate) and detail.fraction is not None:
+        # A recording's segments may add up to a frame more than its length rounds to.
+        within = min(detail.fraction, 1.0)
+    return (stages_done + within) / len(STAGES)
+
+
 def theme():
     """A warm, sober Gradio theme using only fonts already on the visitor's machine."""
     import gradio as gr
@@ -97,7 +114,6 @@ def build_page(studio: Studio):
     import gradio as gr
 
     from ..face.image import enable_heic
-    from ..pipeline import STAGES
 
     enable_heic()  # Gradio's image upload opens the photo with Pillow too: a phone's HEIC photo must open
 
@@ -179,8 +195,7 @@ def build_page(studio: Studio):
                 seed_value, face_value, motion_scale_value, language_value, lipsync_value, max_side_value,
                 script_value, request: gr.Request, progress=gr.Progress()):
             def stage(name: str, detail: str) -> None:
-                done = STAGES.index(name) if name in STAGES else 0
-                progress(done / len(STAGES), desc=f"{name}: {detail}")
+                progress(job_fraction(name, detail), desc=f"{name}: {detail}")
 
             with studio.job(request.session_hash) as stopped:
                 result = studio.make_video(
@@ -195,7 +210,8 @@ def build_page(studio: Studio):
                     message_html(result.message, problem=failed, title="Could not make the video." if failed else ""))
 
         def stop_job(request: gr.Request):
-            # The job ends at the pipeline's next stage or sentence; run's answer then says so.
+            # The job ends at the pipeline's next progress call (a stage, a sentence, or within about a second
+            # while frames are drawn); run's answer then says so.
             studio.stop(request.session_hash)
             return gr.update(value="Stopping…", interactive=False)
 

@@ -200,8 +200,9 @@ class Studio:
         ----------
         stopped : threading.Event, optional
             Set (from another thread) to stop the job. The pipeline offers no
-            earlier point than its next ``progress`` call (each stage, and each
-            sentence of a text or segment of a recording): the job ends there.
+            earlier point than its next ``progress`` call (each stage, each
+            sentence of a text or segment of a recording, and about every
+            second while frames are drawn): the job ends there.
 
         Returns
         -------
