@@ -265,3 +265,49 @@ def test_mesh_inner_lips_are_seated_on_the_photos_lip_line():
     assert np.array_equal(seat_inner_lips(image, lm), lm)
     blank = np.full_like(image, 200)
     assert np.array_equal(seat_inner_lips(blank, lm), lm)
+
+
+def test_far_jaw_behind_the_near_eye_moves_with_the_eye_under_a_turn(grace_portrait):
+    """On a near-profile the fit puts the far jaw's top (landmark 16) on the cheek just below the near eye's
+    inner corner, over a head's depth behind it (the native woman's 1.27 face widths). Turned by the head's
+    motion with that depth it moved unlike the eye beside it: at a 2 degree turn the triangle between them
+    collapsed and the warp drew a line of the eye's dark corner across her cheek. Hidden so, it takes the
+    depth of the eye in front of it (no triangle loses most of its area); on the outline of a frontal face
+    the jaw's ends keep their depth, deep beside the brows' ends."""
+    import dataclasses
+
+    from speaker.render import Renderer
+    from speaker.render.mesh import build_mesh, seen_depth
+    from speaker.types import TrackFrame
+
+    lm = grace_portrait.landmarks.astype(np.float64)
+    width = float(np.linalg.norm(lm[16] - lm[0]))
+    depth = build_mesh(grace_portrait).depth[:68].copy()
+    lm[16] = lm[39] + np.array([0.01, 0.03]) * width  # just below the eye's inner corner
+    depth[16] = depth[39] - 1.2 * width
+    turned = dataclasses.replace(grace_portrait, landmarks=lm.astype(np.float32), depth=depth.astype(np.float32),
+                                 pose=(60.0, 0.0, 0.0))
+    pose = np.array([-2.0, 2.0, 0.3, 0, 0, 1.0], np.float32)
+    frame = TrackFrame(turned.landmarks, pose, np.zeros(6, np.float32), 0.0, np.zeros(2, np.float32))
+
+    def worst_shrink(renderer) -> float:
+        tri = renderer.mesh.triangles
+
+        def signed_area(points):
+            p = points[tri]
+            e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+            return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+        before, after = signed_area(renderer.mesh.points), signed_area(renderer._targets(frame)[0])
+        around = np.any(tri == 16, axis=1) & (np.abs(before) > 1.0)
+        return float(np.min(after[around] / before[around]))
+
+    renderer = Renderer(turned)
+    assert abs(renderer.mesh.depth[16] - renderer.mesh.depth[39]) < 0.2 * width
+    assert worst_shrink(renderer) > 0.6
+    renderer.mesh.depth[16] = renderer.mesh.depth[39] - 1.2 * width  # moved with its own depth, as before
+    assert worst_shrink(renderer) < 0.3
+
+    frontal = grace_portrait.landmarks.astype(np.float64)
+    frontal_depth = build_mesh(grace_portrait).depth[:68]
+    assert np.array_equal(seen_depth(frontal, frontal_depth, width), frontal_depth)

@@ -173,6 +173,59 @@ def _ellipse(centre_b: float, axes: tuple[float, float], angles_deg) -> np.ndarr
     return np.stack([axes[0] * np.cos(t), centre_b - axes[1] * np.sin(t)], axis=1)
 
 
+#: A landmark lies behind the face the photo shows at its place when it is inside the landmarks'
+#: outline (more than HIDDEN_INSIDE face widths from it) and landmarks within HIDDEN_NEIGHBOURHOOD
+#: face widths of it in the photo are more than HIDDEN_BEHIND face widths nearer the camera.
+HIDDEN_INSIDE = 0.03
+HIDDEN_NEIGHBOURHOOD = 0.15
+HIDDEN_BEHIND = 0.3
+
+
+def seen_depth(landmarks: np.ndarray, depth: np.ndarray, face_width: float) -> np.ndarray:
+    """The depth of the surface the photo shows at each landmark: a hidden landmark takes its nearer neighbours'.
+
+    On a near-profile the 3D fit puts the far half's landmarks (far jawline,
+    far eye, far mouth corner) where the head has them, behind the near half
+    of the face, and the photo shows the near half at their place. Turned by
+    the head's motion with their own depth, they moved unlike the skin around
+    them and the mesh folded: on the native woman (61 degrees) the far jaw's
+    top (1.27 face widths behind the near eye's corner beside it) drew a dark
+    line, the eye's corner mirrored, across her cheek at a 2 degree turn.
+    Hidden so, a landmark moves as the surface in front of it: it takes the
+    depth of those nearer neighbours, weighted by nearness. The face's
+    outline (a frontal face's jaw by the ears, deep beside the brows' ends) is
+    not hidden.
+
+    Parameters
+    ----------
+    landmarks : np.ndarray, shape (68, 2)
+        Pixels.
+    depth : np.ndarray, shape (68,)
+        Towards the camera, pixels.
+    face_width : float
+        Pixels.
+
+    Returns
+    -------
+    np.ndarray, shape (68,), float64
+    """
+    lm = np.asarray(landmarks, np.float64)
+    seen = np.asarray(depth, np.float64).copy()
+    outline = cv2.convexHull(lm.astype(np.float32))
+    inside = np.array([cv2.pointPolygonTest(outline, (float(x), float(y)), True) for x, y in lm]) / face_width
+    apart = np.linalg.norm(lm[:, None] - lm[None], axis=-1) / face_width
+    # A few passes: a hidden point's neighbours in front may be hidden points raised in the same pass.
+    for _ in range(3):
+        before = seen.copy()
+        for index in np.flatnonzero(inside > HIDDEN_INSIDE):
+            in_front = (apart[index] < HIDDEN_NEIGHBOURHOOD) & (before - before[index] > HIDDEN_BEHIND * face_width)
+            if in_front.any():
+                seen[index] = np.average(before[in_front], weights=1.0 / (apart[index, in_front] + 0.02))
+        if np.array_equal(seen, before):
+            break
+    return seen
+
+
 def _skull_depth(ab: np.ndarray) -> np.ndarray:
     """Depth (face widths) of points on the skull's front, from an ellipsoid."""
     a, b = ab[:, 0], ab[:, 1]
@@ -220,6 +273,7 @@ def build_mesh(portrait: Portrait) -> FaceMesh:
         face_z = face_z - face_z.mean() + GENERIC_LANDMARK_DEPTH.mean() * fw
     else:
         face_z = GENERIC_LANDMARK_DEPTH * fw
+    face_z = seen_depth(lm, face_z, fw)
     extra_z = [
         _skull_depth(forehead) * fw,
         np.full(len(outline), HEAD_CENTRE_Z * fw),
