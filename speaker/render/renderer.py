@@ -134,6 +134,7 @@ class Renderer:
         self.edges = self._edges()
 
         self.palette = mouth.sample_palette(image, landmarks, fw)
+        self.mouth_softness = mouth.photo_softness(portrait.upscale)
         self.grain = grain.grain_field((h, w), grain.skin_grain(image, landmarks, portrait.upscale), portrait.upscale)
         self.real_teeth = mouth.photo_teeth(image, landmarks, fw)
         self.side_teeth = mouth.side_teeth(image, landmarks, fw) if self.real_teeth is not None else None
@@ -389,7 +390,7 @@ class Renderer:
         if strength > 0 or covering > 0:
             scale = float(frame.head_pose[5]) if np.isfinite(frame.head_pose[5]) else 1.0
             mouth.paint_interior(out, posed[60:68], self.mouth_width * scale, strength, jaw, tuck,
-                                 self.palette, self.roi, self.real_teeth, self.grain, covering)
+                                 self.palette, self.roi, self.real_teeth, self.grain, covering, self.mouth_softness)
 
         if warped is not None:
             tone.keep_photo_tone(out[y0:y1, x0:x1], warped, self.photo_tone)
