@@ -83,3 +83,17 @@ def test_the_mouths_inside_keeps_the_prints_colour_at_its_grey_level(sepia_grace
     off = _off_tone(rendered, unpainted, sepia_grace.image)
     assert off.size > 200
     assert np.percentile(off, 90) < 4.0, np.percentile(off, 90)
+
+
+def test_a_sepia_print_on_a_coloured_mount_is_still_read_as_toned(sepia_grace):
+    """A museum's scan often shows the mount, a label or a colour chart beside the print: the tone is read about
+    the face, where the renderer paints."""
+    h, w = sepia_grace.image.shape[:2]
+    mounted = np.zeros((h, 3 * w, 3), np.uint8)
+    mounted[:, :w] = (40, 70, 160)  # a blue mount on the left
+    mounted[:, 2 * w:] = np.linspace(0, 255, 3 * w * h, dtype=np.float64).reshape(h, 3 * w)[:, :w, None] * (1.0, 0.2, 0.6)
+    mounted[:, w:2 * w] = sepia_grace.image
+    shift = np.array([w, 0], np.float32)
+    portrait = Portrait(mounted, sepia_grace.landmarks + shift, sepia_grace.box + np.r_[shift, shift])
+    assert photo_tone(mounted) is None  # the whole scan is not one colour per grey level
+    assert Renderer(portrait).photo_tone is not None

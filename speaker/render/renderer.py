@@ -101,14 +101,15 @@ class Renderer:
         self.image = image
         self.debug_overlay = debug_overlay
         self.grayscale = bool(portrait.grayscale)
-        # A toned print (sepia) keeps one colour per grey level where lids and mouth are painted.
-        self.photo_tone = None if self.grayscale else tone.photo_tone(image)
         self.neutral = landmarks
         self.mesh: FaceMesh = build_mesh(portrait)
         fw = self.mesh.frame.width
 
         x0, y0, x1, y1 = self.mesh.roi
         self.roi = (x0, y0, x1, y1)
+        # A toned print (sepia) keeps one colour per grey level where lids and mouth are painted; read
+        # about the face, so that a scan's coloured mount or label does not hide the print's tone.
+        self.photo_tone = None if self.grayscale else tone.photo_tone(image[y0:y1, x0:x1])
         h, w = y1 - y0, x1 - x0
         self.grid_x, self.grid_y = np.meshgrid(
             np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)
