@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -234,7 +235,7 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         max_side=args.max_side,
         progress=progress,
     )
-    _report(result, args.quiet)
+    _report(result, args.quiet, args.face, args.image)
     return 0
 
 
@@ -249,11 +250,15 @@ def _run_drive(args: argparse.Namespace, progress: _Progress) -> int:
         export_mouth_cues=args.export_mouth_cues, debug_overlay=args.debug_overlay, preview=args.preview,
         max_side=args.max_side, progress=progress,
     )
-    _report(result, args.quiet)
+    _report(result, args.quiet, args.face, args.image)
     return 0
 
 
-def _report(result, quiet: bool) -> None:
+def _report(result, quiet: bool, chosen_face: int | None = -1, image: str | None = None) -> None:
+    """Print what was written; on a photo of several faces where none was chosen (``chosen_face`` None), which spoke.
+
+    ``chosen_face`` is ``--face`` (-1: the subcommand animates every face or takes none).
+    """
     if quiet:
         return
     total = sum(result.stage_seconds.values())
@@ -270,6 +275,10 @@ def _report(result, quiet: bool) -> None:
         print(moved_by[result.timing_source])
     for path in result.extra_files:
         print(f"Wrote {path}")
+    if chosen_face is None and result.face_count > 1 and result.face_index is not None:
+        # Without this a group photo's user cannot tell whose face moved, nor that another can.
+        print(f"The photo has {result.face_count} faces; face {result.face_index} (counting from 0 at the left) is "
+              f"animated. --face N animates another; 'speaker faces --image {shlex.quote(str(image))}' draws them numbered.")
 
 
 def _run_render(argv: list[str]) -> int:
@@ -287,7 +296,7 @@ def _run_render(argv: list[str]) -> int:
         if args.audio is None:
             # A track holds no sound: a forgotten --audio would otherwise show only when the video is played.
             warn("No --audio given: the video is silent (give --audio FILE to mux the track's recording).")
-        _report(result, args.quiet)
+        _report(result, args.quiet, args.face, args.image)
         return 0
 
     return _guarded(run, args.debug)
@@ -577,7 +586,7 @@ def _run_pipeline(args: argparse.Namespace, call) -> int:
 
     def run() -> int:
         result = call(_Progress(sys.stderr.isatty() and not args.quiet))
-        _report(result, args.quiet)
+        _report(result, args.quiet, getattr(args, "face", -1), getattr(args, "image", None))
         return 0
 
     return _guarded(run, args.debug)

@@ -75,6 +75,9 @@ class SpeakResult:
         Where the mouth timing came from (``piper``, ``pocketsphinx-align``, ...).
     face_count : int
         Faces found in the photo.
+    face_index : int or None
+        The face animated, as ``face=`` counts them (left to right from 0);
+        None for a dialogue, where several speak.
     warnings : list of str
         The sentences of every :class:`~speaker.errors.SpeakerWarning` raised
         during the run (fallbacks taken), in order.
@@ -88,6 +91,7 @@ class SpeakResult:
     extra_files: list[Path] = field(default_factory=list)
     timing_source: str = ""
     face_count: int = 1
+    face_index: int | None = 0
     warnings: list[str] = field(default_factory=list)
 
     @property
@@ -470,6 +474,8 @@ def _render_and_encode(
         frames=len(track),
         fps=track.fps,
         stage_seconds=clock.seconds,
+        face_count=portrait.face_count,
+        face_index=portrait.face_index,
     )
 
 

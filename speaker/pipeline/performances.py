@@ -93,7 +93,6 @@ def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
     clock.stop("motion", started)
     result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
     result.timing_source = "idle"
-    result.face_count = portrait.face_count
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
 
@@ -176,7 +175,6 @@ def _drive(image, video_path, out, audio, fps, progress, options) -> SpeakResult
     speech = _driver_sound(opts.audio, Path(video_path), track.duration, clock)
     result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
     result.timing_source = "drive"
-    result.face_count = portrait.face_count
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
 
@@ -378,7 +376,8 @@ def _dialogue(image, script_text, out, progress, options) -> SpeakResult:
         fps=scene.fps,
     )
     result = SpeakResult(path=Path(opts.out), audio_seconds=mix.duration, frames=len(scene), fps=scene.fps,
-                         stage_seconds=clock.seconds, timing_source=timed_by, face_count=first.face_count)
+                         stage_seconds=clock.seconds, timing_source=timed_by, face_count=first.face_count,
+                         face_index=None)
     if opts.subtitles:
         result.extra_files += video.write_subtitles(mix.words, opts.out.with_suffix(""))
     if opts.export_track is not None:

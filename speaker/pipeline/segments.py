@@ -148,6 +148,7 @@ def render_speech_segments(
         stage_seconds=clock.seconds,
         timing_source="; ".join(distinct_sources(sources)),
         face_count=portrait.face_count,
+        face_index=portrait.face_index,
     )
     result.extra_files += _write_segment_extras(opts, portrait, kept, all_words, fps)
     return result

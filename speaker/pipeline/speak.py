@@ -148,7 +148,6 @@ def _speak(image, text, audio, out, progress, options) -> SpeakResult:
 
     result = _render_and_encode(portrait, track, speech, opts.out, opts.debug_overlay, clock)
     result.timing_source = speech.source
-    result.face_count = portrait.face_count
     result.extra_files += _write_extras(opts, portrait, track, speech)
     return result
 
