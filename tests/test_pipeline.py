@@ -328,3 +328,19 @@ def test_a_progress_callback_raising_while_frames_are_drawn_reaches_the_caller_a
     assert any("ffmpeg" in name for name in at_refusal), at_refusal  # by an encoder running then
     assert list(folder.iterdir()) == [] and list(scratch.iterdir()) == []
     assert ffmpeg_children() == []
+
+
+@pytest.mark.parametrize("out, extras, told", [
+    ("grace.mp4", {"preview": ""}, "--preview must name a file (given: '')."),
+    ("grace.mp4", {"export_track": 123}, "--export-track must name a file (given: 123)."),
+    ("", {}, "-o must name a file (given: '')."),
+    (5, {}, "-o must name a file (given: 5)."),
+])
+def test_an_output_name_that_names_no_file_is_one_sentence(grace_hopper_path, tmp_path, monkeypatch, out, extras, told):
+    """The staged outputs read the names before the settings are validated: an empty name was taken for the
+    current folder ("Cannot write to .: it is a folder"), a number raised a TypeError from inside pathlib."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(speaker.SpeakerError) as raised:
+        speaker.speak(grace_hopper_path, text="Hello.", out=out, **extras)
+    assert str(raised.value) == told
+    assert list(tmp_path.iterdir()) == []

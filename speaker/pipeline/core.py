@@ -202,6 +202,14 @@ class _StageClock:
 _EXTRA_OUTPUTS = {"export_track": "--export-track", "export_mouth_cues": "--export-mouth-cues", "preview": "--preview"}
 
 
+def _file_name(value, flag: str) -> None:
+    """Raise :class:`SpeakerError` unless ``value`` is a non-empty file name (a ``str`` or path)."""
+    import os
+
+    if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+        raise SpeakerError(f"{flag} must name a file (given: {value!r}).")
+
+
 def _refuse_shared_names(out: Path, options: dict) -> None:
     """Raise :class:`SpeakerError` when two of a run's outputs are one file (``-o g.mp4 --export-track g.mp4``,
     ``--export-track k.srt`` beside ``k.mp4``'s subtitles): the one written last would replace the other."""
@@ -254,6 +262,11 @@ class _StagedOutputs:
         """``out`` and ``options`` with every output path replaced by its temporary name."""
         from ..video.encoder import check_video_name, refuse_non_file
 
+        # The names are read here, before the settings are validated: a name that is no name is told as such.
+        _file_name(out, "-o")
+        for key, flag in _EXTRA_OUTPUTS.items():
+            if options.get(key) is not None:
+                _file_name(options[key], flag)
         refuse_non_file(Path(out).expanduser())  # a folder is told as one, not as a name without a suffix
         check_video_name(Path(out))
         _refuse_shared_names(Path(out).expanduser(), options)
