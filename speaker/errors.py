@@ -44,6 +44,8 @@ _PROBLEMS = {
     "bool_parsing": "must be true or false",
     "extra_forbidden": "is not a setting",
     "missing": "is missing",
+    "path_type": "must name a file",
+    "string_type": "must be text",
 }
 
 

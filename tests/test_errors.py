@@ -47,6 +47,11 @@ def test_a_setting_out_of_range_is_named_as_its_flag_with_its_limit_and_the_valu
         _options(image="a.jpg", out="a.mp4", seed="q")
     with pytest.raises(SpeakerError, match=r"^--motion must be 'still', 'calm' or 'lively' \(given: 'wild'\)\.$"):
         _options(image="a.jpg", out="a.mp4", motion="wild")
+    # From Python, a value of the wrong kind: said in words, not as pydantic's type names.
+    with pytest.raises(SpeakerError, match=r"^--image must name a file \(given: 123\)\.$"):
+        _options(image=123, out="a.mp4")
+    with pytest.raises(SpeakerError, match=r"^--text must be text \(given: \['Hi\.'\]\)\.$"):
+        _options(image="a.jpg", out="a.mp4", text=["Hi."])
 
 
 def test_a_voice_presets_bad_value_is_named_as_its_key(tmp_path):
