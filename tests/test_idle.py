@@ -106,3 +106,17 @@ def test_animate_without_a_face_is_one_sentence(noise_image_path, tmp_path):
                            "-o", str(tmp_path / "x.mp4")], capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and done.stderr.startswith("speaker: error: No face")
     assert len(done.stderr.strip().splitlines()) == 1 and not (tmp_path / "x.mp4").exists()
+
+
+@pytest.mark.parametrize("seconds, told", [
+    ("x", "--seconds must be a number (given: 'x')."),
+    (-5, "--seconds must be above 0 and at most 3600."),
+    (float("nan"), "--seconds must be above 0 and at most 3600."),
+])
+def test_animate_from_python_with_seconds_that_are_no_length_is_one_sentence(astronaut_path, tmp_path, seconds, told):
+    from speaker.pipeline import animate
+
+    with pytest.raises(SpeakerError) as raised:
+        animate(astronaut_path, tmp_path / "x.mp4", seconds=seconds)
+    assert str(raised.value) == told
+    assert list(tmp_path.iterdir()) == []

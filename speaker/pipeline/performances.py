@@ -70,8 +70,13 @@ def _animate(image, out, seconds, audio, progress, options) -> SpeakResult:
     from .. import motion
 
     opts = _options(image=image, out=out, audio=audio, **options)
-    if seconds is not None and not (0 < float(seconds) <= MAX_ANIMATE_SECONDS):
-        raise SpeakerError(f"--seconds must be above 0 and at most {MAX_ANIMATE_SECONDS:g}.")
+    if seconds is not None:
+        try:
+            seconds = float(seconds)
+        except (TypeError, ValueError):
+            raise SpeakerError(f"--seconds must be a number (given: {seconds!r}).") from None
+        if not 0 < seconds <= MAX_ANIMATE_SECONDS:
+            raise SpeakerError(f"--seconds must be above 0 and at most {MAX_ANIMATE_SECONDS:g}.")
     _check_outputs(opts)
     clock = _StageClock(progress)
     portrait = _find_face(opts, clock)
