@@ -403,6 +403,10 @@ def test_bad_track_files_raise_speaker_error(track, tmp_path):
     broken.write_text("{not json")
     with pytest.raises(SpeakerError):
         load_track(broken)
+    picture = tmp_path / "photo.jpg"  # the portrait given where the track goes
+    picture.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)))
+    with pytest.raises(SpeakerError, match=r"photo\.jpg is not a speaker track file \(the JSON that --export-track writes\)\.$"):
+        load_track(picture)
     path = tmp_path / "track.json"
     save_track(track, path)
     data = json.loads(path.read_text())

@@ -139,8 +139,11 @@ def load_track(path: str | Path) -> Track:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise SpeakerError(f"Track file {path} does not exist.") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpeakerError(f"Cannot read the track file {path}: {error}.") from None
+    except UnicodeDecodeError:
+        # A picture or a video given where the track goes: it is no text at all.
+        raise SpeakerError(f"{path} is not a speaker track file (the JSON that --export-track writes).") from None
+    except OSError as error:
+        raise SpeakerError(f"Cannot read the track file {path}: {error.strerror or error}.") from None
     except json.JSONDecodeError as error:
         raise SpeakerError(f"Track file {path} is not valid JSON ({error.msg}, line {error.lineno}).") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
