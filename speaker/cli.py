@@ -275,10 +275,13 @@ def _report(result, quiet: bool, chosen_face: int | None = -1, image: str | None
         print(moved_by[result.timing_source])
     for path in result.extra_files:
         print(f"Wrote {path}")
-    if chosen_face is None and result.face_count > 1 and result.face_index is not None:
-        # Without this a group photo's user cannot tell whose face moved, nor that another can.
-        print(f"The photo has {result.face_count} faces; face {result.face_index} (counting from 0 at the left) is "
-              f"animated. --face N animates another; 'speaker faces --image {shlex.quote(str(image))}' draws them numbered.")
+    if chosen_face is None:
+        from .pipeline import chosen_face_sentence
+
+        told = chosen_face_sentence(result, f"--face N animates another; 'speaker faces --image "
+                                            f"{shlex.quote(str(image))}' draws them numbered.")
+        if told:
+            print(told)
 
 
 def _run_render(argv: list[str]) -> int:

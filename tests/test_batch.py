@@ -720,3 +720,17 @@ def test_an_interruption_while_the_files_move_into_place_leaves_none_of_them(tmp
             staged.finished(SpeakResult(path=out, audio_seconds=1, frames=10, fps=10,
                                         extra_files=[options["export_track"]]))
     assert len(calls) == 2 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_a_row_of_a_group_photo_without_a_face_says_which_face_was_animated(tmp_path, two_faces):
+    shutil.copy(two_faces, tmp_path / "pair.png")
+    manifest = write_manifest(tmp_path, [
+        {"image": "pair.png", "text": "Hello.", "out": "clearest.mp4", "face": "", "fps": "10"},
+        {"image": "pair.png", "text": "Hello.", "out": "left.mp4", "face": "0", "fps": "10"},
+    ])
+    assert [o.status for o in run_batch(manifest, BatchSettings(jobs=1)).outcomes] == ["done", "done"]
+    report = read_report(manifest)
+    assert report[1]["reason"].startswith("The photo has 2 faces; face "), report[1]["reason"]
+    assert report[1]["reason"].endswith("A 'face' column chooses another.")
+    assert "The photo has" not in report[2]["reason"]  # the row chose its face

@@ -17,13 +17,13 @@ The CLI, the web page and the batch runner call these, nothing below them.
 """
 
 from .core import (RENDER_PROGRESS_SECONDS, STAGES, PhotoFaces, ProgressCallback, ProgressUpdate, SpeakResult,
-                   _StagedOutputs, collect_warnings, faces_left_to_right, find_faces, photo_faces)
+                   _StagedOutputs, chosen_face_sentence, collect_warnings, faces_left_to_right, find_faces, photo_faces)
 from .performances import animate, dialogue, drive
 from .segments import SEAM_SECONDS, render_speech_segments
 from .speak import check_speak, render_track, speak
 
 __all__ = [
     "RENDER_PROGRESS_SECONDS", "SEAM_SECONDS", "STAGES", "PhotoFaces", "ProgressCallback", "ProgressUpdate",
-    "SpeakResult", "_StagedOutputs", "collect_warnings",
+    "SpeakResult", "_StagedOutputs", "chosen_face_sentence", "collect_warnings",
     "animate", "check_speak", "dialogue", "drive", "faces_left_to_right", "find_faces", "photo_faces", "render_speech_segments", "render_track", "speak",
 ]

@@ -100,6 +100,19 @@ class SpeakResult:
         return sum(self.stage_seconds.values()) / max(self.audio_seconds, 1e-9)
 
 
+def chosen_face_sentence(result: SpeakResult, how_to_choose: str) -> str | None:
+    """On a photo of several faces, which one was animated, and ``how_to_choose`` another; None otherwise.
+
+    For the shells to tell a user who chose no face (``--face``, a manifest's
+    ``face`` column): without it a group photo's user cannot tell whose face
+    moved, nor that another can.
+    """
+    if result.face_count <= 1 or result.face_index is None:
+        return None
+    return (f"The photo has {result.face_count} faces; face {result.face_index} (counting from 0 at the left) is "
+            f"animated. {how_to_choose}")
+
+
 @contextlib.contextmanager
 def collect_warnings() -> Iterator[list[str]]:
     """Gather the run's SpeakerWarnings while still showing each one as it happens."""

@@ -352,9 +352,10 @@ def run_job(job: Job) -> Outcome:
 
     Never raises for a problem with the row: a :class:`SpeakerError` becomes
     the outcome's reason; so does any other exception (a bug, named as such).
-    The reason of a row done lists the warnings of its run.
+    The reason of a row done lists the warnings of its run and, on a photo of
+    several faces where the row chose none, which face was animated.
     """
-    from ..pipeline import check_speak, speak
+    from ..pipeline import check_speak, chosen_face_sentence, speak
 
     started = time.perf_counter()
     status, reason, extras = "failed", job.problem, []
@@ -372,7 +373,8 @@ def run_job(job: Job) -> Outcome:
                 # batch's own line per row; printed here a worker would print them raw.
                 warnings.showwarning = _keep_quiet
                 result = speak(job.image, text=text, audio=job.audio, out=job.out, **options)
-            status, reason = "done", " ".join(result.warnings)
+            told = [chosen_face_sentence(result, "A 'face' column chooses another.")] if options.get("face") is None else []
+            status, reason = "done", " ".join(sentence for sentence in [*result.warnings, *told] if sentence)
             extras = [str(path) for path in result.extra_files]
         except SpeakerError as error:
             reason = str(error)
