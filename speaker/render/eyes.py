@@ -710,8 +710,8 @@ def shade_lid(frame: np.ndarray, lid: LidWarp, skin: np.ndarray, grain: np.ndarr
     if lid.lash_colour is not None and float(lid.lash.max()) > 0.0:
         # Towards the colour of the photo's own lid line, each pixel's channels keeping their sum (the
         # grey that dlib reads the line in is their mean). The line's chroma is added as it is, not
-        # scaled with the pixel's level: the girl reading's dark lid line (34, 14, 24), its ratios
-        # taken to a lighter line, came out violet, and a sepia print's brown one red.
+        # scaled with the pixel's level: Grace Hopper's deep red lid line (48, 4, 0), its ratios
+        # taken to a lighter line, drew red eyeliner on her shut lids.
         lash = np.asarray(lid.lash_colour, np.float32)
         share = np.clip((1.0 - kept) / float(lid.lash.max()), 0.0, 1.0)[..., None]
         darkened += share * (darkened.mean(axis=-1, keepdims=True) + (lash - lash.mean()) - darkened)
