@@ -279,7 +279,7 @@ def _report(result, quiet: bool, chosen_face: int | None = -1, image: str | None
         from .pipeline import chosen_face_sentence
 
         told = chosen_face_sentence(result, f"--face N animates another; 'speaker faces --image "
-                                            f"{shlex.quote(str(image))}' draws them numbered.")
+                                            f"{shlex.quote(str(image))} -o faces.png' draws them numbered.")
         if told:
             print(told)
 

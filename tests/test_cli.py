@@ -378,7 +378,7 @@ def test_a_photo_of_several_faces_says_which_one_moved_and_how_to_choose_another
     assert done.returncode == 0, done.stderr
     told = [line for line in done.stdout.splitlines() if line.startswith("The photo has")]
     assert len(told) == 1 and told[0].startswith("The photo has 2 faces; face "), done.stdout
-    assert "--face N" in told[0] and f"speaker faces --image {two_faces}" in told[0]
+    assert "--face N" in told[0] and f"speaker faces --image {two_faces} -o faces.png" in told[0]
     chosen = run_speaker("animate", "--image", two_faces, "--face", "0", "--seconds", "1", "-o", tmp_path / "left.mp4")
     assert chosen.returncode == 0, chosen.stderr
     assert "The photo has" not in chosen.stdout  # chosen by the user: nothing to tell
