@@ -82,6 +82,11 @@ class Unit:
     word: int = -1
 
 
+def is_pause_symbol(symbol: str) -> bool:
+    """True for the symbols :func:`alignments_to_units` makes a pause (``SIL``) of: BOS, EOS, punctuation."""
+    return symbol in (BOS, EOS) or _is_punctuation(symbol)
+
+
 def _is_punctuation(symbol: str) -> bool:
     return (
         len(symbol) == 1 and unicodedata.category(symbol)[0] in "PS"
@@ -123,7 +128,7 @@ def alignments_to_units(alignments: list[tuple[str, int]], first_word: int = 0) 
             samples += int(alignments[index + 1][1])
             items.append(["phone", DIGRAPHS[pair], samples, 0])
             index += 2
-        elif symbol in (BOS, EOS) or _is_punctuation(symbol):
+        elif is_pause_symbol(symbol):
             items.append(["pause", "SIL", samples, 0])
             index += 1
         elif symbol == WORD_GAP or not symbol.strip():

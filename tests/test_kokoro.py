@@ -98,6 +98,43 @@ def test_mandarin_words_are_characters_timed_in_order():
         assert before.start < after.start and before.end <= after.start + 1e-9
 
 
+def voiced_frames(speech, silent_db: float = -40.0) -> np.ndarray:
+    """One bool per 10 ms frame: louder than ``silent_db`` below the loudest frame."""
+    hop = speech.sample_rate // 100
+    count = len(speech.samples) // hop
+    rms = np.sqrt(np.mean(speech.samples[: count * hop].reshape(count, hop).astype(np.float64) ** 2, axis=1))
+    return rms > rms.max() * 10.0 ** (silent_db / 20.0)
+
+
+@pytest.mark.parametrize("name", ["heart", "michael"])
+def test_words_end_where_their_sound_ends_and_start_where_it_starts(name):
+    # The model's duration of each token is that of the next one's sound; read as
+    # its own, a word before a comma or full stop held the pause (0.15-0.5 s of
+    # silence) and every word came about 50 ms late.
+    speech = load_voice(load_voice_preset(name)).synthesize("Bob made maps, and then he went home.")
+    voiced = voiced_frames(speech)
+    sounding = np.flatnonzero(voiced) * 0.01
+    words = {word.text: word for word in speech.words}
+    assert list(words) == ["Bob", "made", "maps,", "and", "then", "he", "went", "home."]
+    assert abs(words["Bob"].start - sounding[0]) < 0.05
+    assert abs(words["home."].end - (sounding[-1] + 0.01)) < 0.05
+    # The comma's pause: where the sound stops after "maps," and starts again at "and".
+    pause = [t for t in np.flatnonzero(~voiced) * 0.01 if words["maps,"].start < t < words["and"].end]
+    quiet = max((list(group) for group in np.split(np.array(pause), np.flatnonzero(np.diff(pause) > 0.015) + 1)),
+                key=len)
+    assert quiet[-1] - quiet[0] > 0.1, "the comma makes a pause"
+    assert abs(words["maps,"].end - quiet[0]) < 0.05
+    assert abs(words["and"].start - (quiet[-1] + 0.01)) < 0.05
+    # Each word spans its phones: it starts and ends at phone boundaries, holds no
+    # silence, and words do not overlap.
+    for before, after in zip(speech.words, speech.words[1:]):
+        assert before.end <= after.start + 1e-9
+    for word in speech.words:
+        inside = [p for p in speech.phones if word.start - 1e-9 <= p.start and p.end <= word.end + 1e-9]
+        assert inside and all(p.symbol != "SIL" for p in inside), word
+        assert inside[0].start == pytest.approx(word.start) and inside[-1].end == pytest.approx(word.end)
+
+
 def test_same_text_same_audio():
     preset = load_voice_preset("siwis")
     first = synthesize("Bonjour à tous.", preset, seed=3)

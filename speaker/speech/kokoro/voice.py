@@ -7,7 +7,7 @@ import re
 import numpy as np
 
 from ...errors import SpeakerError
-from ...phonetics import BOS, EOS, VOWELS, Unit, alignments_to_units
+from ...phonetics import BOS, EOS, VOWELS, Unit, alignments_to_units, is_pause_symbol
 from ...settings import VoicePreset
 from ...text import has_words
 from ...types import Speech
@@ -18,9 +18,15 @@ from . import model, phonemes
 
 #: Peak level of each synthesized sentence, as for piper's voices.
 OUTPUT_PEAK = 0.9
-#: Frames of the model's leading silence kept (it makes about 0.35 s; the
-#: sentence pause already separates sentences).
+#: Frames of silence kept before the voice begins (the model makes about
+#: 0.3 s; the sentence pause already separates sentences).
 LEADING_FRAMES_KEPT = 2
+#: A 10 ms frame of the model's leading span this far (dB) below the
+#: sentence's loudest frame is silence (the model's silence is below -60 dB).
+ONSET_DB = -40.0
+#: Longest first sound (s) taken from the end of the leading span when no
+#: onset is found earlier (a guard; first sounds last 20-100 ms).
+LONGEST_FIRST_SOUND = 0.25
 #: Longest phoneme chunk given to the model at once (it takes 510 tokens).
 CHUNK_TOKENS = 400
 #: Phones that close a Mandarin syllable when no vowel of the same word follows.
@@ -116,14 +122,65 @@ class KokoroVoiceBackend(Voice):
         )
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         frames = np.asarray(durations, dtype=np.int64).reshape(-1)
-        samples = (frames * model.FRAME_SAMPLES).tolist()
-        pairs = list(zip([BOS, *symbols, EOS], samples))
+        spans = frames * model.FRAME_SAMPLES
         # The model's total is its audio length; guard against a last partial frame.
-        pairs[-1] = (EOS, max(0, pairs[-1][1] + len(audio) - sum(samples)))
-        cut = max(0, int(frames[0]) - LEADING_FRAMES_KEPT) * model.FRAME_SAMPLES
-        cut = min(cut, pairs[0][1])
-        pairs[0] = (BOS, pairs[0][1] - cut)
+        spans[-1] = max(0, spans[-1] + len(audio) - int(spans.sum()))
+        # The model's duration of token k is the length of token k+1's sound: the
+        # span it gives a phone holds the next one, so a word's last phone took the
+        # pause of the comma after it (0.2-0.5 s of silence in the word) and every
+        # phone came 50-75 ms late (scripts/check_tts_word_times.py, pocketsphinx
+        # and the audio's silences agree). So each symbol gets the span of the
+        # token before it; the end pad's two spans are the trailing silence, and
+        # the leading span (the start pad's) holds the silence and then the first
+        # sound, which is told apart by the audio's onset.
+        loud, hop = _loud_frames(audio, self.sample_rate)
+        lead = int(spans[0])
+        # At least a frame for the first sound, which units_to_timeline would drop if empty.
+        onset = min(_voice_onset(loud, hop, lead, self.sample_rate), max(0, lead - model.FRAME_SAMPLES))
+        lengths = [onset, lead - onset, *spans[1:len(symbols)].tolist(),
+                   int(spans[len(symbols):].sum())]
+        tokens = [BOS, *symbols, EOS]
+        # The sound before a pause fades out in the pause's span (by 50-100 ms):
+        # it is the sound's until the audio falls silent.
+        position = sum(lengths[:2])
+        for index in range(2, len(tokens)):
+            if is_pause_symbol(tokens[index]):
+                first, last = position // hop, (position + lengths[index]) // hop
+                quiet = np.flatnonzero(~loud[first:last])
+                silent_from = (first + int(quiet[0])) * hop if len(quiet) else position + lengths[index]
+                moved = min(lengths[index], max(0, silent_from - position))
+                lengths[index - 1] += moved
+                lengths[index] -= moved
+                position += moved
+            position += lengths[index]
+        pairs = list(zip(tokens, lengths))
+        cut = max(0, onset - LEADING_FRAMES_KEPT * model.FRAME_SAMPLES)
+        pairs[0] = (BOS, onset - cut)
         return audio[cut:], pairs
+
+
+def _loud_frames(audio: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+    """One bool per 10 ms frame (louder than :data:`ONSET_DB` below the loudest frame), and the frame's samples."""
+    hop = max(1, sample_rate // 100)
+    count = len(audio) // hop
+    if count == 0:
+        return np.zeros(0, bool), hop
+    rms = np.sqrt(np.mean(np.square(audio[: count * hop].reshape(count, hop), dtype=np.float64), axis=1))
+    return rms > rms.max() * 10.0 ** (ONSET_DB / 20.0), hop
+
+
+def _voice_onset(loud: np.ndarray, hop: int, lead: int, sample_rate: int) -> int:
+    """Sample where the voice begins within the model's leading span (its first ``lead`` samples).
+
+    The first loud frame (:func:`_loud_frames`), at most
+    :data:`LONGEST_FIRST_SOUND` before ``lead``.
+    """
+    if lead <= 0:
+        return 0
+    earliest = max(0, lead - int(LONGEST_FIRST_SOUND * sample_rate))
+    found = np.flatnonzero(loud[: lead // hop])
+    onset = int(found[0]) * hop if len(found) else lead
+    return min(lead, max(earliest, onset))
 
 
 def _chunk(symbols: list[str], limit: int) -> list[list[str]]:
