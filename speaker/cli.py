@@ -235,7 +235,7 @@ def _run_speak(args: argparse.Namespace, progress: _Progress) -> int:
         max_side=args.max_side,
         progress=progress,
     )
-    _report(result, args.quiet, args.face, args.image)
+    _report(result, args.quiet, _another_face(args))
     return 0
 
 
@@ -250,15 +250,20 @@ def _run_drive(args: argparse.Namespace, progress: _Progress) -> int:
         export_mouth_cues=args.export_mouth_cues, debug_overlay=args.debug_overlay, preview=args.preview,
         max_side=args.max_side, progress=progress,
     )
-    _report(result, args.quiet, args.face, args.image)
+    _report(result, args.quiet, _another_face(args))
     return 0
 
 
-def _report(result, quiet: bool, chosen_face: int | None = -1, image: str | None = None) -> None:
-    """Print what was written; on a photo of several faces where none was chosen (``chosen_face`` None), which spoke.
+def _another_face(args: argparse.Namespace) -> str | None:
+    """How to animate another face of a group photo, for a run that chose none (no ``--face``); else None."""
+    if getattr(args, "face", 0) is not None:  # chosen, or a subcommand without --face (a dialogue)
+        return None
+    return (f"--face N animates another; 'speaker faces --image {shlex.quote(str(args.image))} -o faces.png' "
+            "draws them numbered.")
 
-    ``chosen_face`` is ``--face`` (-1: the subcommand animates every face or takes none).
-    """
+
+def _report(result, quiet: bool, another_face: str | None = None) -> None:
+    """Print what was written; on a photo of several faces, which spoke and ``another_face`` (:func:`_another_face`)."""
     if quiet:
         return
     total = sum(result.stage_seconds.values())
@@ -275,11 +280,10 @@ def _report(result, quiet: bool, chosen_face: int | None = -1, image: str | None
         print(moved_by[result.timing_source])
     for path in result.extra_files:
         print(f"Wrote {path}")
-    if chosen_face is None:
+    if another_face is not None:
         from .pipeline import chosen_face_sentence
 
-        told = chosen_face_sentence(result, f"--face N animates another; 'speaker faces --image "
-                                            f"{shlex.quote(str(image))} -o faces.png' draws them numbered.")
+        told = chosen_face_sentence(result, another_face)
         if told:
             print(told)
 
@@ -299,7 +303,7 @@ def _run_render(argv: list[str]) -> int:
         if args.audio is None:
             # A track holds no sound: a forgotten --audio would otherwise show only when the video is played.
             warn("No --audio given: the video is silent (give --audio FILE to mux the track's recording).")
-        _report(result, args.quiet, args.face, args.image)
+        _report(result, args.quiet, _another_face(args))
         return 0
 
     return _guarded(run, args.debug)
@@ -589,7 +593,7 @@ def _run_pipeline(args: argparse.Namespace, call) -> int:
 
     def run() -> int:
         result = call(_Progress(sys.stderr.isatty() and not args.quiet))
-        _report(result, args.quiet, getattr(args, "face", -1), getattr(args, "image", None))
+        _report(result, args.quiet, _another_face(args))
         return 0
 
     return _guarded(run, args.debug)

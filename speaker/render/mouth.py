@@ -126,6 +126,8 @@ LOWER_TEETH_HALF_WIDTH = 0.55
 #: Feathering of the cavity's edge against the lips, pixels (Gaussian sigma);
 #: the feather never reaches more than one pixel past the lip line.
 EDGE_FEATHER = 0.6
+#: Sub-pixel bits for anti-aliased polygons.
+SHIFT_BITS = 4
 #: A photo's own edges are about this soft at its own pixel scale (Gaussian
 #: sigma, its pixels); on a small photo enlarged for the render
 #: (:attr:`speaker.types.Portrait.upscale`) they are that many times softer,
@@ -143,8 +145,6 @@ def photo_softness(upscale: float) -> float:
     crisp within her soft lips, a cut-out.
     """
     return PHOTO_EDGE_SOFTNESS * float(np.sqrt(max(float(upscale) ** 2 - 1.0, 0.0)))
-#: Sub-pixel bits for anti-aliased polygons.
-SHIFT_BITS = 4
 
 
 @dataclass(frozen=True)
