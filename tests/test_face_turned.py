@@ -153,6 +153,13 @@ def test_far_lip_points_past_the_silhouette_come_back_onto_the_face(grace_portra
     assert np.array_equal(keep_lips_on_face(np.full_like(image, 180), lm, 60.0), lm)
 
 
+def signed_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle (T,) of ``points`` (N, 2): its sign flips when the mesh folds it over."""
+    p = points[triangles]
+    e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
+    return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
+
+
 def _turned_with_open_jaw(grace_portrait, landmarks: np.ndarray):
     """Grace Hopper's photo with the given landmarks (68, 2) as a face turned 60 degrees, and a frame
     of her jaw fully open (the motion stage's own landmarks, no head pose)."""
@@ -185,13 +192,8 @@ def test_far_jaw_hidden_behind_the_lower_lip_opens_with_it(grace_portrait):
         moved = renderer._targets(frame)[0]
         tri = renderer.mesh.triangles
 
-        def signed_area(points):
-            p = points[tri]
-            e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
-            return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-
         # A fold turns a triangle over; a closed mouth's inner-lip triangles have no area in the photo and open.
-        return int(np.sum(signed_area(renderer.mesh.points) * signed_area(moved) < 0)), renderer
+        return int(np.sum(signed_areas(renderer.mesh.points, tri) * signed_areas(moved, tri) < 0)), renderer
 
     folds, renderer = folded(turned)
     assert folds == 0
@@ -293,12 +295,7 @@ def test_far_jaw_behind_the_near_eye_moves_with_the_eye_under_a_turn(grace_portr
     def worst_shrink(renderer) -> float:
         tri = renderer.mesh.triangles
 
-        def signed_area(points):
-            p = points[tri]
-            e1, e2 = p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]
-            return e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]
-
-        before, after = signed_area(renderer.mesh.points), signed_area(renderer._targets(frame)[0])
+        before, after = signed_areas(renderer.mesh.points, tri), signed_areas(renderer._targets(frame)[0], tri)
         around = np.any(tri == 16, axis=1) & (np.abs(before) > 1.0)
         return float(np.min(after[around] / before[around]))
 
